@@ -1,0 +1,89 @@
+"""The one exception tree of embedlayer.
+
+Every error the package raises on purpose derives from :class:`EmbedlayerError`, so a caller
+(and the CLI) can catch one type. Messages name the file or object, the bad value and what was
+expected. Validation happens at the boundaries (I/O, ``fit``, CLI), never inside kernels.
+
+::
+
+    EmbedlayerError
+     ├── ConfigError (ValueError)           a parameter out of range, an unknown mode/name
+     ├── MissingFileError (FileNotFoundError) a path that does not exist
+     ├── DataError                          the dataset registry
+     │    ├── ChecksumError                 a file whose sha256 is not the registered one
+     │    └── DownloadError (OSError)       offline, refused, dropped connection, HTTP error
+     ├── CorpusError                        an empty or unreadable corpus
+     │    └── DecodeError (UnicodeError)    bytes that are not valid in the corpus encoding
+     ├── FormatError                        a file whose content is not what its format says
+     ├── VocabError                         an empty vocabulary, bad special tokens
+     │    └── UnknownTokenError (KeyError)  a token that is not in the vocabulary
+     └── TokenizerError                     a tokenizer that is not trained, a bad pipeline
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChecksumError",
+    "ConfigError",
+    "CorpusError",
+    "DataError",
+    "DecodeError",
+    "DownloadError",
+    "EmbedlayerError",
+    "FormatError",
+    "MissingFileError",
+    "TokenizerError",
+    "UnknownTokenError",
+    "VocabError",
+]
+
+
+class EmbedlayerError(Exception):
+    """Base class of every error embedlayer raises on purpose."""
+
+
+class ConfigError(EmbedlayerError, ValueError):
+    """A parameter that is out of range or names an unknown choice."""
+
+
+class MissingFileError(EmbedlayerError, FileNotFoundError):
+    """A path the caller named does not exist."""
+
+
+class DataError(EmbedlayerError):
+    """A dataset could not be resolved: unknown name, not available offline."""
+
+
+class ChecksumError(DataError):
+    """A file's sha256 differs from the one registered for it."""
+
+
+class DownloadError(DataError, OSError):
+    """A download failed: no network, HTTP error, or a connection that dropped."""
+
+
+class CorpusError(EmbedlayerError):
+    """A corpus that is empty or cannot be read."""
+
+
+class DecodeError(CorpusError, UnicodeError):
+    """Bytes in a corpus file that are not valid in its encoding (policy ``strict``)."""
+
+
+class FormatError(EmbedlayerError):
+    """A file whose content does not follow the format it claims (corrupt, truncated...)."""
+
+
+class VocabError(EmbedlayerError):
+    """A vocabulary problem: empty after ``min_count``, unknown token, bad special tokens."""
+
+
+class TokenizerError(EmbedlayerError):
+    """A tokenizer that cannot run: not trained, unknown component, bad saved pipeline."""
+
+
+class UnknownTokenError(VocabError, KeyError):
+    """A token (or id) that is not in the vocabulary."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""

@@ -1,0 +1,30 @@
+"""Shared fixtures: the data path points at ../shared/data (read-only), never copied."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_DEFAULT_DATA = ROOT.parent / "shared" / "data"
+
+# Tests read the shared mirror through the same variable users set; the progress bars stay
+# quiet so test logs stay readable.
+os.environ.setdefault("EMBEDLAYER_DATA", str(_DEFAULT_DATA))
+os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ["EMBEDLAYER_DATA"].split(os.pathsep)[0])
+    if not (path / "SHA256SUMS").is_file():
+        pytest.fail(f"EMBEDLAYER_DATA={path} is not the shared data mirror (no SHA256SUMS)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test writes into the user's real cache."""
+    monkeypatch.setenv("EMBEDLAYER_CACHE", str(tmp_path_factory.mktemp("cache")))

@@ -1,0 +1,78 @@
+"""The project's promises about itself: README commands, CI, the CLI surface, lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from embedlayer.cli.main import _COMMANDS, build_parser, main
+
+from .conftest import ROOT
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```bash", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.strip().splitlines()]
+
+
+def test_readme_opens_with_exactly_two_setup_commands():
+    commands = _readme_commands()
+    assert len(commands) == 2
+    assert commands[0].endswith("embedlayer demo")
+    assert "pytest" in commands[1]
+    head = (ROOT / "README.md").read_text().split("```bash", 1)[0]
+    assert head.strip() == "# embedlayer"  # nothing before the commands but the title
+
+
+def test_ci_runs_the_readme_test_command():
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert _readme_commands()[1] in [line.strip() for line in ci_lines]
+
+
+def _subcommand_paths():
+    parser = build_parser()
+    paths = []
+
+    def walk(p, prefix):
+        for action in p._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                for name, child in action.choices.items():
+                    paths.append([*prefix, name])
+                    walk(child, [*prefix, name])
+
+    walk(parser, [])
+    return paths
+
+
+def test_every_command_has_help(capsys):
+    paths = _subcommand_paths()
+    assert {p[0] for p in paths} == set(_COMMANDS)
+    for path in paths:
+        with pytest.raises(SystemExit) as info:
+            main([*path, "--help"])
+        assert info.value.code == 0
+        out = capsys.readouterr().out
+        assert "usage: embedlayer " + " ".join(path) in out
+
+
+def test_importing_embedlayer_is_light():
+    code = (
+        "import sys, embedlayer, embedlayer.vocab, embedlayer.corpus, embedlayer.text, "
+        "embedlayer.data; heavy = [m for m in ('torch', 'jieba', 'tokenizers', 'gensim', "
+        "'numba', 'matplotlib') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_console_script_reports_errors_in_one_line(tmp_path):
+    exe = ROOT / ".venv" / "bin" / "embedlayer"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "embedlayer.cli.main"]
+    proc = subprocess.run([*cmd, "vocab", "info", str(tmp_path / "missing.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "missing.json" in proc.stderr
+    assert "Traceback" not in proc.stderr
