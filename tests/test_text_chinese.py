@@ -59,7 +59,8 @@ def test_loads_without_network():
     code = (
         "import socket\n"
         "def refuse(*a, **k): raise OSError('network disabled in this test')\n"
-        "socket.socket = refuse; socket.create_connection = refuse\n"
+        "socket.socket.connect = socket.socket.connect_ex = refuse\n"
+        "socket.getaddrinfo = socket.create_connection = refuse\n"
         "from embedlayer.text import get_tokenizer\n"
         "print(' '.join(get_tokenizer('jieba').tokenize('我爱北京天安门')))\n"
     )

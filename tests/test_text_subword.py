@@ -98,23 +98,22 @@ def brown_lines(data_dir):
 def test_train_bpe_on_real_text(brown_lines):
     pipe = train_subword(brown_lines, model="bpe", vocab_size=600, lowercase=True)
     assert len(pipe.model.vocab()) <= 600
-    for line in brown_lines[:200]:
-        words = pipe.pre_tokenize(line)
+    for line in brown_lines[:200]:  # seen in training: every character is known
         tokens = pipe.tokenize(line)
-        assert "".join(tokens).replace("<unk>", "") == "".join(words).replace("<unk>", "") or (
-            "<unk>" in tokens
-        )
+        assert "<unk>" not in tokens
+        assert "".join(tokens) == "".join(pipe.pre_tokenize(line))  # pieces spell the words
     assert len(pipe.tokenize("the government")) == 2  # frequent words are single tokens
 
 
 def test_train_wordpiece_on_real_text(brown_lines):
     pipe = train_subword(brown_lines, model="wordpiece", vocab_size=600, special_tokens=["<pad>"])
     assert pipe.model.special_tokens == ("<unk>", "<pad>")
-    tokens = pipe.tokenize("Unbelievably, the committee reconvened <pad> today.")
-    assert "<pad>" in tokens
-    assert tokens[0] == "Un" or tokens[0].startswith("U")
-    assert all(not t.startswith("##") for t in pipe.tokenize("a b c"))
-    assert any(t.startswith("##") for t in tokens)
+    tokens = pipe.tokenize("Unbelievably, the committee <pad> today.")
+    assert tokens[-4:] == ["<pad>", "to", "##day", "."] and "the" in tokens
+    first_word = tokens[: tokens.index(",")]
+    assert len(first_word) > 1 and not first_word[0].startswith("##")
+    assert all(t.startswith("##") for t in first_word[1:])
+    assert "".join(t.removeprefix("##") for t in first_word) == "Unbelievably"
 
 
 def test_tokenize_many_batches_like_tokenize(brown_lines):
