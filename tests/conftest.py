@@ -18,7 +18,7 @@ os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    path = Path(os.environ["EMBEDLAYER_DATA"].split(os.pathsep)[0])
+    path = Path(os.environ["EMBEDLAYER_DATA"].split(os.pathsep)[0]).absolute()
     if not (path / "SHA256SUMS").is_file():
         pytest.fail(f"EMBEDLAYER_DATA={path} is not the shared data mirror (no SHA256SUMS)")
     return path

@@ -22,7 +22,7 @@ CACHE_ENV = "EMBEDLAYER_CACHE"
 def data_paths() -> list[Path]:
     """The local data folders named by ``EMBEDLAYER_DATA``, in order (may be empty)."""
     raw = os.environ.get(DATA_ENV, "")
-    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+    return [Path(p).expanduser().absolute() for p in raw.split(os.pathsep) if p.strip()]
 
 
 def cache_dir() -> Path:

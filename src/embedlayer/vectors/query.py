@@ -1,0 +1,314 @@
+"""Similarity queries over a vector matrix: cosine, nearest neighbours, analogies, ranks.
+
+What it holds: free functions over any ``VectorStore`` (its ``matrix`` and ``vocab``), all
+batched: many queries go through one matrix product per block of rows, and the top-k is kept
+with ``argpartition``, so memory stays at the matrix plus one (queries x block) score block —
+no normalized copy of the matrix is made (row norms, N floats, are cached by ``Vectors``).
+Semantics follow gensim's ``KeyedVectors`` where it has the same query: word vectors are
+unit-normalized before they are combined, and the query words are excluded from the answer.
+What it leaves out: evaluation over benchmark files (``embedlayer.eval``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from embedlayer._types import FloatArray, IntArray
+from embedlayer.errors import ConfigError, UnknownTokenError
+
+__all__ = [
+    "AnalogyMethod",
+    "Neighbours",
+    "analogy",
+    "analogy_batch",
+    "cosine",
+    "distances",
+    "doesnt_match",
+    "most_similar",
+    "nearest",
+    "rank",
+    "row_norms",
+    "similar_by_vector",
+]
+
+AnalogyMethod = Literal["3cosadd", "3cosmul"]
+
+# Scores held per block: (queries x rows) float32. 2**24 floats = 64 MiB at most.
+_BLOCK_SCORES = 1 << 24
+_MIN_BLOCK_ROWS = 1024
+_EPS = 1e-6  # 3CosMul's guard against division by zero (Levy & Goldberg 2014; gensim's too)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Top-k answers for Q queries, best first."""
+
+    ids: IntArray  # (Q, k) int64 row ids
+    scores: FloatArray  # (Q, k) float32 scores (cosine, or the 3CosMul objective)
+
+
+def row_norms(matrix: np.ndarray, *, block_rows: int = 65536) -> FloatArray:
+    """L2 norm of each row, computed block by block (no full temporary copy)."""
+    out = np.empty(matrix.shape[0], dtype=np.float32)
+    for start in range(0, matrix.shape[0], block_rows):
+        block = np.asarray(matrix[start:start + block_rows], dtype=np.float32)
+        out[start:start + block.shape[0]] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return out
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two vectors; 0.0 when either is the zero vector."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return 0.0
+    return float(a @ b / (na * nb))
+
+
+def _norms(store: Any) -> FloatArray:
+    norms = getattr(store, "norms", None)
+    return norms if norms is not None else row_norms(store.matrix)
+
+
+def _unit(rows: np.ndarray) -> FloatArray:
+    rows = np.asarray(rows, dtype=np.float32)
+    n = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return rows / np.where(n > 0, n, 1.0)
+
+
+def _limit(store: Any, restrict_vocab: int | None) -> int:
+    n = len(store.vocab)
+    if restrict_vocab is None:
+        return n
+    if restrict_vocab < 1:
+        raise ConfigError(f"restrict_vocab must be >= 1 or None, got {restrict_vocab}")
+    return min(n, restrict_vocab)
+
+
+def _block_rows(n_queries: int, n_rows: int) -> int:
+    return max(_MIN_BLOCK_ROWS, min(n_rows, _BLOCK_SCORES // max(n_queries, 1)))
+
+
+def _scored_blocks(store: Any, units: list[FloatArray], limit: int):
+    """Yield (start, [cosines of each query set against rows start:end]) block by block."""
+    matrix, norms = store.matrix, _norms(store)
+    step = _block_rows(units[0].shape[0], limit)
+    for start in range(0, limit, step):
+        end = min(start + step, limit)
+        block = matrix[start:end]
+        inv = norms[start:end]
+        inv = np.divide(1.0, inv, out=np.zeros_like(inv), where=inv > 0)
+        yield start, [(u @ block.T) * inv for u in units]
+
+
+def _topk_merge(best_ids, best_scores, scores: np.ndarray, start: int, k: int):
+    """Merge a (Q, B) block of scores into the running top-k (``scores`` is clobbered)."""
+    b = scores.shape[1]
+    kk = min(k, b)
+    if kk < b:
+        np.negative(scores, out=scores)  # in place: argpartition finds the smallest
+        part = np.argpartition(scores, kk - 1, axis=1)[:, :kk]
+        cand_scores = -np.take_along_axis(scores, part, axis=1)
+    else:
+        part = np.broadcast_to(np.arange(b), scores.shape)
+        cand_scores = scores.copy()
+    cand_ids = part.astype(np.int64) + start
+    if best_ids is None:
+        return cand_ids, cand_scores
+    ids = np.concatenate([best_ids, cand_ids], axis=1)
+    sc = np.concatenate([best_scores, cand_scores], axis=1)
+    if ids.shape[1] > k:
+        keep = np.argpartition(-sc, k - 1, axis=1)[:, :k]
+        ids = np.take_along_axis(ids, keep, axis=1)
+        sc = np.take_along_axis(sc, keep, axis=1)
+    return ids, sc
+
+
+def _mask(scores: np.ndarray, exclude: list[tuple[int, int]] | None, start: int) -> None:
+    if not exclude:
+        return
+    q, ids = exclude
+    inside = (ids >= start) & (ids < start + scores.shape[1])
+    scores[q[inside], ids[inside] - start] = -np.inf
+
+
+def _flatten_exclude(exclude: Sequence[Sequence[int]] | None, n_queries: int):
+    if exclude is None:
+        return None
+    if len(exclude) != n_queries:
+        raise ConfigError(f"exclude has {len(exclude)} entries for {n_queries} queries")
+    q = np.repeat(np.arange(n_queries), [len(e) for e in exclude])
+    ids = np.fromiter((i for e in exclude for i in e), dtype=np.int64, count=q.size)
+    return q, ids
+
+
+def _finish(ids, scores) -> Neighbours:
+    order = np.argsort(-scores, axis=1, kind="stable")
+    scores = np.take_along_axis(scores, order, axis=1).astype(np.float32)
+    ids = np.take_along_axis(ids, order, axis=1)
+    return Neighbours(ids, scores)
+
+
+def nearest(
+    store: Any, queries: np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None,
+    exclude: Sequence[Sequence[int]] | None = None,
+) -> Neighbours:
+    """Top-``topn`` rows by cosine for each row of ``queries`` ((Q, D) or (D,)).
+
+    ``exclude[q]`` lists row ids never returned for query ``q``. Excluded or missing
+    candidates (fewer rows than ``topn``) come back with score ``-inf``.
+    """
+    q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    if q.shape[1] != store.dim:
+        raise ConfigError(f"queries have dimension {q.shape[1]}, the vectors {store.dim}")
+    if topn < 1:
+        raise ConfigError(f"topn must be >= 1, got {topn}")
+    limit = _limit(store, restrict_vocab)
+    excl = _flatten_exclude(exclude, q.shape[0])
+    best_ids = best_scores = None
+    for start, (scores,) in _scored_blocks(store, [_unit(q)], limit):
+        _mask(scores, excl, start)
+        best_ids, best_scores = _topk_merge(best_ids, best_scores, scores, start, topn)
+    return _finish(best_ids, best_scores)
+
+
+def _resolve(store: Any, items: Sequence[Any]) -> tuple[FloatArray, list[int]]:
+    """Unit vectors of words or raw vectors, and the row ids of the words among them."""
+    vecs, ids = [], []
+    for item in items:
+        if isinstance(item, str):
+            idx = store.vocab.get(item)
+            if idx is not None:
+                ids.append(idx)
+            vecs.append(store[item])
+        else:
+            vecs.append(np.asarray(item, dtype=np.float32))
+    if not vecs:
+        return np.zeros((0, store.dim), dtype=np.float32), ids
+    return _unit(np.stack(vecs)), ids
+
+
+def _to_pairs(store: Any, nb: Neighbours, row: int = 0) -> list[tuple[str, float]]:
+    tok = store.vocab.token
+    return [(tok(int(i)), float(s)) for i, s in zip(nb.ids[row], nb.scores[row], strict=True)
+            if np.isfinite(s)]
+
+
+def most_similar(
+    store: Any, positive: str | Sequence[Any] = (), negative: Sequence[Any] = (), *,
+    topn: int = 10, restrict_vocab: int | None = None,
+) -> list[tuple[str, float]]:
+    """gensim's ``most_similar``: mean of +unit(positive) and -unit(negative), query words excluded."""
+    if isinstance(positive, str):
+        positive = [positive]
+    if isinstance(negative, str):
+        negative = [negative]
+    if not positive and not negative:
+        raise ConfigError("most_similar needs at least one positive or negative word or vector")
+    pos, pos_ids = _resolve(store, positive)
+    neg, neg_ids = _resolve(store, negative)
+    query = np.concatenate([pos, -neg]).mean(axis=0)
+    nb = nearest(store, query, topn=topn, restrict_vocab=restrict_vocab,
+                 exclude=[pos_ids + neg_ids])
+    return _to_pairs(store, nb)
+
+
+def similar_by_vector(
+    store: Any, vector: np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None,
+) -> list[tuple[str, float]]:
+    """Nearest keys to a raw vector (nothing excluded)."""
+    return _to_pairs(store, nearest(store, vector, topn=topn, restrict_vocab=restrict_vocab))
+
+
+def analogy_batch(
+    store: Any, a: IntArray, b: IntArray, c: IntArray, *, method: AnalogyMethod = "3cosadd",
+    topn: int = 1, restrict_vocab: int | None = None,
+) -> Neighbours:
+    """Answer many ``a : b :: c : ?`` questions at once (row ids in, row ids out).
+
+    3CosAdd: argmax cos(d, b - a + c) with unit-normalized a, b, c (gensim's
+    ``most_similar(positive=[b, c], negative=[a])``). 3CosMul: argmax
+    cos'(d,b) * cos'(d,c) / (cos'(d,a) + 1e-6) with cos' = (1 + cos) / 2 (Levy & Goldberg
+    2014; gensim's ``most_similar_cosmul``). a, b and c are never answers.
+    """
+    a, b, c = (np.asarray(x, dtype=np.int64).ravel() for x in (a, b, c))
+    if not (a.size == b.size == c.size):
+        raise ConfigError(f"a, b, c must have the same length, got {a.size}, {b.size}, {c.size}")
+    if method not in ("3cosadd", "3cosmul"):
+        raise ConfigError(f"method must be '3cosadd' or '3cosmul', got {method!r}")
+    n = len(store.vocab)
+    for name, ids in (("a", a), ("b", b), ("c", c)):
+        if ids.size and (ids.min() < 0 or ids.max() >= n):
+            raise UnknownTokenError(f"analogy ids in {name} out of range for {n} vectors")
+    if a.size == 0:
+        return Neighbours(np.zeros((0, topn), np.int64), np.zeros((0, topn), np.float32))
+    limit = _limit(store, restrict_vocab)
+    ua, ub, uc = (_unit(store.matrix[x]) for x in (a, b, c))
+    q = np.repeat(np.arange(a.size), 3)
+    excl = (q, np.stack([a, b, c], axis=1).ravel())
+    best_ids = best_scores = None
+    if method == "3cosadd":
+        units = [_unit(ub - ua + uc)]
+    else:
+        units = [ua, ub, uc]
+    for start, sims in _scored_blocks(store, units, limit):
+        if method == "3cosadd":
+            scores = sims[0]
+        else:
+            sa, sb, sc = ((1.0 + s) / 2.0 for s in sims)
+            scores = sb * sc / (sa + _EPS)
+        _mask(scores, excl, start)
+        best_ids, best_scores = _topk_merge(best_ids, best_scores, scores, start, topn)
+    return _finish(best_ids, best_scores)
+
+
+def analogy(
+    store: Any, a: str, b: str, c: str, *, method: AnalogyMethod = "3cosadd", topn: int = 1,
+    restrict_vocab: int | None = None,
+) -> list[tuple[str, float]]:
+    """``a : b :: c : ?`` for three known words (see :func:`analogy_batch`)."""
+    ids = [store.vocab[w] for w in (a, b, c)]
+    nb = analogy_batch(store, *([i] for i in ids), method=method, topn=topn,
+                       restrict_vocab=restrict_vocab)
+    return _to_pairs(store, nb)
+
+
+def doesnt_match(store: Any, words: Sequence[str]) -> str:
+    """The word farthest (by cosine) from the mean of the words' unit vectors."""
+    if len(words) < 2:
+        raise ConfigError(f"doesnt_match needs at least 2 words, got {len(words)}")
+    units = _unit(store.lookup(list(words)))
+    mean = _unit(units.mean(axis=0))
+    return words[int(np.argmin(units @ mean))]
+
+
+def _sims_to_all(store: Any, word: str) -> FloatArray:
+    """Cosine of ``word`` with every row (one matrix-vector product, (N,) float32)."""
+    norms = _norms(store)
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return (store.matrix @ _unit(store[word])) * inv
+
+
+def distances(store: Any, word: str, others: Sequence[str] | None = None) -> FloatArray:
+    """Cosine distances 1 - cos(word, x) for ``others`` (default: every key, in row order)."""
+    if others is None:
+        return (1.0 - _sims_to_all(store, word)).astype(np.float32)
+    w = _unit(store[word])
+    return (1.0 - _unit(store.lookup(list(others))) @ w).astype(np.float32)
+
+
+def rank(store: Any, word: str, other: str) -> int:
+    """1 + the number of keys closer to ``word`` than ``other`` is (``word`` itself excluded)."""
+    sims = _sims_to_all(store, word)
+    j = store.vocab.get(other)
+    target = sims[j] if j is not None else np.float32(cosine(store[word], store[other]))
+    closer = sims > target
+    idx = store.vocab.get(word)
+    if idx is not None:
+        closer[idx] = False
+    return int(closer.sum()) + 1

@@ -1,0 +1,253 @@
+"""`Vectors`: keys (a ``Vocab``) plus an immutable float32 matrix, with cached derived state.
+
+What it holds: the matrix E (N x D, float32, read-only; may be a memory map), lookups by key
+or id, the OOV policy, cached row norms, and query methods that delegate to the free
+functions of ``vectors/query.py``. Unit-normalized rows are never stored as a full copy
+unless asked for (``unit_matrix()``): queries normalize block by block. Files: ``vectors/io``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from embedlayer._types import FloatArray
+from embedlayer.errors import ConfigError, UnknownTokenError
+from embedlayer.vectors.base import OOVVectorPolicy
+from embedlayer.vocab import Vocab
+
+if TYPE_CHECKING:
+    from embedlayer.vectors.query import AnalogyMethod, Neighbours
+
+__all__ = ["Vectors"]
+
+_POLICIES = ("raise", "zeros", "random")
+
+
+def _as_vocab(keys: Vocab | Sequence[str]) -> Vocab:
+    return keys if isinstance(keys, Vocab) else Vocab(list(keys), unk_token=None)
+
+
+def _readonly_float32(matrix: Any, n: int) -> FloatArray:
+    arr = np.asarray(matrix)
+    if arr.ndim != 2:
+        raise ConfigError(f"matrix must be 2-d (N, D), got shape {arr.shape}")
+    if arr.shape[0] != n:
+        raise ConfigError(f"matrix has {arr.shape[0]} rows but there are {n} keys")
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float32)
+    elif arr.flags.writeable and not isinstance(arr, np.memmap):
+        arr = arr.copy()  # ours now: nobody else can change it under us
+    if isinstance(arr, np.memmap) or not arr.flags.writeable:
+        arr = arr.view()
+    arr.setflags(write=False)
+    return arr
+
+
+def random_oov_vector(key: str, dim: int, *, seed: int = 0, scale: float = 0.1) -> FloatArray:
+    """A fixed pseudo-random vector for ``key``: same key, seed and dim -> same vector."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8,
+                             key=seed.to_bytes(8, "little", signed=True)).digest()
+    rng = np.random.default_rng(int.from_bytes(digest, "little"))
+    return rng.uniform(-scale, scale, size=dim).astype(np.float32)
+
+
+class Vectors:
+    """Dense word vectors: ``vocab`` (keys in row order) and ``matrix`` (N x D float32).
+
+    >>> v = Vectors(["a", "b"], [[1, 0], [0, 1]])
+    >>> v["a"].tolist(), v.dim, len(v)
+    ([1.0, 0.0], 2, 2)
+    """
+
+    def __init__(
+        self,
+        keys: Vocab | Sequence[str],
+        matrix: Any,
+        *,
+        oov: OOVVectorPolicy = "raise",
+        oov_seed: int = 0,
+    ) -> None:
+        if oov not in _POLICIES:
+            raise ConfigError(f"oov must be one of {', '.join(_POLICIES)}, got {oov!r}")
+        self._vocab = _as_vocab(keys)
+        self._matrix = _readonly_float32(matrix, len(self._vocab))
+        self._oov: OOVVectorPolicy = oov
+        self._oov_seed = oov_seed
+        self._norms: FloatArray | None = None
+        self._unit: FloatArray | None = None
+
+    # --- the VectorStore interface -----------------------------------------------------
+    @property
+    def vocab(self) -> Vocab:
+        return self._vocab
+
+    @property
+    def keys(self) -> list[str]:
+        return self._vocab.tokens
+
+    @property
+    def matrix(self) -> FloatArray:
+        return self._matrix
+
+    @property
+    def dim(self) -> int:
+        return int(self._matrix.shape[1])
+
+    @property
+    def oov(self) -> OOVVectorPolicy:
+        return self._oov
+
+    def __len__(self) -> int:
+        return len(self._vocab)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._vocab
+
+    def __iter__(self):
+        return iter(self._vocab)
+
+    def __getitem__(self, key: str) -> FloatArray:
+        idx = self._vocab.get(key)
+        if idx is not None:
+            return self._matrix[idx]
+        return self._oov_vector(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        idx = self._vocab.get(key)
+        return self._matrix[idx] if idx is not None else default
+
+    def lookup(self, keys: Sequence[str]) -> FloatArray:
+        """(len(keys), dim) float32 copy; unknown keys follow the OOV policy."""
+        out = np.empty((len(keys), self.dim), dtype=np.float32)
+        get = self._vocab.get
+        for i, key in enumerate(keys):
+            idx = get(key)
+            out[i] = self._matrix[idx] if idx is not None else self._oov_vector(key)
+        return out
+
+    def lookup_ids(self, ids: Iterable[int] | np.ndarray) -> FloatArray:
+        """Rows by id ((n, dim) float32 copy); ids must be in range."""
+        arr = np.asarray(ids, dtype=np.int64)
+        if arr.size and (arr.min() < 0 or arr.max() >= len(self)):
+            bad = int(arr[(arr < 0) | (arr >= len(self))][0])
+            raise UnknownTokenError(f"id {bad} is out of range for {len(self)} vectors")
+        return self._matrix[arr]
+
+    def _oov_vector(self, key: str) -> FloatArray:
+        if self._oov == "zeros":
+            return np.zeros(self.dim, dtype=np.float32)
+        if self._oov == "random":
+            return random_oov_vector(key, self.dim, seed=self._oov_seed)
+        raise UnknownTokenError(f"{key!r} is not among the {len(self):,} keys of these vectors "
+                                f"(oov policy 'raise'; choose 'zeros' or 'random' to allow it)")
+
+    def with_oov(self, oov: OOVVectorPolicy, *, seed: int = 0) -> Vectors:
+        """The same vectors (shared matrix, no copy) with another OOV policy."""
+        if oov not in _POLICIES:
+            raise ConfigError(f"oov must be one of {', '.join(_POLICIES)}, got {oov!r}")
+        out = copy.copy(self)  # shares the matrix and the cached norms
+        out._oov, out._oov_seed = oov, seed
+        return out
+
+    # --- derived state (computed once, never stale: the matrix cannot change) ----------
+    @property
+    def norms(self) -> FloatArray:
+        """L2 norm of each row, (N,) float32, cached."""
+        if self._norms is None:
+            from embedlayer.vectors.query import row_norms
+
+            norms = row_norms(self._matrix)
+            norms.setflags(write=False)
+            self._norms = norms
+        return self._norms
+
+    def unit_matrix(self) -> FloatArray:
+        """Rows scaled to unit length (zero rows stay zero): a full copy, cached once asked."""
+        if self._unit is None:
+            safe = np.where(self.norms > 0, self.norms, 1.0).astype(np.float32)
+            unit = self._matrix / safe[:, None]
+            unit.setflags(write=False)
+            self._unit = unit
+        return self._unit
+
+    # --- queries (see vectors/query.py) ------------------------------------------------
+    def similarity(self, a: str, b: str) -> float:
+        from embedlayer.vectors.query import cosine
+
+        return float(cosine(self[a], self[b]))
+
+    def most_similar(
+        self,
+        positive: str | Sequence[str | np.ndarray] = (),
+        negative: Sequence[str | np.ndarray] = (),
+        *,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        from embedlayer.vectors.query import most_similar
+
+        return most_similar(self, positive, negative, topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_vector(
+        self, vector: np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        from embedlayer.vectors.query import similar_by_vector
+
+        return similar_by_vector(self, vector, topn=topn, restrict_vocab=restrict_vocab)
+
+    def analogy(
+        self, a: str, b: str, c: str, *, method: AnalogyMethod = "3cosadd", topn: int = 1,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """``a : b :: c : ?`` (e.g. man : king :: woman : queen), question words excluded."""
+        from embedlayer.vectors.query import analogy
+
+        return analogy(self, a, b, c, method=method, topn=topn, restrict_vocab=restrict_vocab)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        from embedlayer.vectors.query import doesnt_match
+
+        return doesnt_match(self, words)
+
+    def distances(self, word: str, others: Sequence[str] | None = None) -> FloatArray:
+        """Cosine distances (1 - cosine) from ``word`` to ``others`` (default: every key)."""
+        from embedlayer.vectors.query import distances
+
+        return distances(self, word, others)
+
+    def rank(self, word: str, other: str) -> int:
+        """Rank of ``other`` among ``word``'s neighbours (1 = nearest; ``word`` excluded)."""
+        from embedlayer.vectors.query import rank
+
+        return rank(self, word, other)
+
+    def neighbours(
+        self, queries: np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None,
+        exclude: Sequence[Sequence[int]] | None = None,
+    ) -> Neighbours:
+        """Batched nearest neighbours of the rows of ``queries`` ((Q, D)) by cosine."""
+        from embedlayer.vectors.query import nearest
+
+        return nearest(self, queries, topn=topn, restrict_vocab=restrict_vocab, exclude=exclude)
+
+    # --- files ---------------------------------------------------------------------------
+    def save(self, path: Any, *, format: str = "native") -> Any:  # noqa: A002 - a file format
+        """Write to ``path`` in ``format`` (see ``embedlayer.vectors.io``)."""
+        from embedlayer.vectors.io import save_vectors
+
+        return save_vectors(self, path, format=format)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Vectors):
+            return NotImplemented
+        return self._vocab.tokens == other._vocab.tokens and np.array_equal(self._matrix, other._matrix)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Vectors({len(self):,} x {self.dim}, oov={self._oov!r})"
