@@ -15,13 +15,6 @@ import embedlayer.cli.main as cli
 from embedlayer.corpus import DecodePolicy, DocumentUnit, WikiLineUnit
 
 
-@pytest.fixture(autouse=True)
-def _only_corpus_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Build the parser with this command alone, so these tests do not depend on the other
-    # commands' modules (written in parallel).
-    monkeypatch.setattr(cli, "_COMMANDS", ("corpus",))
-
-
 def _rows(out: str) -> dict[str, int]:
     return {line[:14].strip(): int(line[14:]) for line in out.splitlines()}
 

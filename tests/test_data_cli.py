@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
-import sys
-import types
 
 import pytest
 
 from embedlayer import data
 from embedlayer.cli.main import main
-
-
-@pytest.fixture(autouse=True)
-def _demo_command(monkeypatch):
-    """cli/main.py wires a `demo` command whose module may not exist yet; stand one in."""
-    try:
-        importlib.import_module("embedlayer.cli._demo")
-    except ModuleNotFoundError:
-        stub = types.ModuleType("embedlayer.cli._demo")
-        stub.register = lambda sub: sub.add_parser("demo")  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "embedlayer.cli._demo", stub)
 
 
 @pytest.mark.parametrize("argv", [["data"], ["data", "list"], ["data", "path"], ["data", "info"],

@@ -342,32 +342,17 @@ def test_a_file_url_mirror_works_offline(data_dir, monkeypatch):
     assert got.read_bytes() == (data_dir / "classify/trec/test.txt").read_bytes()
 
 
-def test_cli_path_downloads_and_prints_only_the_path(mirror, capsys, cli_demo_stub):
+def test_cli_path_downloads_and_prints_only_the_path(mirror, capsys):
     assert main(["data", "path", "lee-docsim"]) == 0
     out = capsys.readouterr().out
     assert out == f"{config.cache_dir() / 'docsim/lee'}{os.linesep}"
 
 
-def test_cli_path_no_download_fails_with_one_line(mirror, capsys, cli_demo_stub):
+def test_cli_path_no_download_fails_with_one_line(mirror, capsys):
     assert main(["data", "path", "mr", "--no-download"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "embedlayer data: error: dataset 'mr'" in err
     assert mirror.log == []
-
-
-@pytest.fixture
-def cli_demo_stub(monkeypatch):
-    """cli/main.py wires a `demo` command whose module may not exist yet; stand one in."""
-    import importlib
-    import sys
-    import types
-
-    try:
-        importlib.import_module("embedlayer.cli._demo")
-    except ModuleNotFoundError:
-        stub = types.ModuleType("embedlayer.cli._demo")
-        stub.register = lambda sub: sub.add_parser("demo")  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "embedlayer.cli._demo", stub)
 
 
 def test_a_failing_source_falls_back_to_the_next(server, data_dir, tmp_path):
