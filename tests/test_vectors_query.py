@@ -199,7 +199,7 @@ def test_batch_query_memory_is_the_matrix_plus_one_block(monkeypatch):
     rng = np.random.default_rng(0)
     m = rng.normal(size=(40_000, 64)).astype(np.float32)  # 10 MiB
     v = Vectors([f"w{i}" for i in range(40_000)], m)
-    v.norms  # cached once: N floats
+    assert v.norms.shape == (40_000,)  # cached once: N floats
     q = rng.normal(size=(500, 64)).astype(np.float32)
     monkeypatch.setattr(query, "_BLOCK_SCORES", 1 << 19)  # 2 MiB score blocks
     tracemalloc.start()
