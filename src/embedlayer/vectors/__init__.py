@@ -6,6 +6,15 @@ reads and writes every file format.
 """
 
 from embedlayer.vectors.base import OOVVectorPolicy, VectorStore
+from embedlayer.vectors.compose import (
+    ComposeMethod,
+    ComposeOOV,
+    ComposeStats,
+    compose,
+    compose_many,
+    frequency_weights,
+    word_probabilities,
+)
 from embedlayer.vectors.query import (
     AnalogyMethod,
     Neighbours,
@@ -14,16 +23,26 @@ from embedlayer.vectors.query import (
     nearest,
     row_norms,
 )
+from embedlayer.vectors.sif import SIF, SIFConfig
 from embedlayer.vectors.vectors import Vectors
 
 __all__ = [
+    "SIF",
     "AnalogyMethod",
+    "ComposeMethod",
+    "ComposeOOV",
+    "ComposeStats",
+    "SIFConfig",
     "Neighbours",
     "OOVVectorPolicy",
     "VectorStore",
     "Vectors",
     "analogy_batch",
+    "compose",
+    "compose_many",
     "cosine",
+    "frequency_weights",
     "nearest",
     "row_norms",
+    "word_probabilities",
 ]
