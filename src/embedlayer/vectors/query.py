@@ -40,6 +40,7 @@ AnalogyMethod = Literal["3cosadd", "3cosmul"]
 # Scores held per block: (queries x rows) float32. 2**24 floats = 64 MiB at most.
 _BLOCK_SCORES = 1 << 24
 _MIN_BLOCK_ROWS = 1024
+_ARGMAX_TOPK = 16  # up to this k, repeated argmax beats argpartition
 _EPS = 1e-6  # 3CosMul's guard against division by zero (Levy & Goldberg 2014; gensim's too)
 
 
@@ -103,20 +104,40 @@ def _scored_blocks(store: Any, units: list[FloatArray], limit: int):
         block = matrix[start:end]
         inv = norms[start:end]
         inv = np.divide(1.0, inv, out=np.zeros_like(inv), where=inv > 0)
-        yield start, [(u @ block.T) * inv for u in units]
+        sims = [u @ block.T for u in units]
+        for s in sims:
+            s *= inv  # in place: one (Q, B) block per query set, no temporary
+        yield start, sims
+        del sims, s  # the caller drops its references too: one block alive at a time
+
+
+def _block_topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k column ids and scores of each row of a (Q, B) block (``scores`` is clobbered).
+
+    For small k, k passes of ``argmax`` (masking each winner) beat ``argpartition`` several
+    times over and allocate no (Q, B) index array; larger k falls back to ``argpartition``.
+    """
+    q, b = scores.shape
+    if k >= b:
+        return np.broadcast_to(np.arange(b), scores.shape).copy(), scores.copy()
+    if k <= _ARGMAX_TOPK:
+        rows = np.arange(q)
+        ids = np.empty((q, k), dtype=np.int64)
+        vals = np.empty((q, k), dtype=scores.dtype)
+        for t in range(k):
+            j = scores.argmax(axis=1)
+            ids[:, t] = j
+            vals[:, t] = scores[rows, j]
+            scores[rows, j] = -np.inf
+        return ids, vals
+    np.negative(scores, out=scores)  # in place: argpartition finds the smallest
+    ids = np.argpartition(scores, k - 1, axis=1)[:, :k]
+    return ids, -np.take_along_axis(scores, ids, axis=1)
 
 
 def _topk_merge(best_ids, best_scores, scores: np.ndarray, start: int, k: int):
     """Merge a (Q, B) block of scores into the running top-k (``scores`` is clobbered)."""
-    b = scores.shape[1]
-    kk = min(k, b)
-    if kk < b:
-        np.negative(scores, out=scores)  # in place: argpartition finds the smallest
-        part = np.argpartition(scores, kk - 1, axis=1)[:, :kk]
-        cand_scores = -np.take_along_axis(scores, part, axis=1)
-    else:
-        part = np.broadcast_to(np.arange(b), scores.shape)
-        cand_scores = scores.copy()
+    part, cand_scores = _block_topk(scores, k)
     cand_ids = part.astype(np.int64) + start
     if best_ids is None:
         return cand_ids, cand_scores
@@ -171,9 +192,9 @@ def nearest(
     limit = _limit(store, restrict_vocab)
     excl = _flatten_exclude(exclude, q.shape[0])
     best_ids = best_scores = None
-    for start, (scores,) in _scored_blocks(store, [_unit(q)], limit):
-        _mask(scores, excl, start)
-        best_ids, best_scores = _topk_merge(best_ids, best_scores, scores, start, topn)
+    for start, sims in _scored_blocks(store, [_unit(q)], limit):
+        _mask(sims[0], excl, start)
+        best_ids, best_scores = _topk_merge(best_ids, best_scores, sims.pop(), start, topn)
     return _finish(best_ids, best_scores)
 
 
@@ -257,14 +278,23 @@ def analogy_batch(
     else:
         units = [ua, ub, uc]
     for start, sims in _scored_blocks(store, units, limit):
-        if method == "3cosadd":
-            scores = sims[0]
-        else:
-            sa, sb, sc = ((1.0 + s) / 2.0 for s in sims)
-            scores = sb * sc / (sa + _EPS)
+        scores = sims[0] if method == "3cosadd" else _cosmul_in_place(*sims)
+        sims.clear()
         _mask(scores, excl, start)
         best_ids, best_scores = _topk_merge(best_ids, best_scores, scores, start, topn)
+        del scores
     return _finish(best_ids, best_scores)
+
+
+def _cosmul_in_place(sa: np.ndarray, sb: np.ndarray, sc: np.ndarray) -> np.ndarray:
+    """cos'(d,b) * cos'(d,c) / (cos'(d,a) + eps) with cos' = (1 + cos) / 2, into ``sb``."""
+    for s in (sa, sb, sc):
+        s += 1.0
+        s *= 0.5
+    sa += _EPS
+    sb *= sc
+    sb /= sa
+    return sb
 
 
 def analogy(
