@@ -273,10 +273,7 @@ def analogy_batch(
     q = np.repeat(np.arange(a.size), 3)
     excl = (q, np.stack([a, b, c], axis=1).ravel())
     best_ids = best_scores = None
-    if method == "3cosadd":
-        units = [_unit(ub - ua + uc)]
-    else:
-        units = [ua, ub, uc]
+    units = [_unit(ub - ua + uc)] if method == "3cosadd" else [ua, ub, uc]
     for start, sims in _scored_blocks(store, units, limit):
         scores = sims[0] if method == "3cosadd" else _cosmul_in_place(*sims)
         sims.clear()
