@@ -16,7 +16,8 @@ out like the project's data mirror), else the cache (``EMBEDLAYER_CACHE``, defau
 ``~/.cache/embedlayer``), else downloaded into the cache: from a byte-identical public copy
 where one exists, else from the mirror named by ``EMBEDLAYER_MIRROR``.
 
-Leaves out reading the files' contents (the benchmark readers come later in this package).
+The benchmark files (word pairs, analogies, the Lee docsim set) are parsed by
+``embedlayer.data.readers``; scoring is ``embedlayer.eval``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,165 @@
+"""Rendering an ``EvalReport``: JSON (with dataset checksums), Markdown, a terminal table, a plot.
+
+What it holds: pure functions from a report to text or a file. Every number is shown with
+its coverage (pairs or questions answered), so a score is never separated from how much of
+the dataset it covers. The terminal table uses rich, the plot matplotlib (an extra), both
+imported only when called.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from embedlayer import __version__
+from embedlayer._atomic import atomic_write
+from embedlayer._types import PathLike
+from embedlayer.errors import ConfigError
+from embedlayer.eval.suite import EvalReport
+
+__all__ = ["report_rows", "to_json", "to_markdown", "print_table", "write_json",
+           "write_markdown", "write_plot"]
+
+REPORT_FORMAT = "embedlayer.eval-report"
+REPORT_VERSION = 1
+
+
+def to_json(report: EvalReport) -> dict[str, Any]:
+    return {
+        "format": REPORT_FORMAT,
+        "format_version": REPORT_VERSION,
+        "embedlayer_version": __version__,
+        "settings": report.settings,
+        "datasets": report.datasets,
+        "vectors": [
+            {
+                "name": s.name, "size": s.size, "dim": s.dim,
+                "wordsim": [r.as_dict() for r in s.wordsim],
+                "analogy": [r.as_dict() for r in s.analogy],
+                "docsim": [r.as_dict() for r in s.docsim],
+            }
+            for s in report.stores
+        ],
+    }
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_nan_to_none(v) for v in obj]
+    return obj
+
+
+def write_json(report: EvalReport, path: PathLike) -> Path:
+    path = Path(path)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        json.dump(_nan_to_none(to_json(report)), fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
+    return path
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def report_rows(report: EvalReport) -> list[tuple[str, str, list[tuple[float, str]]]]:
+    """(metric, what it is, [(value, 'value (coverage)') per store]) in display order."""
+    rows: list[tuple[str, str, list[tuple[float, str]]]] = []
+    first = report.stores[0]
+    for k, r in enumerate(first.wordsim):
+        cells = []
+        for s in report.stores:
+            x = s.wordsim[k]
+            cells.append((x.spearman, f"{_fmt(x.spearman)} ({x.coverage:.0%})"))
+        rows.append((r.dataset, "Spearman rho (pairs covered)", cells))
+    for k, r in enumerate(first.analogy):
+        cells = []
+        for s in report.stores:
+            x = s.analogy[k]
+            cells.append((x.accuracy, f"{x.accuracy:.2%} ({x.coverage:.0%})"))
+        rows.append((r.dataset, f"accuracy, {r.method} (questions covered)", cells))
+        if any(sec.name.startswith("gram") for sec in r.sections):
+            for label, attr in (("semantic", "semantic_accuracy"), ("syntactic", "syntactic_accuracy")):
+                cells = [(getattr(s.analogy[k], attr), f"{getattr(s.analogy[k], attr):.2%}")
+                         for s in report.stores]
+                rows.append((f"{r.dataset} {label}", "accuracy", cells))
+    for k, r in enumerate(first.docsim):
+        cells = []
+        for s in report.stores:
+            x = s.docsim[k]
+            cells.append((x.pearson, f"{_fmt(x.pearson)} ({x.coverage:.0%})"))
+        rows.append((r.dataset, f"Pearson r, {r.composition} (tokens covered)", cells))
+    return rows
+
+
+def to_markdown(report: EvalReport) -> str:
+    names = [f"{s.name} ({s.size:,} x {s.dim})" for s in report.stores]
+    lines = ["| dataset | metric | " + " | ".join(names) + " |",
+             "| --- | --- | " + " | ".join("---:" for _ in names) + " |"]
+    for dataset, metric, cells in report_rows(report):
+        lines.append(f"| {dataset} | {metric} | " + " | ".join(c for _, c in cells) + " |")
+    s = report.settings
+    lines.append("")
+    lines.append(f"OOV policy for word pairs: {s['oov']}; analogies restricted to the top "
+                 f"{s['restrict_vocab'] or 'all'} words; case-insensitive: {s['case_insensitive']}.")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(report: EvalReport, path: PathLike) -> Path:
+    path = Path(path)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(to_markdown(report))
+    return path
+
+
+def print_table(report: EvalReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="embedlayer eval", show_lines=False)
+    table.add_column("dataset")
+    table.add_column("metric (coverage)")
+    for s in report.stores:
+        table.add_column(f"{s.name}\n{s.size:,} x {s.dim}", justify="right")
+    for dataset, metric, cells in report_rows(report):
+        table.add_row(dataset, metric, *(c for _, c in cells))
+    Console().print(table)
+
+
+def write_plot(report: EvalReport, path: PathLike) -> Path:
+    """A grouped bar chart (one group per dataset, one bar per vector set) as PNG."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError("--plot needs matplotlib: pip install 'embedlayer[plot]'") from None
+    import numpy as np
+
+    rows = [r for r in report_rows(report) if "semantic" not in r[0] and "syntactic" not in r[0]]
+    labels = [r[0] for r in rows]
+    n_stores = len(report.stores)
+    x = np.arange(len(rows))
+    width = 0.8 / n_stores
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(rows)), 4.5))
+    for j, s in enumerate(report.stores):
+        vals = [r[2][j][0] for r in rows]
+        vals = [v if v is not None and math.isfinite(v) else 0.0 for v in vals]
+        ax.bar(x + (j - (n_stores - 1) / 2) * width, vals, width, label=s.name)
+    ax.set_xticks(x, labels, rotation=30, ha="right")
+    ax.set_ylabel("Spearman rho / accuracy / Pearson r")
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_title("Intrinsic evaluation (coverage in the JSON / Markdown report)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+    plt.close(fig)
+    return path
