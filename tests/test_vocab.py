@@ -270,3 +270,23 @@ def test_corrupt_tsv_vocab_names_the_line(tmp_path):
 def test_missing_vocab_file(tmp_path):
     with pytest.raises(MissingFileError, match="nope.json"):
         load_vocab(tmp_path / "nope.json")
+
+
+def test_deferred_vocab_loads_once_on_first_use():
+    calls = []
+
+    def loader():
+        calls.append(1)
+        return Vocab(["a", "b", "c"], [3, 2, 1])
+
+    v = Vocab.deferred(3, loader)
+    assert len(v) == 3 and calls == []  # the size needs no loading
+    assert v["b"] == 1 and v.tokens == ["a", "b", "c"] and calls == [1]
+    assert "c" in v and v.count("a") == 3 and calls == [1]
+    assert v == Vocab(["a", "b", "c"], [3, 2, 1]) and isinstance(v, Vocab)
+
+
+def test_deferred_vocab_checks_the_promised_size():
+    v = Vocab.deferred(5, lambda: Vocab(["a"]))
+    with pytest.raises(VocabError, match="expected 5"):
+        v.tokens

@@ -10,7 +10,7 @@ sampling tables, Huffman codes and character n-grams in their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -130,6 +130,16 @@ class Vocab:
         values = [counts.get(s, 0) for s in specials] + [c for _, c in kept]
         return cls(tokens, values, specials=specials, unk_token=unk_token)
 
+    @classmethod
+    def deferred(cls, size: int, loader: Callable[[], Vocab]) -> Vocab:
+        """A vocabulary of ``size`` tokens that calls ``loader()`` on its first real use.
+
+        For memory-mapped loads of large files whose keys were already verified by checksum:
+        ``len()`` answers at once, and parsing the keys and building the index happen on the
+        first lookup instead of at load time. ``loader`` must return a ``Vocab`` of ``size``.
+        """
+        return _DeferredVocab(size, loader)
+
     # --- lookups ------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._tokens)
@@ -248,3 +258,31 @@ class Vocab:
         head = ", ".join(repr(t) for t in self._tokens[:5])
         more = ", ..." if len(self) > 5 else ""
         return f"Vocab({len(self)} tokens: [{head}{more}], total={self.total})"
+
+
+class _DeferredVocab(Vocab):
+    """``Vocab.deferred``: the slots of ``Vocab`` stay unset until first touched.
+
+    Reading an unset slot raises ``AttributeError``, which lands in ``__getattr__``: that
+    runs the loader once, copies the loaded vocabulary's slots in, and answers.
+    """
+
+    __slots__ = ("_size", "_loader")
+
+    def __init__(self, size: int, loader: Callable[[], Vocab]) -> None:  # noqa: D107
+        self._size = size
+        self._loader = loader
+
+    def __getattr__(self, name: str):
+        if name not in Vocab.__slots__:
+            raise AttributeError(name)
+        loaded = self._loader()
+        if len(loaded) != self._size:
+            raise VocabError(f"deferred vocabulary: the loader gave {len(loaded)} tokens, "
+                             f"expected {self._size}")
+        for slot in Vocab.__slots__:
+            object.__setattr__(self, slot, getattr(loaded, slot))
+        return getattr(self, name)
+
+    def __len__(self) -> int:
+        return self._size

@@ -1,0 +1,63 @@
+"""`embedlayer eval` end to end on vector files written by another tool (gensim)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from embedlayer.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def vector_files(tmp_path_factory, data_dir):
+    from gensim.models import Word2Vec
+
+    from embedlayer.corpus import TextCorpus
+    from embedlayer.text import get_tokenizer
+
+    tok = get_tokenizer("regex", lowercase=True)
+    sentences = list(tok.tokenize_many(TextCorpus(data_dir / "corpora" / "en" / "brown.txt")))
+    folder = tmp_path_factory.mktemp("vecs")
+    out = []
+    for dim in (16, 32):
+        model = Word2Vec(sentences, vector_size=dim, min_count=5, workers=1, epochs=1, seed=1)
+        path = folder / f"brown{dim}.bin"
+        model.wv.save_word2vec_format(str(path), binary=True)
+        out.append(path)
+    return out
+
+
+def test_eval_prints_the_standard_suite_and_writes_reports(vector_files, tmp_path, capsys):
+    code = main(["eval", *map(str, vector_files), "--json", str(tmp_path / "r.json"),
+                 "--markdown", str(tmp_path / "r.md"), "--plot", str(tmp_path / "r.png")])
+    assert code == 0
+    out = capsys.readouterr().out
+    for name in ("ws353-all", "simlex999", "men3k", "google-analogy", "lee-docsim", "brown16",
+                 "brown32"):
+        assert name in out
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert len(doc["vectors"]) == 2 and len(doc["vectors"][0]["wordsim"]) == 8
+    assert doc["settings"]["restrict_vocab"] == 30000
+    assert "| google-analogy |" in (tmp_path / "r.md").read_text()
+    assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_eval_selected_sets_only(vector_files, tmp_path, capsys, data_dir):
+    code = main(["eval", str(vector_files[0]), "--wordsim", "simlex999", "--wordsim",
+                 str(data_dir / "wordsim" / "EN-RG-65.txt"), "--oov", "zero",
+                 "--json", str(tmp_path / "r.json")])
+    assert code == 0
+    doc = json.loads((tmp_path / "r.json").read_text())
+    names = [r["dataset"] for r in doc["vectors"][0]["wordsim"]]
+    assert names == ["simlex999", "EN-RG-65"]
+    assert doc["vectors"][0]["analogy"] == [] and doc["vectors"][0]["docsim"] == []
+    assert doc["vectors"][0]["wordsim"][0]["oov"] == "zero"
+
+
+def test_eval_bad_input_is_one_line(tmp_path, capsys, vector_files):
+    assert main(["eval", str(tmp_path / "nope.bin")]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["eval", str(vector_files[0]), "--wordsim", "simlex9999"]) == 1
+    err = capsys.readouterr().err
+    assert "simlex999" in err and err.count("\n") == 1

@@ -1,0 +1,133 @@
+"""`embedlayer vectors info | convert | similar | analogy` end to end on the shared files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import pytest
+
+from embedlayer.cli import _vectors
+from embedlayer.cli.main import _COMMANDS
+from embedlayer.cli.main import main as embedlayer_main
+from embedlayer.errors import EmbedlayerError
+from embedlayer.vectors.io import load_vectors
+
+SUBCOMMANDS = ("info", "convert", "similar", "analogy")
+
+
+def run(argv: list[str]) -> int:
+    """What ``embedlayer ...`` does, with the vectors command registered on a private parser
+    (cli/main.py lists its commands itself)."""
+    if "vectors" in _COMMANDS:
+        return embedlayer_main(argv)
+    parser = argparse.ArgumentParser(prog="embedlayer")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _vectors.register(sub)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except EmbedlayerError as exc:
+        print(f"embedlayer {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+@pytest.fixture(scope="module")
+def binary(data_dir):
+    return data_dir / "formats" / "euclidean_vectors.bin"
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        run(["vectors", command, "--help"])
+    assert info.value.code == 0
+    assert f"usage: embedlayer vectors {command}" in capsys.readouterr().out
+
+
+def test_info(binary, capsys):
+    assert run(["vectors", "info", str(binary), "--keys", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "format       word2vec-binary" in out
+    assert "vectors             2,747" in out
+    assert "dim                    10" in out
+    assert "dtype        float32" in out
+    norms = np.linalg.norm(load_vectors(binary).matrix, axis=1)
+    assert f"max {norms.max():.4g}" in out and "zero rows: 0" in out
+    assert "keys         the, to, of, ..." in out
+
+
+def test_info_on_a_fasttext_model(data_dir, capsys):
+    assert run(["vectors", "info", str(data_dir / "formats" / "lee_fasttext_new.bin")]) == 0
+    out = capsys.readouterr().out
+    assert "format       fasttext-bin" in out and "1,763" in out
+
+
+@pytest.mark.parametrize("to", ["native", "word2vec-text", "glove", "npy", "projector-tsv",
+                                "fasttext-vec", "word2vec-binary"])
+def test_convert_then_read_back(binary, tmp_path, to, capsys):
+    out = tmp_path / f"converted-{to}"
+    assert run(["vectors", "convert", str(binary), str(out), "--to", to]) == 0
+    assert f"wrote {out} ({to}, 2,747 x 10)" in capsys.readouterr().out
+    original, converted = load_vectors(binary), load_vectors(out)
+    assert converted.keys == original.keys
+    assert np.array_equal(converted.matrix, original.matrix)
+
+
+def test_convert_with_from_and_limit(data_dir, tmp_path, capsys):
+    glove = data_dir / "formats" / "test_glove.txt"
+    out = tmp_path / "g.bin"
+    assert run(["vectors", "convert", str(glove), str(out), "--from", "glove", "--to",
+                "word2vec-binary", "--limit", "5"]) == 0
+    capsys.readouterr()
+    converted = load_vectors(out)
+    assert converted.keys == load_vectors(glove).keys[:5]
+
+
+def test_convert_refuses_fasttext_bin_as_a_target(binary, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        run(["vectors", "convert", str(binary), str(tmp_path / "x"), "--to", "fasttext-bin"])
+    assert info.value.code == 2
+    assert "invalid choice: 'fasttext-bin'" in capsys.readouterr().err
+
+
+def test_similar_matches_vectors_most_similar(binary, capsys):
+    assert run(["vectors", "similar", str(binary), "president", "--topn", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = load_vectors(binary).most_similar("president", topn=4)
+    assert len(lines) == 4
+    for line, (word, score) in zip(lines, expected, strict=True):
+        assert line.split() == [line.split()[0], word, f"{score:.4f}"]
+
+
+def test_analogy_matches_vectors_analogy(binary, capsys):
+    assert run(["vectors", "analogy", str(binary), "man", "king", "woman", "--topn", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = load_vectors(binary).analogy("man", "king", "woman", topn=3)
+    assert [line.split()[1] for line in lines] == [w for w, _ in expected]
+    assert run(["vectors", "analogy", str(binary), "man", "king", "woman", "--method",
+                "3cosmul", "--topn", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+def test_similar_on_a_fasttext_model(data_dir, capsys):
+    assert run(["vectors", "similar", str(data_dir / "formats" / "toy-model.bin"), "the",
+                "--topn", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["vectors", "info", "missing.bin"], "missing.bin: no such file"),
+    (["vectors", "similar", "{bin}", "notaword"], "'notaword' is not among"),
+    (["vectors", "similar", "{bin}", "the", "--topn", "0"], "--topn must be >= 1"),
+    (["vectors", "info", "{bin}", "--format", "glove"],
+     "euclidean_vectors.bin: line 1: '2747 10' is a word2vec header"),
+    (["vectors", "info", "{bin}", "--limit", "0"], "limit must be None or an integer >= 1"),
+])
+def test_errors_are_one_line(binary, argv, message, capsys):
+    argv = [a.replace("{bin}", str(binary)) for a in argv]
+    assert run(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and message in captured.err
+    assert captured.err.startswith("embedlayer vectors: error: ")
