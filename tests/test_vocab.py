@@ -289,4 +289,4 @@ def test_deferred_vocab_loads_once_on_first_use():
 def test_deferred_vocab_checks_the_promised_size():
     v = Vocab.deferred(5, lambda: Vocab(["a"]))
     with pytest.raises(VocabError, match="expected 5"):
-        v.tokens
+        _ = v.tokens
