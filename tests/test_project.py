@@ -76,3 +76,12 @@ def test_console_script_reports_errors_in_one_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "missing.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch, data_dir):
+    text = (ROOT / "README.md").read_text()
+    code = text.split("```python", 1)[1].split("```", 1)[0]
+    code = code.replace("../shared/data", str(data_dir))
+    monkeypatch.chdir(tmp_path)  # the example writes vocab.json into the working folder
+    exec(compile(code, "README.md", "exec"), {})
+    assert (tmp_path / "vocab.json").is_file()

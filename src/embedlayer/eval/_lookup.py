@@ -19,12 +19,21 @@ class WordIndex:
         self.limit = n
         self.case_insensitive = case_insensitive
         index: dict[str, int] = {}
+        variants: dict[str, list[int]] = {}  # normalized form -> every row id that has it
         for i in range(n - 1, -1, -1):  # so the lowest id wins
-            index[self.norm(keys[i])] = i
+            form = self.norm(keys[i])
+            index[form] = i
+            variants.setdefault(form, []).append(i)
         self._index = index
+        self._variants = {k: v for k, v in variants.items() if len(v) > 1}
 
     def norm(self, word: str) -> str:
         return word.upper() if self.case_insensitive else word
 
     def get(self, word: str) -> int | None:
         return self._index.get(self.norm(word))
+
+    def variants(self, idx: int, keys: list[str]) -> list[int]:
+        """Other row ids whose key has the same normalized form as row ``idx`` (often none)."""
+        found = self._variants.get(self.norm(keys[idx]))
+        return [i for i in found if i != idx] if found else []

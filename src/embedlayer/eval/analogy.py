@@ -25,8 +25,6 @@ from embedlayer.vectors.query import AnalogyMethod, analogy_batch
 
 __all__ = ["AnalogyResult", "SectionResult", "evaluate_analogies"]
 
-_CANDIDATES = 8  # answers fetched per question, so case variants of question words can be skipped
-
 
 @dataclass(frozen=True)
 class SectionResult:
@@ -126,17 +124,16 @@ def evaluate_analogies(
         np.add.at(answered, arr[:, 0], 1)
         for lo in range(0, len(arr), batch_size):
             chunk = arr[lo:lo + batch_size]
+            # Case variants of the question words are excluded like the words themselves
+            # (gensim skips them among its top answers), so the top-1 answer suffices.
+            extra = [[v for w in row[1:4] for v in index.variants(int(w), keys)] for row in chunk]
             nb = analogy_batch(store, chunk[:, 1], chunk[:, 2], chunk[:, 3], method=method,
-                               topn=_CANDIDATES, restrict_vocab=index.limit)
-            for (si, a, b, c, d), cand in zip(chunk, nb.ids, strict=True):
-                ignore = {norm(keys[a]), norm(keys[b]), norm(keys[c])}
-                predicted = None
-                for j in cand:
-                    predicted = norm(keys[j])
-                    if predicted not in ignore:
-                        break
-                if predicted == norm(keys[d]):
-                    correct[si] += 1
+                               topn=1, restrict_vocab=index.limit, exclude=extra)
+            hits = nb.ids[:, 0] == chunk[:, 4]
+            if case_insensitive:  # a case variant of d is a right answer too
+                for k in np.flatnonzero(~hits):
+                    hits[k] = norm(keys[nb.ids[k, 0]]) == norm(keys[chunk[k, 4]])
+            np.add.at(correct, chunk[hits, 0], 1)
     results = [SectionResult(n, t, int(a), int(c))
                for n, t, a, c in zip(order, totals, answered, correct, strict=True)]
     return AnalogyResult(

@@ -249,8 +249,12 @@ def similar_by_vector(
 def analogy_batch(
     store: Any, a: IntArray, b: IntArray, c: IntArray, *, method: AnalogyMethod = "3cosadd",
     topn: int = 1, restrict_vocab: int | None = None,
+    exclude: Sequence[Sequence[int]] | None = None,
 ) -> Neighbours:
     """Answer many ``a : b :: c : ?`` questions at once (row ids in, row ids out).
+
+    ``exclude[q]`` adds row ids that question ``q`` may not answer (e.g. case variants of
+    its words); a, b and c themselves are always excluded.
 
     3CosAdd: argmax cos(d, b - a + c) with unit-normalized a, b, c (gensim's
     ``most_similar(positive=[b, c], negative=[a])``). 3CosMul: argmax
@@ -272,6 +276,9 @@ def analogy_batch(
     ua, ub, uc = (_unit(store.matrix[x]) for x in (a, b, c))
     q = np.repeat(np.arange(a.size), 3)
     excl = (q, np.stack([a, b, c], axis=1).ravel())
+    if exclude is not None:
+        more_q, more_ids = _flatten_exclude(exclude, a.size)
+        excl = (np.concatenate([excl[0], more_q]), np.concatenate([excl[1], more_ids]))
     best_ids = best_scores = None
     units = [_unit(ub - ua + uc)] if method == "3cosadd" else [ua, ub, uc]
     for start, sims in _scored_blocks(store, units, limit):

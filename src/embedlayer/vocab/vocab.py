@@ -71,12 +71,11 @@ class Vocab:
                 f"special tokens {specials} must be the first ids of the vocabulary, "
                 f"got first tokens {tokens[: len(specials)]}"
             )
-        index: dict[str, int] = {}
-        for i, tok in enumerate(tokens):
-            if not isinstance(tok, str) or tok == "":
-                raise VocabError(f"vocabulary token at id {i} must be a non-empty string, got {tok!r}")
-            if index.setdefault(tok, i) != i:
-                raise VocabError(f"duplicate token {tok!r} at ids {index[tok]} and {i}")
+        # Build the index in one C-level call; only when the sizes or types say something is
+        # wrong, walk the tokens again to name the bad one.
+        index = dict(zip(tokens, range(len(tokens)), strict=True))
+        if len(index) != len(tokens) or "" in index or not set(map(type, tokens)) <= {str}:
+            _raise_bad_tokens(tokens)
         if counts is None:
             arr = np.zeros(len(tokens), dtype=np.int64)
         else:
@@ -258,6 +257,15 @@ class Vocab:
         head = ", ".join(repr(t) for t in self._tokens[:5])
         more = ", ..." if len(self) > 5 else ""
         return f"Vocab({len(self)} tokens: [{head}{more}], total={self.total})"
+
+
+def _raise_bad_tokens(tokens: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, tok in enumerate(tokens):
+        if not isinstance(tok, str) or tok == "":
+            raise VocabError(f"vocabulary token at id {i} must be a non-empty string, got {tok!r}")
+        if seen.setdefault(tok, i) != i:
+            raise VocabError(f"duplicate token {tok!r} at ids {seen[tok]} and {i}")
 
 
 class _DeferredVocab(Vocab):
