@@ -178,3 +178,20 @@ def test_batched_ngram_ids_equal_the_per_word_reference(words, minn, span, bucke
     for i, word in enumerate(words):
         ref = ngram_buckets(word, max(minn, 1), maxn, bucket) if maxn else []
         assert ids[indptr[i]:indptr[i + 1]].tolist() == list(ref)
+
+
+def test_subword_vectors_answer_queries_for_unknown_words_too(data_dir):
+    from gensim.models.fasttext import load_facebook_vectors
+
+    from embedlayer.vectors.io import load_vectors
+
+    path = data_dir / "formats" / "lee_fasttext.bin"
+    ours = load_vectors(path)
+    kv = load_facebook_vectors(str(path))
+    for word in ("government", "governmnet"):  # known, and a misspelling
+        mine = ours.most_similar(word, topn=5)
+        theirs = kv.most_similar(word, topn=5)
+        assert [w for w, _ in mine] == [w for w, _ in theirs]
+        np.testing.assert_allclose([s for _, s in mine], [s for _, s in theirs], atol=1e-5)
+    assert ours.similarity("governmnet", "government") == pytest.approx(
+        float(kv.similarity("governmnet", "government")), abs=1e-5)

@@ -123,21 +123,15 @@ def _print_pairs(pairs: list[tuple[str, float]]) -> None:
         print(f"{rank:>4}  {key:<24} {score:.4f}")
 
 
-def _queryable(args: argparse.Namespace):
-    vectors = _load(args, args.file)
-    # a fastText model's vocabulary rows, composed once, as dense Vectors
-    return vectors if hasattr(vectors, "most_similar") else vectors.to_vectors()
-
-
 def _similar(args: argparse.Namespace) -> int:
     _check_topn(args.topn)
-    vectors = _queryable(args)
+    vectors = _load(args, args.file)  # subword models answer for unknown words too
     _print_pairs(vectors.most_similar(args.word, topn=args.topn))
     return 0
 
 
 def _analogy(args: argparse.Namespace) -> int:
     _check_topn(args.topn)
-    vectors = _queryable(args)
+    vectors = _load(args, args.file)  # subword models answer for unknown words too
     _print_pairs(vectors.analogy(args.a, args.b, args.c, method=args.method, topn=args.topn))
     return 0

@@ -28,6 +28,7 @@ import numpy as np
 from embedlayer._types import FloatArray, IntArray
 from embedlayer.errors import ConfigError
 from embedlayer.vectors.base import OOVVectorPolicy
+from embedlayer.vectors.methods import QueryMethods
 from embedlayer.vectors.vectors import Vectors
 from embedlayer.vocab import EOS, Vocab
 
@@ -193,7 +194,7 @@ def _float32_rows(matrix: Any, rows: int, what: str) -> FloatArray:
     return arr
 
 
-class SubwordVectors:
+class SubwordVectors(QueryMethods):
     """Word vectors with subword information (fastText): every string gets a vector.
 
     ``keys`` name the rows of ``word_matrix`` (N, D); ``ngram_matrix`` (bucket, D) holds one

@@ -11,17 +11,15 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from embedlayer._types import FloatArray
 from embedlayer.errors import ConfigError, UnknownTokenError
 from embedlayer.vectors.base import OOVVectorPolicy
+from embedlayer.vectors.methods import QueryMethods
 from embedlayer.vocab import Vocab
-
-if TYPE_CHECKING:
-    from embedlayer.vectors.query import AnalogyMethod, Neighbours
 
 __all__ = ["Vectors"]
 
@@ -56,7 +54,7 @@ def random_oov_vector(key: str, dim: int, *, seed: int = 0, scale: float = 0.1) 
     return rng.uniform(-scale, scale, size=dim).astype(np.float32)
 
 
-class Vectors:
+class Vectors(QueryMethods):
     """Dense word vectors: ``vocab`` (keys in row order) and ``matrix`` (N x D float32).
 
     >>> v = Vectors(["a", "b"], [[1, 0], [0, 1]])
@@ -174,66 +172,6 @@ class Vectors:
             unit.setflags(write=False)
             self._unit = unit
         return self._unit
-
-    # --- queries (see vectors/query.py) ------------------------------------------------
-    def similarity(self, a: str, b: str) -> float:
-        from embedlayer.vectors.query import cosine
-
-        return float(cosine(self[a], self[b]))
-
-    def most_similar(
-        self,
-        positive: str | Sequence[str | np.ndarray] = (),
-        negative: Sequence[str | np.ndarray] = (),
-        *,
-        topn: int = 10,
-        restrict_vocab: int | None = None,
-    ) -> list[tuple[str, float]]:
-        from embedlayer.vectors.query import most_similar
-
-        return most_similar(self, positive, negative, topn=topn, restrict_vocab=restrict_vocab)
-
-    def similar_by_vector(
-        self, vector: np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None,
-    ) -> list[tuple[str, float]]:
-        from embedlayer.vectors.query import similar_by_vector
-
-        return similar_by_vector(self, vector, topn=topn, restrict_vocab=restrict_vocab)
-
-    def analogy(
-        self, a: str, b: str, c: str, *, method: AnalogyMethod = "3cosadd", topn: int = 1,
-        restrict_vocab: int | None = None,
-    ) -> list[tuple[str, float]]:
-        """``a : b :: c : ?`` (e.g. man : king :: woman : queen), question words excluded."""
-        from embedlayer.vectors.query import analogy
-
-        return analogy(self, a, b, c, method=method, topn=topn, restrict_vocab=restrict_vocab)
-
-    def doesnt_match(self, words: Sequence[str]) -> str:
-        from embedlayer.vectors.query import doesnt_match
-
-        return doesnt_match(self, words)
-
-    def distances(self, word: str, others: Sequence[str] | None = None) -> FloatArray:
-        """Cosine distances (1 - cosine) from ``word`` to ``others`` (default: every key)."""
-        from embedlayer.vectors.query import distances
-
-        return distances(self, word, others)
-
-    def rank(self, word: str, other: str) -> int:
-        """Rank of ``other`` among ``word``'s neighbours (1 = nearest; ``word`` excluded)."""
-        from embedlayer.vectors.query import rank
-
-        return rank(self, word, other)
-
-    def neighbours(
-        self, queries: np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None,
-        exclude: Sequence[Sequence[int]] | None = None,
-    ) -> Neighbours:
-        """Batched nearest neighbours of the rows of ``queries`` ((Q, D)) by cosine."""
-        from embedlayer.vectors.query import nearest
-
-        return nearest(self, queries, topn=topn, restrict_vocab=restrict_vocab, exclude=exclude)
 
     # --- files ---------------------------------------------------------------------------
     def save(self, path: Any, *, format: str = "native") -> Any:  # noqa: A002 - a file format
