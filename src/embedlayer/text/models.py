@@ -23,6 +23,7 @@ encodes the same way.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -118,7 +119,7 @@ def hf_tokenizer_from_json(obj: Any, kind: str) -> Any:
         raise ValueError(f"not a valid huggingface tokenizers JSON: {exc}") from None
 
 
-class _Subword:
+class _Subword(ABC):
     """What BPE and WordPiece share: training, encoding, (de)serialization."""
 
     kind: ClassVar[str]
@@ -141,8 +142,9 @@ class _Subword:
             )
         return self.tokenizer_
 
+    @abstractmethod
     def _new_model_and_trainer(self) -> tuple[Any, Any]:
-        raise NotImplementedError
+        """The untrained ``tokenizers`` model and its trainer, built from ``self.config``."""
 
     def fit(self, words: Iterable[list[str]]) -> _Subword:
         """Learn the subword vocabulary from word lists (one list per sentence or line)."""
