@@ -13,6 +13,10 @@ _DEFAULT_DATA = ROOT.parent / "shared" / "data"
 # Tests read the shared mirror through the same variable users set; the progress bars stay
 # quiet so test logs stay readable.
 os.environ.setdefault("EMBEDLAYER_DATA", str(_DEFAULT_DATA))
+# Made absolute once, so tests that change the working folder still find the data.
+os.environ["EMBEDLAYER_DATA"] = os.pathsep.join(
+    str(Path(p).absolute()) for p in os.environ["EMBEDLAYER_DATA"].split(os.pathsep) if p
+)
 os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")
 
 
