@@ -29,6 +29,7 @@ from embedlayer.text.normalizers import (
 from embedlayer.text.pipeline import FORMAT_VERSION, TokenizerPipeline
 from embedlayer.text.pre_tokenizers import RegexWords, WhitespaceSplit
 from embedlayer.text.serialization import component_from_dict, load_tokenizer, pipeline_from_dict
+from embedlayer.text.stream import TokenStream
 
 __all__ = [
     "BPE",
@@ -49,6 +50,7 @@ __all__ = [
     "StripAccents",
     "SubwordKind",
     "Tokenizer",
+    "TokenStream",
     "TokenizerPipeline",
     "UnicodeForm",
     "UnicodeNormalizer",

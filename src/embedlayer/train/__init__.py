@@ -1,0 +1,11 @@
+"""Learning the embedding matrix: word2vec (skip-gram, CBOW; negative sampling, hierarchical
+softmax) with numba kernels on threads.
+
+Layer L3 of DESIGN.md: takes token streams and a ``Vocab``, hands ``Vectors`` on. numba is
+imported only by the kernels, when training starts.
+"""
+
+from embedlayer.train.config import Loss, Model, Word2VecConfig
+from embedlayer.train.word2vec import Word2Vec, estimate_memory
+
+__all__ = ["Loss", "Model", "Word2Vec", "Word2VecConfig", "estimate_memory"]

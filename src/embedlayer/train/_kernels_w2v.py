@@ -1,0 +1,463 @@
+"""word2vec's training kernels (numba): skip-gram and CBOW, negative sampling and hierarchical softmax.
+
+What it holds: one dispatcher, :func:`train_chunk`, over five ``njit(nogil=True)`` kernels that
+train on one chunk of encoded sentences and update the two matrices in place (hogwild: other
+threads may update the same rows at the same time, as in word2vec.c and gensim):
+
+- ``_sg_ns``, ``_sg_hs``, ``_cbow_ns``, ``_cbow_hs``: word2vec.c's four loops, update for update;
+- ``_sg_ns_shared``: skip-gram with one set of negatives per window (Ji et al. 2016, Intel's
+  pWord2Vec), so a window is a small dense block: (contexts x D) inputs against
+  ((1 + negative) x D) outputs, every output row read from memory once per window.
+
+Kernels are pure array code (STYLE.md rule 9): arrays and scalars in, rows updated in place,
+the RNG state is a uint64 passed in (splitmix64, seeded per chunk by the caller), nothing
+allocated inside the token loop. ``_reference_w2v`` is the slow numpy twin the tests compare
+against; it draws the same random stream in the same order.
+
+What it leaves out: learning-rate schedules, threads, corpus encoding and progress (the
+estimator in ``word2vec.py``), argument validation beyond what keeps a kernel from silently
+losing updates (``fit`` validates), and index bounds checks (ids must lie in the vocabulary).
+
+Conventions, shared with the reference:
+
+- random stream: per sentence, one draw per token for subsampling (keep the token when
+  ``(z >> 11) * 2**-53 < keep[w]``), then per kept position one draw for the reduced window
+  ``b = z % window`` (effective half-window ``window - b``), then the negatives of that
+  position in training order (``neg_table[z % len(neg_table)]``; a draw equal to the target
+  is skipped, as in word2vec.c, so it is one negative fewer, not a redraw);
+- skip-gram: the context word's input row predicts the center word (word2vec.c's order);
+- CBOW: ``h`` is the sum or mean of the context rows; every context row then receives the full
+  gradient ``neu1e``, in both modes (word2vec.c's rule; gensim divides by the count in sum
+  mode). In sum mode that is the exact gradient; in mean mode it is word2vec.c's scaled one;
+- logistic: exact ``sigma(f) = 1 / (1 + exp(-f))`` in float32, computed from
+  ``e = exp(-|f|)`` so it never overflows and needs no clipping; no update is skipped (C's
+  table skips ``|f| > 6`` for HS);
+- loss: one *term* per prediction of a target word (a skip-gram pair, a CBOW center), its
+  value the full negative log-likelihood of that prediction: NS
+  ``-log sigma(f_pos) - sum log sigma(-f_neg)``, HS ``-sum_bits log sigma((1 - 2 code) f)``
+  (bit 1 is word2vec's "negative" branch: ``g = (1 - code - sigma(f)) alpha``). Each
+  ``-log sigma(+-f)`` is ``max(-+f, 0) + log1p(e)``; the ``log1p`` parts of one term are
+  summed as one ``log`` of a product of numbers in [1, 2]. Accumulated in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["CBOW", "HS", "NS", "SKIPGRAM", "train_chunk"]
+
+SKIPGRAM, CBOW = 0, 1
+NS, HS = 0, 1
+
+# Globals are frozen into the compiled code as typed constants: uint64 ones keep the RNG in
+# unsigned 64-bit arithmetic (numba turns uint64-with-int64 arithmetic into float64), float32
+# ones keep the vector math in float32.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S11, _S27, _S30, _S31, _S32 = (np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31),
+                                np.uint64(32))
+_UNIT = 2.0**-53  # float64: 53 random bits -> [0, 1)
+_ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
+
+_jit = numba.njit(nogil=True, fastmath=True, cache=True)
+
+
+# --- helpers (inlined by LLVM into the kernels) ---------------------------------------------
+
+
+@_jit
+def _next(state):
+    """splitmix64: the advanced state and 64 random bits."""
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return state, z ^ (z >> _S31)
+
+
+@_jit
+def _below(z, n):
+    """An index in [0, n) from the high 32 bits of ``z`` (n < 2**32): a multiply, no division."""
+    return np.int64(((z >> _S32) * n) >> _S32)
+
+
+@_jit
+def _subsample(ids, start, stop, keep, sen, state):
+    """Copy the kept tokens of ``ids[start:stop]`` to the front of ``sen``; (count, state)."""
+    m = 0
+    for i in range(start, stop):
+        w = ids[i]
+        state, z = _next(state)
+        if (z >> _S11) * _UNIT < keep[w]:
+            sen[m] = w
+            m += 1
+    return m, state
+
+
+@_jit
+def _predict(l1, out, neu1e, label, alpha):
+    """One logistic prediction of ``label`` (float32 0 or 1) from input ``l1`` (D,).
+
+    Updates the output row ``out`` (D,) in place and adds the input's gradient to ``neu1e``
+    (D,). Returns (``max(-+f, 0)``, ``1 + e``): the two parts of ``-log sigma(+-f)``.
+    """
+    dim = l1.shape[0]
+    f = _ZERO
+    for k in range(dim):
+        f += l1[k] * out[k]
+    e = math.exp(-abs(f))  # in (0, 1]: never overflows
+    r = _ONE / (_ONE + e)
+    s = r if f >= _ZERO else e * r  # sigma(f)
+    g = (label - s) * alpha
+    for k in range(dim):  # one pass: the old output row feeds neu1e, then takes its update
+        o = out[k]
+        neu1e[k] += g * o
+        out[k] = o + g * l1[k]
+    hinge = max(-f, _ZERO) if label > _ZERO else max(f, _ZERO)
+    return hinge, _ONE + e
+
+
+@_jit
+def _add(dst, src):
+    for k in range(dst.shape[0]):
+        dst[k] += src[k]
+
+
+@_jit
+def _fill0(buf):
+    for k in range(buf.shape[0]):
+        buf[k] = _ZERO
+
+
+@_jit
+def _draw_negatives(neg_table, count, negs, state):
+    """``count`` negatives into ``negs[:count]``, in stream order; the state.
+
+    Drawn for a whole center before any training on it: the table (up to 10^8 int32) is far
+    larger than the caches, and independent loads issued together wait for memory once, not
+    once per negative (2x on skip-gram NS). The stream does not depend on the floats, so the
+    order of draws, and the results, are those of drawing each negative when it is used.
+    """
+    ntable = np.uint64(neg_table.shape[0])
+    for q in range(count):
+        state, z = _next(state)
+        negs[q] = neg_table[_below(z, ntable)]
+    return state
+
+
+@_jit
+def _ns_targets(word, negs, q0, negative, l1, syn1, neu1e, alpha):
+    """The center word and its negatives ``negs[q0:q0+negative]`` against input ``l1``; loss."""
+    hinge, prod = _predict(l1, syn1[word], neu1e, _ONE, alpha)
+    loss = np.float64(hinge)
+    prod64 = np.float64(prod)
+    for q in range(q0, q0 + negative):
+        t = negs[q]
+        if t == word:  # word2vec.c skips it: one negative fewer, not a redraw
+            continue
+        hinge, prod = _predict(l1, syn1[t], neu1e, _ZERO, alpha)
+        loss += hinge
+        prod64 *= prod
+    return loss + math.log(prod64)
+
+
+@_jit
+def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
+    """The Huffman path of ``word`` against input ``l1``; (loss, number of bits)."""
+    loss = 0.0
+    prod64 = 1.0
+    a, b = code_offsets[word], code_offsets[word + 1]
+    for j in range(a, b):
+        label = _ONE - np.float32(codes[j])
+        hinge, prod = _predict(l1, syn1[points[j]], neu1e, label, alpha)
+        loss += hinge
+        prod64 *= prod
+    return loss + math.log(prod64), b - a
+
+
+# --- skip-gram --------------------------------------------------------------------------------
+
+
+@_jit
+def _sg_ns(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, state):
+    sen = np.empty(ids.shape[0], np.int32)  # kept tokens of the current sentence
+    neu1e = np.empty(syn0.shape[1], np.float32)  # (D,) gradient of the context row
+    negs = np.empty(2 * window * negative, np.int32)  # negatives of every pair of a center
+    uwin = np.uint64(window)
+    loss = 0.0
+    terms = 0
+    for s in range(bounds.shape[0] - 1):
+        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        for p in range(m):
+            word = sen[p]
+            state, z = _next(state)
+            r = window - _below(z, uwin)
+            lo, hi = max(p - r, 0), min(p + r + 1, m)
+            state = _draw_negatives(neg_table, (hi - lo - 1) * negative, negs, state)
+            q = 0
+            for c in range(lo, hi):
+                if c == p:
+                    continue
+                l1 = syn0[sen[c]]
+                _fill0(neu1e)
+                loss += _ns_targets(word, negs, q, negative, l1, syn1, neu1e, alpha)
+                _add(l1, neu1e)
+                q += negative
+                terms += 1
+    return loss, terms, bounds[-1] - bounds[0]
+
+
+@_jit
+def _sg_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, alpha, state):
+    sen = np.empty(ids.shape[0], np.int32)
+    neu1e = np.empty(syn0.shape[1], np.float32)
+    uwin = np.uint64(window)
+    loss = 0.0
+    terms = 0
+    for s in range(bounds.shape[0] - 1):
+        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        for p in range(m):
+            word = sen[p]
+            state, z = _next(state)
+            r = window - _below(z, uwin)
+            for c in range(max(p - r, 0), min(p + r + 1, m)):
+                if c == p:
+                    continue
+                l1 = syn0[sen[c]]
+                _fill0(neu1e)
+                term, bits = _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha)
+                _add(l1, neu1e)
+                if bits:  # a one-word vocabulary has nothing to predict
+                    loss += term
+                    terms += 1
+    return loss, terms, bounds[-1] - bounds[0]
+
+
+@_jit
+def _sg_ns_shared(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, state):
+    """Skip-gram NS with the negatives drawn once per center and shared by its contexts.
+
+    A window is one minibatch: logits ``F = X Y^T`` for inputs ``X`` (k, D) = the context rows
+    and outputs ``Y`` (n, D) = center + negatives; ``G = (labels - sigma(F)) alpha`` (k, n);
+    then ``X += G Y`` and ``Y += G^T X``, both from the rows as they were before the window
+    (a repeated row gets every delta: updates are added, never written back as copies).
+    """
+    dim = syn0.shape[1]
+    sen = np.empty(ids.shape[0], np.int32)
+    ctx = np.empty(2 * window, np.int32)  # (k,) context ids of the window
+    negs = np.empty(negative, np.int32)
+    tgt = np.empty(negative + 1, np.int32)  # (n,) center, then its negatives but the center
+    grad = np.empty((2 * window, negative + 1), np.float32)  # G (k, n)
+    dx = np.empty((2 * window, dim), np.float32)  # G Y (k, D): input deltas, applied last
+    uwin = np.uint64(window)
+    loss = 0.0
+    terms = 0
+    for s in range(bounds.shape[0] - 1):
+        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        for p in range(m):
+            word = sen[p]
+            state, z = _next(state)
+            r = window - _below(z, uwin)
+            k = 0
+            for c in range(max(p - r, 0), min(p + r + 1, m)):
+                if c != p:
+                    ctx[k] = sen[c]
+                    k += 1
+            if k == 0:
+                continue
+            state = _draw_negatives(neg_table, negative, negs, state)
+            tgt[0] = word
+            n = 1
+            for q in range(negative):
+                if negs[q] != word:
+                    tgt[n] = negs[q]
+                    n += 1
+            for j in range(k):  # F and G, one row of contexts at a time
+                x = syn0[ctx[j]]
+                hinge = 0.0
+                prod = 1.0
+                for i in range(n):
+                    y = syn1[tgt[i]]
+                    f = _ZERO
+                    for d in range(dim):
+                        f += x[d] * y[d]
+                    e = math.exp(-abs(f))
+                    rr = _ONE / (_ONE + e)
+                    sig = rr if f >= _ZERO else e * rr
+                    if i == 0:
+                        grad[j, i] = (_ONE - sig) * alpha
+                        hinge += max(-f, _ZERO)
+                    else:
+                        grad[j, i] = -sig * alpha
+                        hinge += max(f, _ZERO)
+                    prod *= _ONE + e
+                loss += hinge + math.log(prod)
+            terms += k
+            for j in range(k):  # dX = G Y from the old output rows
+                dxj = dx[j]
+                _fill0(dxj)
+                for i in range(n):
+                    g = grad[j, i]
+                    y = syn1[tgt[i]]
+                    for d in range(dim):
+                        dxj[d] += g * y[d]
+            for i in range(n):  # Y += G^T X from the old input rows
+                y = syn1[tgt[i]]
+                for j in range(k):
+                    g = grad[j, i]
+                    x = syn0[ctx[j]]
+                    for d in range(dim):
+                        y[d] += g * x[d]
+            for j in range(k):
+                _add(syn0[ctx[j]], dx[j])
+    return loss, terms, bounds[-1] - bounds[0]
+
+
+# --- CBOW -----------------------------------------------------------------------------------
+
+
+@_jit
+def _context_mean(sen, p, r, m, syn0, cbow_mean, neu1):
+    """``neu1`` (D,) = sum (or mean) of the context rows of position ``p``; the count."""
+    _fill0(neu1)
+    cw = 0
+    for c in range(max(p - r, 0), min(p + r + 1, m)):
+        if c != p:
+            _add(neu1, syn0[sen[c]])
+            cw += 1
+    if cbow_mean and cw > 1:
+        inv = _ONE / np.float32(cw)
+        for k in range(neu1.shape[0]):
+            neu1[k] *= inv
+    return cw
+
+
+@_jit
+def _spread(sen, p, r, m, syn0, neu1e):
+    """Add the full ``neu1e`` to every context row of ``p`` (word2vec.c, both modes)."""
+    for c in range(max(p - r, 0), min(p + r + 1, m)):
+        if c != p:
+            _add(syn0[sen[c]], neu1e)
+
+
+@_jit
+def _cbow_ns(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, cbow_mean, state):
+    sen = np.empty(ids.shape[0], np.int32)
+    neu1 = np.empty(syn0.shape[1], np.float32)  # (D,) h
+    neu1e = np.empty(syn0.shape[1], np.float32)  # (D,) gradient of h
+    negs = np.empty(negative, np.int32)
+    uwin = np.uint64(window)
+    loss = 0.0
+    terms = 0
+    for s in range(bounds.shape[0] - 1):
+        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        for p in range(m):
+            state, z = _next(state)
+            r = window - _below(z, uwin)
+            if _context_mean(sen, p, r, m, syn0, cbow_mean, neu1) == 0:
+                continue
+            state = _draw_negatives(neg_table, negative, negs, state)
+            _fill0(neu1e)
+            loss += _ns_targets(sen[p], negs, 0, negative, neu1, syn1, neu1e, alpha)
+            _spread(sen, p, r, m, syn0, neu1e)
+            terms += 1
+    return loss, terms, bounds[-1] - bounds[0]
+
+
+@_jit
+def _cbow_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, alpha, cbow_mean,
+             state):
+    sen = np.empty(ids.shape[0], np.int32)
+    neu1 = np.empty(syn0.shape[1], np.float32)
+    neu1e = np.empty(syn0.shape[1], np.float32)
+    uwin = np.uint64(window)
+    loss = 0.0
+    terms = 0
+    for s in range(bounds.shape[0] - 1):
+        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        for p in range(m):
+            state, z = _next(state)
+            r = window - _below(z, uwin)
+            if _context_mean(sen, p, r, m, syn0, cbow_mean, neu1) == 0:
+                continue
+            _fill0(neu1e)
+            term, bits = _hs_targets(sen[p], codes, points, code_offsets, neu1, syn1, neu1e, alpha)
+            _spread(sen, p, r, m, syn0, neu1e)
+            if bits:
+                loss += term
+                terms += 1
+    return loss, terms, bounds[-1] - bounds[0]
+
+
+# --- dispatcher -------------------------------------------------------------------------------
+
+
+def _in_place(name: str, a: np.ndarray) -> np.ndarray:
+    # A converted copy would be trained and thrown away: refuse instead of losing updates.
+    if a.dtype != np.float32 or a.ndim != 2 or not a.flags.c_contiguous or not a.flags.writeable:
+        raise TypeError(f"{name} must be a writeable C-contiguous float32 matrix, got dtype="
+                        f"{a.dtype}, shape {a.shape}, C-contiguous {a.flags.c_contiguous}, "
+                        f"writeable {a.flags.writeable}")
+    return a
+
+
+def train_chunk(
+    model: int, loss: int,
+    ids: np.ndarray,  # int32 (n,): token ids of this chunk
+    bounds: np.ndarray,  # int64 (s+1,): sentence s is ids[bounds[s]:bounds[s+1]]
+    syn0: np.ndarray,  # float32 (V, D) input vectors, updated in place
+    syn1: np.ndarray,  # float32 (V, D) NS output vectors, or (V-1, D) HS inner nodes
+    keep: np.ndarray,  # float32 (V,): subsampling keep probability per word
+    neg_table: np.ndarray,  # int32 (T,): unigram^0.75 table (NS only)
+    codes: np.ndarray, points: np.ndarray, code_offsets: np.ndarray,  # HS CSR: uint8, int32, int64
+    window: int, negative: int, alpha: float, cbow_mean: bool, seed: int,
+    shared_negatives: bool = False,
+) -> tuple[float, int, int]:
+    """Train one chunk; returns (loss_sum, loss_terms, words).
+
+    ``loss_sum / loss_terms`` is the mean negative log-likelihood per prediction; ``words`` is
+    every token of the chunk, subsampled-away ones included. ``seed`` (any int, taken mod
+    2**64) seeds the chunk's random stream. ``shared_negatives`` (skip-gram NS only) draws one
+    set of negatives per window, shared by all its contexts. Arrays of the documented dtypes
+    pass without a copy; the kernel runs without the GIL.
+    """
+    syn0 = _in_place("syn0", syn0)
+    syn1 = _in_place("syn1", syn1)
+    if window < 1 or negative < 0:
+        raise ValueError(f"need window >= 1 and negative >= 0, got {window=}, {negative=}")
+    ids = np.ascontiguousarray(ids, dtype=np.int32)
+    bounds = np.ascontiguousarray(bounds, dtype=np.int64)
+    keep = np.ascontiguousarray(keep, dtype=np.float32)
+    state = np.uint64(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+    a = np.float32(alpha)
+    window, negative, cbow_mean = int(window), int(negative), bool(cbow_mean)
+    if shared_negatives and (model, loss) != (SKIPGRAM, NS):
+        raise ValueError("shared_negatives applies to skip-gram with negative sampling only")
+    if loss == NS:
+        table = np.ascontiguousarray(neg_table, dtype=np.int32)
+        if model == SKIPGRAM:
+            kernel = _sg_ns_shared if shared_negatives else _sg_ns
+            out = kernel(ids, bounds, syn0, syn1, keep, table, window, negative, a, state)
+        elif model == CBOW:
+            out = _cbow_ns(ids, bounds, syn0, syn1, keep, table, window, negative, a, cbow_mean,
+                           state)
+        else:
+            raise ValueError(f"model must be SKIPGRAM (0) or CBOW (1), got {model!r}")
+    elif loss == HS:
+        huff = (np.ascontiguousarray(codes, dtype=np.uint8),
+                np.ascontiguousarray(points, dtype=np.int32),
+                np.ascontiguousarray(code_offsets, dtype=np.int64))
+        if model == SKIPGRAM:
+            out = _sg_hs(ids, bounds, syn0, syn1, keep, *huff, window, a, state)
+        elif model == CBOW:
+            out = _cbow_hs(ids, bounds, syn0, syn1, keep, *huff, window, a, cbow_mean, state)
+        else:
+            raise ValueError(f"model must be SKIPGRAM (0) or CBOW (1), got {model!r}")
+    else:
+        raise ValueError(f"loss must be NS (0) or HS (1), got {loss!r}")
+    return float(out[0]), int(out[1]), int(out[2])
