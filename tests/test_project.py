@@ -61,7 +61,7 @@ def test_every_command_has_help(capsys):
 def test_importing_embedlayer_is_light():
     code = (
         "import sys, embedlayer, embedlayer.vocab, embedlayer.corpus, embedlayer.text, "
-        "embedlayer.data; heavy = [m for m in ('torch', 'jieba', 'tokenizers', 'gensim', "
+        "embedlayer.data, embedlayer.vectors, embedlayer.eval, embedlayer.train; heavy = [m for m in ('torch', 'jieba', 'tokenizers', 'gensim', "
         "'numba', 'matplotlib') if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
