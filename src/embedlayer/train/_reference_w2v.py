@@ -6,7 +6,7 @@ operations, in float32 like the kernels, drawing the same splitmix64 stream in t
 (see the conventions in ``_kernels_w2v``'s docstring). The loss is computed the textbook way,
 ``logaddexp(0, -+f)`` per prediction in float64, so it checks the kernels' factored form.
 
-What it leaves out: speed (about 10^4 times slower than the kernels: tiny inputs only).
+What it leaves out: speed (pure Python per token and per prediction: tiny inputs only).
 """
 
 from __future__ import annotations
