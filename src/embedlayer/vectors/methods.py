@@ -1,8 +1,9 @@
 """Query methods shared by every dense-matrix store (``Vectors``, ``SubwordVectors``).
 
 What it holds: thin methods that hand ``self`` to the free functions of ``vectors/query.py``,
-so each store gets ``most_similar`` & co. without re-implementing them. A store using it needs
-``vocab``, ``matrix``, ``dim``, ``norms``, ``__getitem__`` and ``lookup``. Subword stores
+so each store gets ``most_similar`` & co. without re-implementing them, plus the cached row
+``norms`` they use. A store using it needs ``vocab``, ``matrix``, ``dim``, ``__getitem__``,
+``lookup``, and ``self._norms = None`` set in its constructor. Subword stores
 answer for out-of-vocabulary words too, because their ``__getitem__`` composes n-grams.
 """
 
@@ -23,6 +24,17 @@ __all__ = ["QueryMethods"]
 
 
 class QueryMethods:
+    _norms: FloatArray | None  # set to None by the store's constructor
+
+    @property
+    def norms(self) -> FloatArray:
+        """L2 norm of each row of ``matrix``, (N,) float32, computed once and cached."""
+        if self._norms is None:
+            norms = query.row_norms(self.matrix)  # type: ignore[attr-defined]
+            norms.setflags(write=False)
+            self._norms = norms
+        return self._norms
+
     # --- queries (see vectors/query.py) ------------------------------------------------
     def similarity(self, a: str, b: str) -> float:
         return float(query.cosine(self[a], self[b]))

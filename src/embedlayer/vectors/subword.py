@@ -341,17 +341,6 @@ class SubwordVectors(QueryMethods):
         return self._ngram[self.ngram_ids(word)]
 
     # --- derived state -----------------------------------------------------------------
-    @property
-    def norms(self) -> FloatArray:
-        """L2 norm of each composed row, (N,) float32, cached (used by ``vectors.query``)."""
-        if self._norms is None:
-            from embedlayer.vectors.query import row_norms
-
-            norms = row_norms(self.matrix)
-            norms.setflags(write=False)
-            self._norms = norms
-        return self._norms
-
     def to_vectors(self, *, oov: OOVVectorPolicy = "raise", oov_seed: int = 0) -> Vectors:
         """Dense ``Vectors`` of the composed matrix, same keys (the matrix is shared, not copied)."""
         return Vectors(self._vocab, self.matrix, oov=oov, oov_seed=oov_seed)

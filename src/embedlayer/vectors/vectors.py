@@ -153,17 +153,6 @@ class Vectors(QueryMethods):
         return out
 
     # --- derived state (computed once, never stale: the matrix cannot change) ----------
-    @property
-    def norms(self) -> FloatArray:
-        """L2 norm of each row, (N,) float32, cached."""
-        if self._norms is None:
-            from embedlayer.vectors.query import row_norms
-
-            norms = row_norms(self._matrix)
-            norms.setflags(write=False)
-            self._norms = norms
-        return self._norms
-
     def unit_matrix(self) -> FloatArray:
         """Rows scaled to unit length (zero rows stay zero): a full copy, cached once asked."""
         if self._unit is None:
