@@ -125,3 +125,63 @@ def test_cli_trains_and_writes_vectors(tmp_path, data_dir, capsys):
     v = load_vectors(out)
     assert v.dim == 20 and "god" in v
     assert not (tmp_path / "genesis.bin.checkpoint").exists()
+
+
+def test_shared_negatives_default_and_validation():
+    assert Word2VecConfig().uses_shared_negatives  # skipgram + ns
+    assert not Word2VecConfig(model="cbow").uses_shared_negatives
+    assert not Word2VecConfig(shared_negatives=False).uses_shared_negatives
+    with pytest.raises(ConfigError, match="shared_negatives"):
+        Word2Vec(**{**SMALL, "model": "cbow", "shared_negatives": True}).fit(CORPUS, progress=False)
+    classic = Word2Vec(**{**SMALL, "shared_negatives": False}).fit(CORPUS, progress=False)
+    shared = Word2Vec(**SMALL).fit(CORPUS, progress=False)
+    assert not np.array_equal(classic.syn0_, shared.syn0_)  # the default really is the other kernel
+    top = [w for w, _ in classic.vectors_.most_similar("b2", topn=5)]
+    assert all(w.startswith("b") for w in top)
+
+
+def test_the_encoded_corpus_is_deleted_after_training(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    Word2Vec(**SMALL).fit(CORPUS, progress=False)
+    fitted = Word2Vec(**SMALL).fit(CORPUS, progress=False)
+    with pytest.raises(CorpusError):  # no known word: the folder goes on errors too
+        fitted.partial_fit([["zz"]] * 3, progress=False)
+    assert list(tmp_path.iterdir()) == []
+    kept = tmp_path / "work"
+    Word2Vec(**SMALL).fit(CORPUS, progress=False, work_dir=kept)  # a given folder is the user's
+    assert sorted(p.name for p in kept.iterdir()) == ["bounds.int64", "ids.int32"]
+
+
+def _mapped_rss_kib(path) -> int:
+    """Resident KiB of every mapping of ``path`` in this process (Linux /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as fh:
+        lines = fh.readlines()
+    for line in lines:
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5:  # a mapping's header line
+            inside = line.rstrip().endswith(str(path))
+        elif inside and head[0] == "Rss:":
+            total += int(head[1])
+    return total
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/smaps"), reason="Linux only")
+def test_released_chunks_leave_the_process(tmp_path):
+    from embedlayer.train._encode import encode_corpus
+    from embedlayer.vocab import Vocab
+
+    vocab = Vocab([f"w{i}" for i in range(50)], unk_token=None)
+    sentences = [[f"w{(i * 7 + j) % 50}" for j in range(1000)] for i in range(2000)]  # 2M ids
+    with encode_corpus(sentences, vocab, folder=tmp_path) as enc:
+        assert enc.words == 2_000_000 and enc.sentences == 2000
+        expected = int(enc.ids[::997].astype(np.int64).sum())
+        total = int(np.asarray(enc.ids).astype(np.int64).sum())  # touch every page
+        assert _mapped_rss_kib(tmp_path / "ids.int32") > 6000  # ~7.8 MB resident
+        enc.release(0, enc.words)
+        assert _mapped_rss_kib(tmp_path / "ids.int32") < 100
+        assert int(enc.ids[::997].astype(np.int64).sum()) == expected  # still readable
+        assert int(np.asarray(enc.ids).astype(np.int64).sum()) == total
+        assert int(enc.bounds[-1]) == enc.words and enc.bounds[1] == 1000

@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     w2v.add_argument("--alpha", type=float, default=0.025)
     w2v.add_argument("--min-alpha", type=float, default=0.0001)
     w2v.add_argument("--cbow-sum", action="store_true", help="cbow: sum the context (default mean)")
+    w2v.add_argument("--shared-negatives", action=argparse.BooleanOptionalAction, default=None,
+                     help="skipgram+ns: one negative set per window (default: on for skipgram+ns)")
     w2v.add_argument("--max-vocab-size", type=int, default=None,
                      help="bound the counting memory to this many distinct words")
     w2v.add_argument("--tokenizer", default="regex",
@@ -76,6 +78,7 @@ def _word2vec(args: argparse.Namespace) -> int:
             negative=args.negative, sample=args.sample, min_count=args.min_count,
             max_vocab_size=args.max_vocab_size, alpha=args.alpha, min_alpha=args.min_alpha,
             epochs=args.epochs, cbow_mean=not args.cbow_sum, workers=args.workers, seed=args.seed,
+            shared_negatives=args.shared_negatives,
         ).fit(tokens, progress=progress, checkpoint_dir=ckpt,
               checkpoint_minutes=args.checkpoint_minutes)
     path = model.save(args.output, format=args.format)

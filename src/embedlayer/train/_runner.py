@@ -133,6 +133,8 @@ def run_jobs(
     def collect_one() -> None:
         fut, ep, ck = pending.popleft()
         result = fut.result()
+        s0, s1 = chunks[ck]
+        corpus.release(int(corpus.bounds[s0]), int(corpus.bounds[s1]))
         state.add(result)
         bar.update(result.words)
         if ck == len(chunks) - 1:

@@ -82,7 +82,7 @@ class Word2Vec:
         workers: int = 2,
         seed: int = 1,
         chunk_words: int = 10_000,
-        shared_negatives: bool = False,
+        shared_negatives: bool | None = None,
     ) -> None:
         self.config = Word2VecConfig(
             model=model, loss=loss, dim=dim, window=window, negative=negative,
@@ -126,10 +126,10 @@ class Word2Vec:
         # word2vec.c's initialization: inputs uniform in +-0.5/dim, outputs zero.
         self.syn0_ = ((rng.random((len(vocab), cfg.dim), dtype=np.float32) - 0.5) / cfg.dim)
         self.syn1_ = np.zeros((_output_rows(len(vocab), cfg), cfg.dim), dtype=np.float32)
-        encoded = encode_corpus(corpus, vocab, folder=work_dir)
-        self._train(encoded, epochs=cfg.epochs, start=Position(), progress=progress,
-                    callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-                    checkpoint_minutes=checkpoint_minutes)
+        with encode_corpus(corpus, vocab, folder=work_dir) as encoded:
+            self._train(encoded, epochs=cfg.epochs, start=Position(), progress=progress,
+                        callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+                        checkpoint_minutes=checkpoint_minutes)
         return self
 
     def partial_fit(
@@ -157,9 +157,9 @@ class Word2Vec:
             _check_reiterable(corpus)
             self.counter_.merge(TokenCounter(max_types=cfg.max_vocab_size).update_many(corpus))
             self._extend_vocab()
-        encoded = encode_corpus(corpus, self.vocab_)
-        self._train(encoded, epochs=epochs or cfg.epochs, start=Position(), progress=progress,
-                    callbacks=callbacks, checkpoint_dir=None, checkpoint_minutes=None)
+        with encode_corpus(corpus, self.vocab_) as encoded:
+            self._train(encoded, epochs=epochs or cfg.epochs, start=Position(), progress=progress,
+                        callbacks=callbacks, checkpoint_dir=None, checkpoint_minutes=None)
         return self
 
     def _extend_vocab(self) -> None:
@@ -200,13 +200,14 @@ class Word2Vec:
         loss_id = kernels.NS if cfg.loss == "ns" else kernels.HS
         ids, bounds = encoded.ids, encoded.bounds
         syn0, syn1 = self.syn0_, self.syn1_
+        shared = cfg.uses_shared_negatives
 
         def job(s0: int, s1: int, alpha: float, seed: int) -> JobResult:
             b0, b1 = int(bounds[s0]), int(bounds[s1])
             loss_sum, terms, words = kernels.train_chunk(
                 model_id, loss_id, ids[b0:b1], bounds[s0:s1 + 1] - b0, syn0, syn1, t["keep"],
                 t["table"], t["codes"], t["points"], t["offsets"], cfg.window, cfg.negative,
-                alpha, cfg.cbow_mean, seed, cfg.shared_negatives)
+                alpha, cfg.cbow_mean, seed, shared)
             return JobResult(loss_sum, terms, words)
 
         def on_epoch_end(epoch: int, run: RunState) -> None:
@@ -287,10 +288,11 @@ class Word2Vec:
         state = RunState(epoch_loss=list(meta["loss_history"]),
                          epoch_words=list(meta["epoch_words"]))
         state.restore_partial(meta.get("epoch_partial"))
-        encoded = encode_corpus(corpus, model.vocab_)
-        model._train(encoded, epochs=meta["epochs"], start=Position(pos["epoch"], pos["chunk"]),
-                     progress=progress, callbacks=callbacks, checkpoint_dir=folder,
-                     checkpoint_minutes=checkpoint_minutes, state=state)
+        with encode_corpus(corpus, model.vocab_) as encoded:
+            model._train(encoded, epochs=meta["epochs"],
+                         start=Position(pos["epoch"], pos["chunk"]), progress=progress,
+                         callbacks=callbacks, checkpoint_dir=folder,
+                         checkpoint_minutes=checkpoint_minutes, state=state)
         return model
 
     def __repr__(self) -> str:
