@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "corpus", "data", "errors", "text", "vocab"]
 
-_SUBMODULES = {"corpus", "data", "errors", "text", "vocab"}
+_SUBMODULES = {"corpus", "data", "errors", "eval", "nn", "text", "train", "vectors", "vocab"}
 
 
 def __getattr__(name: str) -> Any:

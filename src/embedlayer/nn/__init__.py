@@ -1,0 +1,39 @@
+"""PyTorch modules for the embedding layer of a model (layer L3 of DESIGN.md; torch only here).
+
+What it holds: ``EmbeddingLayer`` (a ``Vocab`` plus an optional pretrained ``VectorStore`` made
+into one trainable matrix, with padding, masking, freezing, embedding dropout, resizing and
+export back to ``Vectors``), its ``CoverageReport``, the positional encodings that compose
+after it (sinusoidal, learned absolute, rotary) and ``TiedOutputProjection`` (an output layer
+that shares the embedding matrix). What it leaves out: encoders over the embedded sequence and
+the task models (``embedlayer.tasks``). ``import embedlayer`` never imports this package, so
+torch stays an optional extra.
+"""
+
+from __future__ import annotations
+
+try:
+    import torch  # noqa: F401 - fail here, once, with the line that fixes it
+except ImportError as exc:  # pragma: no cover - the test environment has torch
+    raise ImportError(
+        "embedlayer.nn needs PyTorch, which is an optional extra: "
+        "pip install 'embedlayer[torch]'"
+    ) from exc
+
+from embedlayer.nn._init import CoverageReport, OOVInit
+from embedlayer.nn.embedding import EmbeddingLayer
+from embedlayer.nn.positional import (
+    LearnedPositionalEncoding,
+    RotaryEmbedding,
+    SinusoidalPositionalEncoding,
+)
+from embedlayer.nn.tying import TiedOutputProjection
+
+__all__ = [
+    "CoverageReport",
+    "EmbeddingLayer",
+    "LearnedPositionalEncoding",
+    "OOVInit",
+    "RotaryEmbedding",
+    "SinusoidalPositionalEncoding",
+    "TiedOutputProjection",
+]
