@@ -185,3 +185,21 @@ def test_released_chunks_leave_the_process(tmp_path):
         assert int(enc.ids[::997].astype(np.int64).sum()) == expected  # still readable
         assert int(np.asarray(enc.ids).astype(np.int64).sum()) == total
         assert int(enc.bounds[-1]) == enc.words and enc.bounds[1] == 1000
+
+
+def test_chunk_order_is_a_fixed_permutation_and_changes_the_result():
+    from embedlayer.train._encode import encode_corpus
+    from embedlayer.train._runner import chunk_order
+    from embedlayer.vocab import Vocab
+
+    vocab = Vocab([f"a{i}" for i in range(8)] + [f"b{i}" for i in range(8)], unk_token=None)
+    with encode_corpus(CORPUS, vocab) as enc:
+        order = chunk_order(enc, 500, seed=7)
+        assert sorted(order.tolist()) == list(range(len(enc.chunks(500)))) and len(order) > 5
+        np.testing.assert_array_equal(order, chunk_order(enc, 500, seed=7))
+        assert not np.array_equal(order, np.arange(len(order)))
+    plain = Word2Vec(**{**SMALL, "shuffle": False}).fit(CORPUS, progress=False)
+    mixed = Word2Vec(**SMALL).fit(CORPUS, progress=False)
+    assert not np.array_equal(plain.syn0_, mixed.syn0_)
+    # Same words trained, same number of predictions' worth of loss terms: only the order moved.
+    assert plain.words_per_epoch_ == mixed.words_per_epoch_

@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     w2v.add_argument("--alpha", type=float, default=0.025)
     w2v.add_argument("--min-alpha", type=float, default=0.0001)
     w2v.add_argument("--cbow-sum", action="store_true", help="cbow: sum the context (default mean)")
+    w2v.add_argument("--no-shuffle", action="store_true",
+                     help="train the chunks in corpus order (default: one fixed random order)")
     w2v.add_argument("--shared-negatives", action=argparse.BooleanOptionalAction, default=None,
                      help="skipgram+ns: one negative set per window (default: on for skipgram+ns)")
     w2v.add_argument("--max-vocab-size", type=int, default=None,
@@ -52,6 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="continue from the checkpoint next to the output")
     w2v.add_argument("--quiet", action="store_true", help="no progress bar")
     w2v.set_defaults(func=_word2vec)
+    from embedlayer.cli._train_fasttext import register as register_fasttext
+    register_fasttext(algos)
 
 
 def checkpoint_path(output: Path) -> Path:
@@ -78,7 +82,7 @@ def _word2vec(args: argparse.Namespace) -> int:
             negative=args.negative, sample=args.sample, min_count=args.min_count,
             max_vocab_size=args.max_vocab_size, alpha=args.alpha, min_alpha=args.min_alpha,
             epochs=args.epochs, cbow_mean=not args.cbow_sum, workers=args.workers, seed=args.seed,
-            shared_negatives=args.shared_negatives,
+            shared_negatives=args.shared_negatives, shuffle=not args.no_shuffle,
         ).fit(tokens, progress=progress, checkpoint_dir=ckpt,
               checkpoint_minutes=args.checkpoint_minutes)
     path = model.save(args.output, format=args.format)

@@ -6,6 +6,8 @@ imported only by the kernels, when training starts.
 """
 
 from embedlayer.train.config import Loss, Model, Word2VecConfig
+from embedlayer.train.fasttext import FastText, FastTextConfig
 from embedlayer.train.word2vec import Word2Vec, estimate_memory
 
 __all__ = ["Loss", "Model", "Word2Vec", "Word2VecConfig", "estimate_memory"]
+__all__ += ["FastText", "FastTextConfig"]

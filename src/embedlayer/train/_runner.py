@@ -6,7 +6,9 @@ in the whole run (linear decay from ``alpha`` to ``min_alpha``) and a seed deriv
 (seed, e, c), so with one worker a run is bit-for-bit repeatable, and a resumed run equals an
 uninterrupted one. Kernels release the GIL, so ``workers`` threads train in parallel
 (hogwild). Jobs are submitted in order with a bounded number in flight, which keeps the
-progress bar honest and lets a checkpoint (or Ctrl-C) drain to a consistent state.
+progress bar honest and lets a checkpoint (or Ctrl-C) drain to a consistent state. ``order``
+trains the chunks in one fixed permutation (the same every epoch): the learning rate follows
+the position in that order, so a resumed run still repeats an unbroken one.
 What it leaves out: the kernels (``_kernels_*.py``) and what a job computes.
 """
 
@@ -23,7 +25,7 @@ import numpy as np
 from embedlayer._progress import progress_bar
 from embedlayer.train._encode import EncodedCorpus
 
-__all__ = ["JobResult", "Position", "RunState", "job_seed", "run_jobs"]
+__all__ = ["JobResult", "Position", "RunState", "chunk_order", "job_seed", "run_jobs"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,16 @@ def job_seed(seed: int, epoch: int, chunk: int) -> int:
     return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
 
 
+def chunk_order(corpus: EncodedCorpus, chunk_words: int, seed: int) -> np.ndarray:
+    """One fixed random order of the corpus's chunks, derived from ``seed`` (for ``order``).
+
+    A corpus is often files concatenated by topic; trained in file order, the decaying
+    learning rate favours the last ones.
+    """
+    n = len(corpus.chunks(chunk_words))
+    return np.random.default_rng([seed & 0xFFFFFFFF, n]).permutation(n)
+
+
 Job = Callable[[int, int, float, int], JobResult]  # (s0, s1, alpha, seed) -> result
 
 
@@ -111,6 +123,7 @@ def run_jobs(
     on_epoch_end: Callable[[int, RunState], None] | None = None,
     checkpoint: Callable[[Position, RunState], None] | None = None,
     checkpoint_seconds: float | None = None,
+    order: np.ndarray | None = None,
 ) -> RunState:
     """Run ``job`` over every chunk of every epoch from ``start``; return the tallies.
 
@@ -118,14 +131,19 @@ def run_jobs(
     to resume from, and ``KeyboardInterrupt`` propagates.
     """
     chunks = corpus.chunks(chunk_words)
-    # Token offset of each chunk within its epoch, for the learning-rate schedule.
-    offsets = np.array([corpus.bounds[s0] for s0, _ in chunks], dtype=np.float64)
+    if order is not None:
+        if sorted(int(k) for k in order) != list(range(len(chunks))):
+            raise ValueError(f"order must be a permutation of the {len(chunks)} chunks")
+        chunks = [chunks[int(k)] for k in order]
+    # Tokens trained before each chunk within its epoch (in training order): the schedule.
+    sizes = [int(corpus.bounds[s1]) - int(corpus.bounds[s0]) for s0, s1 in chunks]
+    offsets = np.concatenate([[0.0], np.cumsum(sizes, dtype=np.float64)])
     total = float(corpus.words) * epochs
     state = state or RunState()
     state.open_epoch()
     in_flight = max(2, 2 * workers)
     bar = progress_bar(total=corpus.words * epochs, desc="train", unit="w", enabled=progress)
-    bar.update(corpus.words * start.epoch + _words_before(corpus, chunks, start.chunk))
+    bar.update(corpus.words * start.epoch + int(offsets[min(start.chunk, len(chunks))]))
     last_ckpt = time.monotonic()
     pending: deque[tuple[Future[JobResult], int, int]] = deque()
     position = start
@@ -177,8 +195,3 @@ def run_jobs(
         finally:
             bar.close()
     return state
-
-
-def _words_before(corpus: EncodedCorpus, chunks: list[tuple[int, int]], chunk: int) -> int:
-    """In-vocabulary tokens before ``chunk`` (the bar's offset when resuming mid-epoch)."""
-    return int(corpus.bounds[chunks[chunk][0]]) if chunk < len(chunks) else 0

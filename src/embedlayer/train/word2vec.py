@@ -21,7 +21,7 @@ from embedlayer._atomic import atomic_folder
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
 from embedlayer.train._encode import EncodedCorpus, encode_corpus
-from embedlayer.train._runner import JobResult, Position, RunState, run_jobs
+from embedlayer.train._runner import JobResult, Position, RunState, chunk_order, run_jobs
 from embedlayer.train.config import Loss, Model, Word2VecConfig
 from embedlayer.vectors import Vectors
 from embedlayer.vocab import (
@@ -83,13 +83,14 @@ class Word2Vec:
         seed: int = 1,
         chunk_words: int = 10_000,
         shared_negatives: bool | None = None,
+        shuffle: bool = True,
     ) -> None:
         self.config = Word2VecConfig(
             model=model, loss=loss, dim=dim, window=window, negative=negative,
             ns_exponent=ns_exponent, sample=sample, min_count=min_count,
             max_vocab_size=max_vocab_size, max_final_vocab=max_final_vocab, alpha=alpha,
             min_alpha=min_alpha, epochs=epochs, cbow_mean=cbow_mean, workers=workers, seed=seed,
-            chunk_words=chunk_words, shared_negatives=shared_negatives,
+            chunk_words=chunk_words, shared_negatives=shared_negatives, shuffle=shuffle,
         )
 
     @classmethod
@@ -201,6 +202,7 @@ class Word2Vec:
         ids, bounds = encoded.ids, encoded.bounds
         syn0, syn1 = self.syn0_, self.syn1_
         shared = cfg.uses_shared_negatives
+        order = chunk_order(encoded, cfg.chunk_words, cfg.seed) if cfg.shuffle else None
 
         def job(s0: int, s1: int, alpha: float, seed: int) -> JobResult:
             b0, b1 = int(bounds[s0]), int(bounds[s1])
@@ -224,6 +226,7 @@ class Word2Vec:
             workers=cfg.workers, chunk_words=cfg.chunk_words, seed=cfg.seed, start=start,
             state=state, progress=progress, on_epoch_end=on_epoch_end, checkpoint=checkpoint,
             checkpoint_seconds=None if checkpoint_minutes is None else 60 * checkpoint_minutes,
+            order=order,
         )
         self.loss_history_ = list(run.epoch_loss)
         self.epoch_seconds_ = list(run.epoch_seconds)
