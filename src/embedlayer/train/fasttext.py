@@ -21,9 +21,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
 from embedlayer.train._encode import EncodedCorpus, encode_corpus
 from embedlayer.train._runner import JobResult, Position, RunState, chunk_order, run_jobs
-from embedlayer.train.config import Model
+from embedlayer.train.config import Model, SettingsIO, check_caps, check_counts, check_rates
 from embedlayer.train.word2vec import _check_reiterable, _load_matrix
 from embedlayer.vectors.subword import SubwordVectors, subword_ids
 from embedlayer.vocab import (
@@ -55,7 +55,9 @@ Callback = Callable[["FastText", int, RunState], None]
 
 
 @dataclass(frozen=True)
-class FastTextConfig:
+class FastTextConfig(SettingsIO):
+    KIND: ClassVar[str] = "fastText"
+
     model: Model = "skipgram"  # center predicts context (skipgram) or context predicts center
     dim: int = 100  # vector dimension
     window: int = 5  # maximal context distance; each position draws a window in [1, window]
@@ -80,12 +82,9 @@ class FastTextConfig:
         """Raise ``ConfigError`` naming the first bad field; returns ``self``."""
         if self.model not in ("skipgram", "cbow"):
             raise ConfigError(f"model must be 'skipgram' or 'cbow', got {self.model!r}")
-        positive = {"dim": self.dim, "window": self.window, "negative": self.negative,
-                    "min_count": self.min_count, "epochs": self.epochs, "minn": self.minn,
-                    "workers": self.workers, "chunk_words": self.chunk_words}
-        for name, value in positive.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        check_counts({"dim": self.dim, "window": self.window, "negative": self.negative,
+                      "min_count": self.min_count, "epochs": self.epochs, "minn": self.minn,
+                      "workers": self.workers, "chunk_words": self.chunk_words})
         for name in ("maxn", "bucket"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -99,13 +98,8 @@ class FastTextConfig:
             raise ConfigError(f"sample must be in [0, 1), got {self.sample}")
         if not 0 < self.ns_exponent <= 1:
             raise ConfigError(f"ns_exponent must be in (0, 1], got {self.ns_exponent}")
-        if not 0 < self.alpha < 1 or not 0 <= self.min_alpha <= self.alpha:
-            raise ConfigError(f"need 0 < alpha < 1 and 0 <= min_alpha <= alpha, got alpha="
-                              f"{self.alpha}, min_alpha={self.min_alpha}")
-        for name in ("max_vocab_size", "max_final_vocab"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{name} must be an integer >= 1 or None, got {value!r}")
+        check_rates(self.sample, self.alpha, self.min_alpha)
+        check_caps(self, ("max_vocab_size", "max_final_vocab"))
         return self
 
     @property
@@ -113,16 +107,6 @@ class FastTextConfig:
         """Rows of n-grams actually used: none when ``maxn`` is 0."""
         return self.bucket if self.maxn else 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FastTextConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"unknown fastText settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data).check()
 
 
 def subword_table(

@@ -9,10 +9,11 @@ vocabulary (``glove.py``).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 from embedlayer.errors import ConfigError
+from embedlayer.train.config import SettingsIO, check_counts
 
 __all__ = ["GloVeConfig", "GloVeOutput"]
 
@@ -21,7 +22,9 @@ _OUTPUTS = ("word", "word+context", "concat")
 
 
 @dataclass(frozen=True)
-class GloVeConfig:
+class GloVeConfig(SettingsIO):
+    KIND: ClassVar[str] = "GloVe"
+
     dim: int = 100  # vector dimension
     window: int = 15  # context words on each side (cooccur -window-size)
     symmetric: bool = True  # count right and left contexts; False: (left word, right word) only
@@ -41,11 +44,8 @@ class GloVeConfig:
 
     def check(self) -> GloVeConfig:
         """Raise ``ConfigError`` naming the first bad field; returns ``self``."""
-        positive = {"dim": self.dim, "window": self.window, "min_count": self.min_count,
-                    "epochs": self.epochs, "workers": self.workers, "block": self.block}
-        for name, value in positive.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        check_counts({"dim": self.dim, "window": self.window, "min_count": self.min_count,
+                      "epochs": self.epochs, "workers": self.workers, "block": self.block})
         if self.max_vocab is not None and (not isinstance(self.max_vocab, int)
                                            or isinstance(self.max_vocab, bool)
                                            or self.max_vocab < 1):
@@ -65,13 +65,3 @@ class GloVeConfig:
             raise ConfigError(f"seed must be an integer >= 0, got {self.seed!r}")
         return self
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GloVeConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"unknown GloVe settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data).check()
