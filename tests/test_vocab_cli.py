@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -113,11 +114,30 @@ def test_bad_input_gives_one_line_and_no_output_file(tmp_path, capsys, argv, mes
 
 
 def test_demo_runs_on_a_small_corpus_and_saves_its_files(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
     out = tmp_path / "demo"
-    assert main(["demo", "--corpus", "genesis", "--corpus", "lee-background", "--quiet",
-                 "--min-count", "2", "-o", str(out)]) == 0
+    threads = torch.get_num_threads()
+    try:
+        assert main(["demo", "--quick", "--corpus", "genesis", "--corpus", "lee-background",
+                     "--quiet", "--threads", "1", "-o", str(out)]) == 0
+    finally:
+        torch.set_num_threads(threads)
     printed = capsys.readouterr().out
     assert "genesis" in printed and "Zipf slope" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["counts.tsv", "tokenizer.json", "vocab.tsv"]
+    assert "ws353-all" in printed and "google-analogy" in printed
+    assert "test [loss, accuracy]:" in printed and "precision" in printed
+    assert sorted(p.name for p in out.iterdir()) == [
+        "classifier", "counts.tsv", "demo.json", "eval.json", "tokenizer.json", "vectors",
+        "vocab.tsv"]
     vocab = load_vocab(out / "vocab.tsv")
     assert vocab.specials == ("<pad>", "<unk>") and "god" in vocab
+    report = json.loads((out / "demo.json").read_text())
+    loss, accuracy = report["classifier"]["loss"], report["classifier"]["accuracy"]
+    assert f"[{loss:.4f}, {accuracy:.4f}]" in printed
+    assert set(report["evaluation"]) == {"ws353-all", "simlex999", "men3k", "google-analogy"}
+    from embedlayer.tasks import TextClassifier
+    from embedlayer.vectors.io import load_vectors
+
+    assert len(load_vectors(out / "vectors")) == report["vectors"]["words"]
+    clf = TextClassifier.load(out / "classifier", progress=False)
+    assert clf.predict(["a moving , funny film"])[0] in ("neg", "pos")

@@ -17,7 +17,8 @@ from embedlayer.errors import EmbedlayerError
 __all__ = ["build_parser", "main"]
 
 # One module per top-level command, in the order --help lists them.
-_COMMANDS = ("demo", "data", "corpus", "tokenize", "vocab", "train", "vectors", "eval")
+_COMMANDS = ("demo", "data", "corpus", "tokenize", "vocab", "train", "vectors", "eval",
+             "classify")
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

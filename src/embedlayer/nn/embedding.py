@@ -54,7 +54,9 @@ class EmbeddingLayer(nn.Module):
     an int N keeps it fixed for epochs 0..N-1 (0-based; call ``on_epoch_start(epoch)``).
     ``dropout`` is embedding dropout (see ``dropout_mode``), ``max_norm`` renormalizes looked-up
     rows as ``torch.nn.Embedding`` does, ``scale`` multiplies the output by sqrt(dim); ``seed``
-    makes the initialization repeatable.
+    makes the initialization repeatable. ``sparse=True`` gives the matrix a sparse gradient (only
+    the rows a batch looked up), as ``nn.Embedding(sparse=True)``: train it with
+    ``torch.optim.SparseAdam`` or SGD; a large vocabulary then costs nothing per step.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class EmbeddingLayer(nn.Module):
         dropout_mode: DropoutMode = "type",
         max_norm: float | None = None,
         scale: bool = False,
+        sparse: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -113,6 +116,8 @@ class EmbeddingLayer(nn.Module):
                               f"got {max_norm!r}")
         if not isinstance(scale, bool):
             raise ConfigError(f"EmbeddingLayer: scale must be True or False, got {scale!r}")
+        if not isinstance(sparse, bool):
+            raise ConfigError(f"EmbeddingLayer: sparse must be True or False, got {sparse!r}")
         seed = _check_int("seed", seed, low=0)
 
         self.vocab = vocab
@@ -122,6 +127,7 @@ class EmbeddingLayer(nn.Module):
         self.dropout_mode: str = dropout_mode
         self.max_norm = None if max_norm is None else float(max_norm)
         self.scale = scale
+        self.sparse = sparse
         self.seed = seed
         matrix, self.coverage = initial_matrix(vocab, dim, vectors, oov_init, self.padding_idx, seed)
         self.weight = nn.Parameter(matrix)  # (V, D) float32
@@ -150,7 +156,8 @@ class EmbeddingLayer(nn.Module):
         # max_norm renormalizes the looked-up rows of self.weight in place, as nn.Embedding
         # does; a frozen matrix must not change, so there the outputs are renormalized instead.
         out = F.embedding(ids, self.weight, self.padding_idx,
-                          self.max_norm if trainable else None)  # (B, T, D)
+                          self.max_norm if trainable else None,
+                          sparse=self.sparse)  # (B, T, D)
         if self.max_norm is not None and not trainable:
             norm = out.norm(dim=-1, keepdim=True)
             out = out * (self.max_norm / (norm + 1e-7)).clamp(max=1.0)  # nn.Embedding's rule
@@ -256,6 +263,7 @@ class EmbeddingLayer(nn.Module):
             "dropout_mode": self.dropout_mode,
             "max_norm": self.max_norm,
             "scale": self.scale,
+            "sparse": self.sparse,
             "seed": self.seed,
             "coverage": {"found": self.coverage.found, "total": self.coverage.total,
                          "missing": list(self.coverage.missing), "policy": self.coverage.policy,
@@ -279,7 +287,8 @@ class EmbeddingLayer(nn.Module):
             layer = cls(vocab, config["dim"], oov_init="zeros", padding_idx=config["padding_idx"],
                         freeze=config["freeze"], dropout=config["dropout"],
                         dropout_mode=config["dropout_mode"], max_norm=config["max_norm"],
-                        scale=config["scale"], seed=config["seed"])
+                        scale=config["scale"], sparse=bool(config.get("sparse", False)),
+                        seed=config["seed"])
         except KeyError as exc:
             raise ConfigError(f"from_config: the EmbeddingLayer config lacks {exc}") from None
         # The weights come from the state dict; the record of how they began stays.
@@ -304,4 +313,6 @@ class EmbeddingLayer(nn.Module):
             parts.append(f"max_norm={self.max_norm}")
         if self.scale:
             parts.append("scale=True")
+        if self.sparse:
+            parts.append("sparse=True")
         return ", ".join(parts)

@@ -1,0 +1,565 @@
+"""`TextClassifier`: texts -> tokens -> ``EmbeddingLayer`` -> encoder -> labels, and k-fold CV.
+
+What it holds: the estimator (the constructor stores a :class:`ClassifierConfig`; ``fit``
+validates, tokenizes, builds the vocabulary over the training texts, trains, and returns
+``self``; learned state ends in ``_``), ``predict`` / ``predict_proba`` / ``evaluate``, saving
+to and loading from a pickle-free folder, and :func:`cross_validate` (stratified k folds).
+The founding example is the default: ``Embedding -> LSTM(64) -> Dense`` with a sigmoid for
+two classes (softmax for more), Adam, binary cross-entropy, 10 epochs of batches of 32.
+
+Defined answers for odd input:
+
+- a text with no tokens (``""``, blanks, only unknown characters) is encoded as one ``<unk>``
+  token, in training and in prediction: it gets the model's answer for an unknown word;
+- words not seen in training map to ``<unk>`` (with ``vocab_from_vectors``, every word of the
+  pretrained vectors has a row too, left as it was pretrained when training never sees it);
+- labels are strings (other values are turned into ``str``); classes are sorted, so
+  ``labels_[i]`` names column ``i`` of ``predict_proba``.
+
+Errors: no training examples (``CorpusError``), a single class, texts and labels of different
+lengths, or labels in ``evaluate`` that the model never saw (``ConfigError``).
+
+The saved folder holds ``config.json`` (format ``embedlayer.text-classifier``, version 1: the
+labels, the settings, the encoder, the tokenizer pipeline, the embedding layer's config and
+the training history), ``vocab.json`` and ``model.safetensors`` (the torch state dict).
+What it leaves out: the training loop (``tasks/_training.py``), encoders (``nn/encoders.py``),
+metrics (``tasks/metrics.py``) and file readers (``embedlayer.data.classify``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from embedlayer._atomic import atomic_folder
+from embedlayer._types import Float64Array, IntArray, PathLike
+from embedlayer.data.classify import LabeledTexts
+from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
+from embedlayer.nn import EmbeddingLayer
+from embedlayer.nn.encoders import (
+    EncoderConfig,
+    EncoderKind,
+    build_encoder,
+    encoder_config,
+    encoder_config_dict,
+)
+from embedlayer.tasks._training import (
+    ClassifierNet,
+    EpochRecord,
+    forward_all,
+    stratified_split,
+    train,
+)
+from embedlayer.tasks.metrics import ClassificationReport, classification_report
+from embedlayer.text import TokenizerPipeline, get_tokenizer, pipeline_from_dict
+from embedlayer.vectors.base import VectorStore
+from embedlayer.vocab import PAD, UNK, TokenCounter, Vocab, load_vocab, save_vocab
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CVResult",
+    "ClassifierConfig",
+    "TextClassifier",
+    "cross_validate",
+    "stratified_folds",
+]
+
+FORMAT = "embedlayer.text-classifier"
+FORMAT_VERSION = 1
+_FILES = frozenset({"config.json", "vocab.json", "model.safetensors"})
+_PREDICT_BATCH = 256
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Settings of a ``TextClassifier`` (the encoder's own settings live in its config)."""
+
+    lowercase: bool = True  # lower-case before tokenizing (when the tokenizer is given by name)
+    min_count: int = 1  # vocabulary: training words seen at least this often; others -> <unk>
+    max_vocab: int | None = None  # keep at most this many words (the most frequent)
+    vocab_from_vectors: bool = False  # also give every word of the pretrained vectors a row
+    max_length: int | None = None  # tokens kept per text (the first ones); None: all
+    dim: int | None = None  # embedding size; None: the vectors' size, else 100
+    oov_init: str = "normal"  # rows without a pretrained vector (EmbeddingLayer's oov_init)
+    freeze: bool | int = False  # embedding matrix: fixed, trained, or fixed for N epochs
+    embedding_dropout: float = 0.0  # drops whole word vectors while training
+    sparse: bool = True  # sparse gradients for the embedding matrix, trained by lazy Adam
+    # (only the rows a batch uses move); False: dense Adam over the whole matrix every step
+    epochs: int = 10  # at most this many passes over the training data
+    batch_size: int = 32
+    lr: float = 1e-3  # Adam's learning rate
+    embedding_lr: float | None = None  # the embedding matrix's own rate (None: lr); a small
+    # one fine-tunes pretrained vectors gently (Adam moves every row it sees by ~lr a step)
+    weight_decay: float = 0.0  # Adam's L2 penalty
+    clip_norm: float | None = None  # clip the gradient's global norm to this; None: no clipping
+    patience: int | None = 3  # stop after this many epochs without a better held-out score
+    dev_split: float = 0.1  # share of the training data held out for early stopping (no val)
+    refit: bool = False  # then train a fresh model on all of it for the epochs chosen there
+    seed: int = 0  # weights, dropout, shuffling and the held-out split derive from it
+
+    def check(self) -> ClassifierConfig:
+        def bad(name: str, expected: str) -> ConfigError:
+            return ConfigError(f"ClassifierConfig: {name} must be {expected}, got "
+                               f"{getattr(self, name)!r}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        for name in ("lowercase", "vocab_from_vectors", "refit", "sparse"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, "True or False")
+        for name in ("min_count", "epochs", "batch_size"):
+            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
+                raise bad(name, "an int >= 1")
+        for name in ("max_vocab", "max_length", "dim", "patience"):
+            v = getattr(self, name)
+            if v is not None and (not is_int(v) or v < 1):
+                raise bad(name, "an int >= 1 or None")
+        if not is_int(self.seed) or self.seed < 0:
+            raise bad("seed", "an int >= 0")
+        if not isinstance(self.freeze, bool) and (not is_int(self.freeze) or self.freeze < 0):
+            raise bad("freeze", "True, False or a number of epochs >= 0")
+        for name in ("lr", "embedding_lr", "weight_decay", "clip_norm"):
+            v = getattr(self, name)
+            if v is None and name in ("embedding_lr", "clip_norm"):
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+                    or v < 0 or (v == 0 and name != "weight_decay"):
+                raise bad(name, "a finite number > 0" + ("" if name in ("lr", "weight_decay")
+                                                         else " or None"))
+        for name in ("embedding_dropout", "dev_split"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v < 1.0:
+                raise bad(name, "a number in [0, 1)")
+        return self
+
+
+class TextClassifier:
+    """A text classifier over an ``EmbeddingLayer``, trained with Adam.
+
+    >>> clf = TextClassifier("cnn", vectors=vectors, freeze=1).fit(texts, labels)  # doctest: +SKIP
+    >>> clf.predict(["a gripping, beautifully acted film"])  # doctest: +SKIP
+    ['pos']
+    """
+
+    def __init__(
+        self,
+        encoder: EncoderKind | EncoderConfig = "lstm",
+        *,
+        vectors: VectorStore | None = None,
+        tokenizer: str | TokenizerPipeline = "regex",
+        lowercase: bool = True,
+        min_count: int = 1,
+        max_vocab: int | None = None,
+        vocab_from_vectors: bool = False,
+        max_length: int | None = None,
+        dim: int | None = None,
+        oov_init: str = "normal",
+        freeze: bool | int = False,
+        embedding_dropout: float = 0.0,
+        sparse: bool = True,
+        epochs: int = 10,
+        batch_size: int = 32,
+        lr: float = 1e-3,
+        embedding_lr: float | None = None,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+        patience: int | None = 3,
+        dev_split: float = 0.1,
+        refit: bool = False,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+        progress: bool = True,
+    ) -> None:
+        self.config = ClassifierConfig(
+            lowercase=lowercase, min_count=min_count, max_vocab=max_vocab,
+            vocab_from_vectors=vocab_from_vectors, max_length=max_length, dim=dim,
+            oov_init=oov_init, freeze=freeze,
+            embedding_dropout=embedding_dropout, sparse=sparse, epochs=epochs, batch_size=batch_size, lr=lr,
+            embedding_lr=embedding_lr, weight_decay=weight_decay, clip_norm=clip_norm,
+            patience=patience,
+            dev_split=dev_split, refit=refit, seed=seed,
+        ).check()
+        self.encoder = encoder_config(encoder) if isinstance(encoder, str) else encoder
+        self.vectors = vectors
+        self.tokenizer = tokenizer
+        self.device = torch.device(device)
+        self.progress = progress
+
+    @classmethod
+    def from_config(
+        cls, config: ClassifierConfig, encoder: EncoderKind | EncoderConfig = "lstm", *,
+        vectors: VectorStore | None = None, tokenizer: str | TokenizerPipeline = "regex",
+        device: str | torch.device = "cpu", progress: bool = True,
+    ) -> TextClassifier:
+        return cls(encoder, vectors=vectors, tokenizer=tokenizer, device=device,
+                   progress=progress, **asdict(config))
+
+    # --- training --------------------------------------------------------------------------
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[Any], *,
+        validation: tuple[Sequence[str], Sequence[Any]] | None = None,
+    ) -> TextClassifier:
+        """Train on ``texts`` / ``labels``; early stopping on ``validation``, else on a held-out
+        ``dev_split`` of the training data (none when ``dev_split`` is 0). With ``refit`` (and
+        a ``dev_split``), the model kept is a fresh one trained on all of ``texts`` for the
+        ``best_epoch_`` epochs chosen on the held-out part; ``history_`` records the first."""
+        start = time.perf_counter()
+        cfg = self.config.check()
+        texts, str_labels = _check_examples(texts, labels, "fit")
+        if not texts:
+            raise CorpusError("TextClassifier.fit: no training examples (the training data "
+                              "is empty)")
+        classes = sorted(set(str_labels))
+        if len(classes) < 2:
+            raise ConfigError(f"TextClassifier.fit: all {len(texts):,} training examples have "
+                              f"the label {classes[0]!r}; a classifier needs at least 2 classes")
+        tok = self.tokenizer
+        self.tokenizer_ = get_tokenizer(tok, lowercase=cfg.lowercase) if isinstance(tok, str) \
+            else tok
+        self.labels_ = tuple(classes)
+        tokens = self._tokenize(texts)
+        counter = TokenCounter().update_many(tokens)
+        self.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_size=cfg.max_vocab,
+                                       specials=[PAD, UNK])
+        if cfg.vocab_from_vectors and self.vectors is not None:
+            self.vocab_ = _with_vector_words(self.vocab_, self.vectors)
+        seqs = [self._encode(t) for t in tokens]
+        y = self._label_ids(str_labels, "fit")
+
+        rng = np.random.default_rng(cfg.seed)
+        val = None
+        everything = (seqs, y)
+        if validation is not None:
+            vt, vl = _check_examples(validation[0], validation[1], "fit(validation=...)")
+            if vt:
+                val = ([self._encode(t) for t in self._tokenize(vt)],
+                       self._label_ids(vl, "fit(validation=...)"))
+        elif cfg.dev_split > 0:
+            keep, held = stratified_split(y, cfg.dev_split, rng)
+            if len(held):
+                val = ([seqs[i] for i in held], y[held])
+                seqs, y = [seqs[i] for i in keep], y[keep]
+
+        # The caller's global RNG is left as it was; torch.manual_seed seeds every device.
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(cfg.seed)
+            history, best = self._train(seqs, y, val, cfg.epochs, rng)
+            if cfg.refit and validation is None and len(seqs) < len(everything[0]):
+                torch.manual_seed(cfg.seed)
+                self._train(*everything, None, best, rng)  # all the data, the chosen epochs
+        self.model_.eval()
+        self.history_: list[EpochRecord] = history
+        self.best_epoch_ = best
+        self.train_seconds_ = time.perf_counter() - start  # the whole fit, tokenizing included
+        self.coverage_ = self.model_.embedding.coverage
+        return self
+
+    def _train(
+        self, seqs: list[IntArray], y: IntArray, val: tuple[list[IntArray], IntArray] | None,
+        epochs: int, rng: np.random.Generator,
+    ) -> tuple[list[EpochRecord], int]:
+        cfg = self.config
+        self.model_ = self._build_net(vectors=self.vectors).to(self.device)
+        return train(
+            self.model_, seqs, y, val=val, pad_id=self._pad_id, epochs=epochs,
+            batch_size=cfg.batch_size, lr=cfg.lr, embedding_lr=cfg.embedding_lr,
+            weight_decay=cfg.weight_decay, clip_norm=cfg.clip_norm, patience=cfg.patience,
+            rng=rng, device=self.device, progress=self.progress,
+            on_epoch_start=self.model_.embedding.on_epoch_start)
+
+    def _build_net(self, *, vectors: VectorStore | None) -> ClassifierNet:
+        cfg = self.config
+        dim = cfg.dim if cfg.dim is not None or vectors is not None else 100
+        embedding = EmbeddingLayer(self.vocab_, dim, vectors=vectors, oov_init=cfg.oov_init,
+                                   freeze=cfg.freeze, dropout=cfg.embedding_dropout,
+                                   sparse=cfg.sparse, seed=cfg.seed)
+        encoder = build_encoder(self.encoder, embedding.dim)
+        return ClassifierNet(embedding, encoder, len(self.labels_))
+
+    # --- encoding --------------------------------------------------------------------------
+    @property
+    def _pad_id(self) -> int:
+        pad = self.vocab_.pad_id
+        assert pad is not None  # the vocabulary is always built with <pad>
+        return pad
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        limit = self.config.max_length
+        out = list(self.tokenizer_.tokenize_many(texts))
+        return out if limit is None else [t[:limit] for t in out]
+
+    def _encode(self, tokens: list[str]) -> IntArray:
+        ids = self.vocab_.encode(tokens, oov="unk").astype(np.int64)
+        if ids.size == 0:  # no tokens: one <unk> (see the module docstring)
+            ids = np.array([self.vocab_.unk_id], dtype=np.int64)
+        return ids
+
+    def _label_ids(self, labels: Sequence[str], where: str) -> IntArray:
+        index = {label: i for i, label in enumerate(self.labels_)}
+        unseen = sorted(set(labels) - set(index))
+        if unseen:
+            shown = ", ".join(repr(u) for u in unseen[:5])
+            more = f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""
+            raise ConfigError(f"TextClassifier.{where}: label(s) {shown}{more} were not seen in "
+                              f"training; the model knows {list(self.labels_)}")
+        return np.array([index[label] for label in labels], dtype=np.int64)
+
+    def _check_fitted(self, what: str) -> None:
+        if not hasattr(self, "model_"):
+            raise ConfigError(f"TextClassifier.{what}: the classifier is not trained; call fit() "
+                              "or TextClassifier.load() first")
+
+    def _logits(self, texts: Sequence[str]) -> torch.Tensor:
+        seqs = [self._encode(t) for t in self._tokenize(texts)]
+        return forward_all(self.model_, seqs, self._pad_id, _PREDICT_BATCH, self.device)
+
+    # --- using it ----------------------------------------------------------------------------
+    def predict_proba(self, texts: Sequence[str]) -> Float64Array:
+        """(N, C) class probabilities; column ``i`` is ``labels_[i]``."""
+        self._check_fitted("predict_proba")
+        texts = _check_texts(texts, "predict_proba")
+        with torch.no_grad():
+            probs = self.model_.probabilities(self._logits(texts))
+        return probs.numpy().astype(np.float64).reshape(len(texts), len(self.labels_))
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """The most probable label of each text."""
+        probs = self.predict_proba(texts)
+        return [self.labels_[i] for i in probs.argmax(axis=1)]
+
+    def evaluate(self, texts: Sequence[str], labels: Sequence[Any]) -> ClassificationReport:
+        """Loss, accuracy, precision / recall / F1 (per class and macro) and the confusion."""
+        self._check_fitted("evaluate")
+        texts, str_labels = _check_examples(texts, labels, "evaluate")
+        if not texts:
+            raise CorpusError("TextClassifier.evaluate: no examples to evaluate")
+        y = self._label_ids(str_labels, "evaluate")
+        logits = self._logits(texts)
+        with torch.no_grad():
+            loss = float(self.model_.loss(logits, torch.from_numpy(y)).item())
+            pred = self.model_.probabilities(logits).argmax(dim=1).numpy()
+        return classification_report(y, pred, self.labels_, loss=loss)
+
+    # --- saving ----------------------------------------------------------------------------
+    def save(self, path: PathLike) -> Path:
+        """Write the model folder (atomically); see the module docstring for its files."""
+        from safetensors.torch import save_file
+
+        self._check_fitted("save")
+        target = Path(path)
+        doc = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "labels": list(self.labels_),
+            "classifier": asdict(self.config),
+            "encoder": encoder_config_dict(self.encoder),
+            "tokenizer": self.tokenizer_.to_dict(),
+            "embedding": self.model_.embedding.config(),
+            "training": {"best_epoch": self.best_epoch_, "seconds": self.train_seconds_,
+                         "history": [r.to_dict() for r in self.history_]},
+        }
+        state = {k: v.detach().to("cpu").contiguous() for k, v in
+                 self.model_.state_dict().items()}
+        with atomic_folder(target, fmt="a text classifier", allowed=_FILES) as tmp:
+            with open(tmp / "config.json", "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, ensure_ascii=False, indent=1)
+                fh.write("\n")
+            save_vocab(self.vocab_, tmp / "vocab.json")
+            save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+        return target
+
+    @classmethod
+    def load(cls, path: PathLike, *, device: str | torch.device = "cpu",
+             progress: bool = True) -> TextClassifier:
+        """Read a folder written by :meth:`save`; ``FormatError`` names what is wrong."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        folder = Path(path)
+        if not folder.is_dir():
+            raise MissingFileError(f"{folder}: no such model folder (expected a folder written "
+                                   "by `embedlayer classify train` or TextClassifier.save)")
+        for name in sorted(_FILES):
+            if not (folder / name).is_file():
+                raise MissingFileError(f"{folder}: {name} is missing; not a text-classifier "
+                                       f"folder (expected {', '.join(sorted(_FILES))})")
+        doc = _read_config(folder / "config.json")
+        where = folder / "config.json"
+        try:
+            settings = {k: (tuple(v) if isinstance(v, list) else v)
+                        for k, v in doc["classifier"].items()}
+            config = ClassifierConfig(**settings).check()
+            encoder = encoder_config(doc["encoder"]["kind"],
+                                     {k: v for k, v in doc["encoder"].items() if k != "kind"})
+            tokenizer = pipeline_from_dict(doc["tokenizer"], source=f"{where}: tokenizer")
+            labels = doc["labels"]
+        except (KeyError, TypeError, ConfigError) as exc:
+            raise FormatError(f"{where}: bad or missing field ({exc})") from None
+        if not isinstance(labels, list) or len(labels) < 2 \
+                or not all(isinstance(x, str) for x in labels):
+            raise FormatError(f"{where}: field 'labels' must list at least 2 strings")
+        model = cls.from_config(config, encoder, tokenizer=tokenizer, device=device,
+                                progress=progress)
+        model.tokenizer_ = tokenizer
+        model.labels_ = tuple(labels)
+        model.vocab_ = load_vocab(folder / "vocab.json")
+        try:
+            embedding = EmbeddingLayer.from_config(model.vocab_, doc["embedding"])
+        except (KeyError, ConfigError) as exc:
+            raise FormatError(f"{where}: field 'embedding': {exc}") from None
+        net = ClassifierNet(embedding, build_encoder(encoder, embedding.dim), len(labels))
+        try:
+            state = load_file(str(folder / "model.safetensors"))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise FormatError(f"{folder / 'model.safetensors'}: not a safetensors file "
+                              f"({exc})") from None
+        try:
+            net.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0][:200]
+            raise FormatError(f"{folder / 'model.safetensors'}: the weights do not fit the "
+                              f"model described in config.json ({first})") from None
+        model.model_ = net.to(model.device).eval()
+        training = doc.get("training", {})
+        model.history_ = [EpochRecord(**r) for r in training.get("history", [])]
+        model.best_epoch_ = training.get("best_epoch")
+        model.train_seconds_ = training.get("seconds")
+        model.coverage_ = embedding.coverage
+        return model
+
+    def __repr__(self) -> str:
+        state = f"{len(self.labels_)} classes, {len(self.vocab_):,} words" \
+            if hasattr(self, "model_") else "not trained"
+        return f"TextClassifier({encoder_config_dict(self.encoder)}, {state})"
+
+
+def _with_vector_words(vocab: Vocab, vectors: VectorStore) -> Vocab:
+    """``vocab`` followed by the vectors' words it lacks (count 0), in the vectors' order.
+
+    Words that never occur in training keep their pretrained rows (they get no gradient), so
+    a test word unseen in training still has its vector instead of ``<unk>``'s.
+    """
+    extra = [w for w in vectors.vocab.tokens if w not in vocab]
+    return Vocab([*vocab.tokens, *extra], [*vocab.counts.tolist(), *([0] * len(extra))],
+                 specials=vocab.specials, unk_token=UNK)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise FormatError(f"{path}: field 'format' is {got!r}, expected {FORMAT!r}")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise FormatError(f"{path}: format_version {doc.get('format_version')!r} is not "
+                          f"supported (this embedlayer reads version {FORMAT_VERSION})")
+    return doc
+
+
+def _check_texts(texts: Sequence[str], where: str) -> list[str]:
+    if isinstance(texts, str):
+        raise ConfigError(f"TextClassifier.{where}: expected a sequence of texts, got one "
+                          "string; wrap it in a list")
+    out = list(texts)
+    bad = next((i for i, t in enumerate(out) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ConfigError(f"TextClassifier.{where}: text {bad} is a "
+                          f"{type(out[bad]).__name__}, expected a string")
+    return out
+
+
+def _check_examples(
+    texts: Sequence[str], labels: Sequence[Any], where: str,
+) -> tuple[list[str], list[str]]:
+    texts = _check_texts(texts, where)
+    if isinstance(labels, str):
+        raise ConfigError(f"TextClassifier.{where}: expected a sequence of labels, got one string")
+    str_labels = [str(y) for y in labels]
+    if len(str_labels) != len(texts):
+        raise ConfigError(f"TextClassifier.{where}: {len(texts):,} texts but "
+                          f"{len(str_labels):,} labels; expected one label per text")
+    return texts, str_labels
+
+
+# --- cross-validation -----------------------------------------------------------------------
+def stratified_folds(labels: Sequence[str], k: int, *, seed: int = 0) -> list[IntArray]:
+    """``k`` disjoint, sorted index arrays covering ``labels``; each class spread evenly."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+        raise ConfigError(f"cross-validation needs k >= 2 folds, got {k!r}")
+    if len(labels) < k:
+        raise ConfigError(f"cannot split {len(labels)} examples into {k} folds")
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(labels), dtype=np.int64)
+    arr = np.asarray(labels, dtype=object)
+    offset = 0
+    for label in sorted(set(labels)):
+        idx = rng.permutation(np.flatnonzero(arr == label))
+        fold_of[idx] = (np.arange(len(idx)) + offset) % k
+        offset += len(idx)  # the next class starts where this one stopped: sizes stay even
+    return [np.flatnonzero(fold_of == f) for f in range(k)]
+
+
+@dataclass(frozen=True)
+class CVResult:
+    """Per-fold scores of a k-fold cross-validation."""
+
+    reports: list[ClassificationReport]
+    seconds: list[float]  # training time of each fold
+    epochs: list[int] = field(default_factory=list)  # the epoch kept in each fold
+
+    @property
+    def accuracies(self) -> list[float]:
+        return [r.accuracy for r in self.reports]
+
+    @property
+    def macro_f1s(self) -> list[float]:
+        return [r.macro_f1 for r in self.reports]
+
+    @staticmethod
+    def _mean_std(values: list[float]) -> tuple[float, float]:
+        return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+    @property
+    def accuracy(self) -> tuple[float, float]:
+        """(mean, sample standard deviation) over the folds."""
+        return self._mean_std(self.accuracies)
+
+    @property
+    def macro_f1(self) -> tuple[float, float]:
+        return self._mean_std(self.macro_f1s)
+
+
+def cross_validate(
+    make: Callable[[], TextClassifier], data: LabeledTexts, *, folds: int = 10, seed: int = 0,
+    on_fold: Callable[[int, ClassificationReport], None] | None = None,
+) -> CVResult:
+    """Stratified ``folds``-fold cross-validation: each fold tests a fresh ``make()`` model
+    trained on the other folds (its early stopping holds out part of those)."""
+    parts = stratified_folds(data.labels, folds, seed=seed)
+    reports, seconds, epochs = [], [], []
+    everything = np.arange(len(data))
+    for i, test in enumerate(parts):
+        train_idx = np.setdiff1d(everything, test)
+        tr, te = data.select(train_idx), data.select(test)
+        model = make().fit(tr.texts, tr.labels)
+        report = model.evaluate(te.texts, te.labels)
+        reports.append(report)
+        seconds.append(model.train_seconds_)
+        epochs.append(model.best_epoch_)
+        if on_fold is not None:
+            on_fold(i, report)
+    return CVResult(reports, seconds, epochs)
