@@ -1,19 +1,24 @@
 """GloVe training: embedlayer on the English corpora, against the Stanford GloVe C tools' time.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_glove.py
-      [--repeats 3] [--eta 0.15] [--memory-test] [--memory 512]
+      [--repeats 3] [--eta 0.15] [--sample 1e-3] [--context-weight 0.5] [--memory-test]
+      [--memory 512]
 Prints Markdown for docs/benchmarks.md.
 
 The corpus is bench_word2vec.py's: all of corpora/en/*.txt, lower-cased and regex-tokenized
 once into a temporary file (one sentence a line), streamed with a whitespace tokenizer.
 Settings follow Stanford GloVe's demo.sh except dim 100, window 10 and 2 threads: min_count
 5, symmetric window with 1/distance weighting, x_max 10, alpha 0.75, 15 iterations, AdaGrad
-(accumulators start at 1, gradient clipping 100), output W + C. The learning rate is the one
-setting tuned: ``--eta`` defaults to 0.15 (glove.c's default is 0.05). On this corpus eta
-0.05 / 0.1 / 0.15 / 0.2 gave WS-353 0.32 / 0.30-0.32 / 0.32-0.34 / 0.30-0.34, MEN 0.32 /
-0.33-0.34 / 0.33-0.36 / 0.34-0.35, analogy 7.1 / 7.3-7.9 / 7.5-8.2 / 7.7-8.1 % (seeds 1-4);
-from 0.25 on, training diverges (glove.c's rule divides a first gradient, clipped only at
-100, by an accumulator of 1). Every run is a fresh subprocess (peak memory, ru_maxrss,
+(accumulators start at 1, gradient clipping 100). Three settings are ours, not glove.c's:
+``--eta`` 0.15 (glove.c: 0.05; on this corpus 0.05 / 0.1 / 0.15 / 0.2 gave WS-353 0.32 /
+0.30-0.32 / 0.32-0.34 / 0.30-0.34 and analogy 7.1 / 7.3-7.9 / 7.5-8.2 / 7.7-8.1 %, seeds
+1-4; from 0.25 on training diverges), ``--sample`` 1e-3 (frequent words thinned before
+counting, word2vec's rule: the windows reach past "the" and "of"; WS-353 +0.03-0.04, MEN
++0.02-0.03, analogy unchanged) and ``--context-weight`` 0.5 (the published vectors are
+W + 0.5 C; the cross terms W_i . C_j of W + C encode co-occurrence, which helps relatedness
+and hurts analogies: W alone gives ~10 % analogy but WS-353 ~0.28, W + C 7.5 % and 0.35,
+W + 0.5 C in between). Quality is reported for W + 0.5 C and for glove.c's W + C from the
+same runs. Every run is a fresh subprocess (peak memory, ru_maxrss,
 is its own) after one warm-up run that fills numba's cache; total wall time is the whole
 ``fit``: vocabulary, encoding, counting, merge, shuffle and training. Quality (embedlayer's
 evaluation, bench_word2vec.py's calls) is measured on every repeat: Spearman on WS-353,
@@ -60,15 +65,21 @@ def _stream(corpus: Path):
     return TokenStream(TextCorpus(corpus), get_tokenizer("whitespace"))
 
 
-def _one(corpus: Path, out: Path, eta: float, memory: float, seed: int) -> dict:
-    """Train once in this process; the vectors go to ``out``."""
+def _one(corpus: Path, out: Path, eta: float, memory: float, seed: int, sample: float,
+         context_weight: float) -> dict:
+    """Train once in this process; the vectors go to ``out`` (W + context_weight * C) and
+    ``out.wc`` (W + C, glove.c's output)."""
     from embedlayer.train import GloVe
 
     t0 = time.perf_counter()
-    m = GloVe(**{**SETTINGS, "seed": seed}, eta=eta, memory=memory).fit(_stream(corpus),
-                                                                      progress=False)
+    m = GloVe(**{**SETTINGS, "seed": seed}, eta=eta, memory=memory, sample=sample,
+              context_weight=context_weight).fit(_stream(corpus), progress=False)
     total = time.perf_counter() - t0
     m.save(out, format="word2vec-binary")
+    from embedlayer.vectors import Vectors
+
+    Vectors(m.vocab_, m.output_matrix("word") + m.C_).save(out.with_suffix(".wc"),
+                                                          format="word2vec-binary")
     r = m.cooccurrence_
     return {"total_s": total, "timings": m.timings_, "peak": _peak(), "tokens": m.words_,
             "vocab": len(m.vocab_), "nonzero": r.nonzero, "shards": r.shards,
@@ -106,18 +117,24 @@ def _spread(values: list[float], fmt: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--one", nargs=5, metavar="X", help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=7, metavar="X", help=argparse.SUPPRESS)
     parser.add_argument("--count-only", nargs=2, metavar="X", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--eta", type=float, default=0.15,
                         help="learning rate (default 0.15, tuned; glove.c's default: 0.05)")
+    parser.add_argument("--sample", type=float, default=1e-3,
+                        help="subsampling of frequent words before counting (default 1e-3; "
+                             "0: none, as Stanford's tools)")
+    parser.add_argument("--context-weight", type=float, default=0.5,
+                        help="publish W + this * C (default 0.5; glove.c: 1)")
     parser.add_argument("--memory-test", action="store_true",
                         help="count the corpus x1 and x5 under --memory; no training")
     parser.add_argument("--memory", type=float, default=512.0, help="MiB cap for --memory-test")
     args = parser.parse_args()
     if args.one:
-        corpus, out, eta, memory, seed = args.one
-        print(json.dumps(_one(Path(corpus), Path(out), float(eta), float(memory), int(seed))))
+        corpus, out, eta, memory, seed, sample, cw = args.one
+        print(json.dumps(_one(Path(corpus), Path(out), float(eta), float(memory), int(seed),
+                              float(sample), float(cw))))
         return
     if args.count_only:
         print(json.dumps(_count(Path(args.count_only[0]), float(args.count_only[1]))))
@@ -137,19 +154,23 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
         return
     warm = folder / "warm.txt"
     warm.write_text("a b c d e f\n" * 200, encoding="utf-8")
-    _spawn("--one", str(warm), str(folder / "warm.bin"), "0.05", "1024", "1")  # numba's cache
-    runs, quality = [], []
+    _spawn("--one", str(warm), str(folder / "warm.bin"), "0.05", "1024", "1",
+           str(args.sample), "1")  # numba's cache
+    runs, quality, quality_wc = [], [], []
     for r in range(args.repeats):
         out = folder / f"glove-{r}.bin"
-        runs.append(_spawn("--one", str(corpus), str(out), str(args.eta), "1024", str(r + 1)))
+        runs.append(_spawn("--one", str(corpus), str(out), str(args.eta), "1024", str(r + 1),
+                           str(args.sample), str(args.context_weight)))
         quality.append(_quality(out))
-        print(f"run {r}: {runs[-1]['total_s']:.1f} s, {quality[-1]}", file=sys.stderr, flush=True)
+        quality_wc.append(_quality(out.with_suffix(".wc")))
+        print(f"run {r}: {runs[-1]['total_s']:.1f} s, {quality[-1]}, W + C: {quality_wc[-1]}",
+              file=sys.stderr, flush=True)
     first = runs[0]
     print(f"corpus: {first['tokens']:,} in-vocabulary tokens (corpora/en/*.txt, lower-cased "
           f"regex tokens), vocabulary {first['vocab']:,}, {first['nonzero']:,} non-zero pairs; "
           f"dim 100, window 10 (symmetric, 1/d), min_count 5, x_max 10, alpha 0.75, "
-          f"eta {args.eta:g}, 15 epochs, output W + C, 2 workers; {args.repeats} repeats "
-          f"(seeds 1-{args.repeats})\n")
+          f"eta {args.eta:g}, sample {args.sample:g}, 15 epochs, 2 workers; {args.repeats} "
+          f"repeats (seeds 1-{args.repeats})\n")
     steps = ("vocab", "encode", "count", "merge", "shuffle", "train")
     print("| step | seconds, median (min-max) |\n| --- | ---: |")
     for step in steps:
@@ -164,10 +185,13 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
     print(f"- peak RSS: {max(x['peak'] for x in runs) / 2**20:,.0f} MiB (whole fit, "
           f"memory-mapped triples included)")
     print("- loss per epoch (run 0): " + ", ".join(f"{x:.4f}" for x in first["loss"]))
-    print("\n| WS-353 | SimLex-999 | MEN | analogy 30k |\n| ---: | ---: | ---: | ---: |")
-    print("| " + " | ".join(_spread([q[k] for q in quality], fmt) for k, fmt in
-                             (("ws353-all", ".3f"), ("simlex999", ".3f"), ("men3k", ".3f"),
-                              ("analogy", ".2%"))) + " |")
+    print("\n| output | WS-353 | SimLex-999 | MEN | analogy 30k |\n"
+          "| --- | ---: | ---: | ---: | ---: |")
+    for name, qs in ((f"W + {args.context_weight:g} C", quality), ("W + C", quality_wc)):
+        print(f"| {name} | " + " | ".join(
+            _spread([q[k] for q in qs], fmt) for k, fmt in
+            (("ws353-all", ".3f"), ("simlex999", ".3f"), ("men3k", ".3f"),
+             ("analogy", ".2%"))) + " |")
     print("\n(targets: WS-353 >= 0.35, MEN >= 0.34, analogy >= 8 %; median (min-max) over the "
           "repeats)")
 

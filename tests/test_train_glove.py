@@ -13,7 +13,11 @@ from embedlayer.train import GloVe, GloVeConfig
 from embedlayer.train import _kernels_glove as K
 from embedlayer.train._cooccur import RECORD, count_cooccurrences, shuffle_cooccurrences
 from embedlayer.train._encode import encode_corpus
-from embedlayer.train._reference_glove import count_reference, train_reference
+from embedlayer.train._reference_glove import (
+    count_reference,
+    subsample_reference,
+    train_reference,
+)
 from embedlayer.vectors.io import load_vectors
 from embedlayer.vocab import Vocab
 
@@ -108,6 +112,48 @@ def test_counts_equal_brute_force_with_and_without_spilling(tmp_path, budget, wo
     keys = rec["row"].astype(np.int64) * 40 + rec["col"]
     assert np.all(np.diff(keys) > 0)  # sorted, no duplicates
     assert not list((tmp_path / "c").glob("shard-*"))  # merged shards are deleted
+
+
+def test_subsample_kernel_equals_reference_and_keeps_rare_words():
+    sentences = _random_corpus(150, v=30, seed=3)
+    vocab = Vocab([f"w{t}" for t in range(30)], unk_token=None)
+    ids = np.array([int(t[1:]) for s in sentences for t in s], dtype=np.int32)
+    bounds = np.cumsum([0] + [len(s) for s in sentences]).astype(np.int64)
+    counts = np.bincount(ids, minlength=30)
+    from embedlayer.vocab import keep_probabilities
+
+    keep = keep_probabilities(counts, 0.02)
+    assert keep[0] < 0.7 and keep[-1] == 1.0  # the frequent word is thinned, the rare kept
+    want_ids, want_bounds = subsample_reference(ids, bounds, keep, 12345)
+    got_ids, got_bounds = ids.copy(), bounds.copy()
+    n = K.subsample_chunk(got_ids, got_bounds, keep, np.uint64(12345))
+    np.testing.assert_array_equal(got_ids[:n], want_ids)
+    np.testing.assert_array_equal(got_bounds, want_bounds)
+    assert 0 < n < len(ids) and len(vocab) == 30
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_subsampled_counts_equal_brute_force_on_the_kept_tokens(tmp_path, workers):
+    from embedlayer.train._runner import job_seed
+
+    sentences = _random_corpus(200, v=40)
+    corpus, _ = _encoded(tmp_path, sentences, v=40)
+    keep = np.linspace(0.3, 1.0, 40)
+    ids, bounds = np.asarray(corpus.ids), np.asarray(corpus.bounds)
+    kept_ids, kept_bounds = [], [0]
+    for k, (s0, s1) in enumerate(corpus.chunks(500)):  # the chunks count_cooccurrences uses
+        b0 = int(bounds[s0])
+        i, b = subsample_reference(ids[b0:int(bounds[s1])], bounds[s0:s1 + 1] - b0, keep,
+                                   job_seed(9, 0, k))
+        kept_ids.append(i)
+        kept_bounds += list(b[1:] + kept_bounds[-1])
+    want = count_reference(np.concatenate(kept_ids), np.array(kept_bounds), window=4)
+    full = count_reference(ids, bounds, window=4)
+    cooc = count_cooccurrences(corpus, 40, tmp_path / f"c{workers}", window=4,
+                               budget_bytes=1 << 24, workers=workers, chunk_words=500,
+                               keep=keep, seed=9, progress=False)
+    _assert_same_counts(_as_dict(cooc), want)
+    assert sum(want.values()) < sum(full.values())
 
 
 def test_shuffle_is_a_seeded_permutation_in_memory_or_in_buckets(tmp_path):
@@ -258,6 +304,20 @@ def test_output_modes():
     concat = GloVe.from_config(GloVeConfig(**{**SMALL, "output": "concat"}))
     concat.__dict__.update({k: v for k, v in glove.__dict__.items() if k != "config"})
     assert concat.vectors_.dim == 32
+    half = GloVe.from_config(GloVeConfig(**{**SMALL, "context_weight": 0.5}))
+    half.__dict__.update({k: v for k, v in glove.__dict__.items() if k != "config"})
+    np.testing.assert_allclose(half.vectors_.matrix, glove.W_ + 0.5 * glove.C_, rtol=1e-6)
+
+
+def test_sample_thins_frequent_words_before_counting():
+    plain = GloVe(**{**SMALL, "epochs": 1}).fit(CORPUS, progress=False)
+    thin = GloVe(**{**SMALL, "epochs": 1, "sample": 1e-3}).fit(CORPUS, progress=False)
+    assert thin.cooccurrence_.updates < plain.cooccurrence_.updates
+    again = GloVe(**{**SMALL, "epochs": 1, "sample": 1e-3}).fit(CORPUS, progress=False)
+    np.testing.assert_array_equal(again.W_, thin.W_)  # seeded: the same tokens go
+    for bad in ({"sample": -0.1}, {"sample": 1.0}, {"context_weight": float("nan")}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            GloVe(**{**SMALL, **bad}).fit(CORPUS, progress=False)
 
 
 def test_temporary_files_are_removed_even_on_interrupt(tmp_path, monkeypatch):

@@ -32,6 +32,9 @@ def register(algos: argparse._SubParsersAction) -> None:
     p.add_argument("--no-distance-weighting", action="store_true",
                    help="a pair adds 1, not 1/distance")
     p.add_argument("--min-count", type=int, default=5)
+    p.add_argument("--sample", type=float, default=0.0,
+                   help="drop frequent words before counting, word2vec's rule (e.g. 1e-3; "
+                        "default 0: none, as Stanford's tools)")
     p.add_argument("--max-vocab", type=int, default=None, help="keep the most frequent words only")
     p.add_argument("--x-max", type=float, default=10.0, help="weighting cutoff")
     p.add_argument("--alpha", type=float, default=0.75, help="weighting exponent")
@@ -43,6 +46,8 @@ def register(algos: argparse._SubParsersAction) -> None:
                    help="MiB: soft cap on memory while counting (default 1024)")
     p.add_argument("--output-vectors", choices=["word", "word+context", "concat"],
                    default="word+context", help="publish W, W + C (default) or [W | C]")
+    p.add_argument("--context-weight", type=float, default=1.0,
+                   help="word+context publishes W + this * C (default 1)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--tokenizer", default="regex",
                    help="tokenizer name or saved pipeline .json (default regex)")
@@ -62,7 +67,8 @@ def _glove(args: argparse.Namespace) -> int:
     model = GloVe(
         dim=args.dim, window=args.window, symmetric=args.symmetric,
         distance_weighting=not args.no_distance_weighting, min_count=args.min_count,
-        max_vocab=args.max_vocab, x_max=args.x_max, alpha=args.alpha, eta=args.eta,
+        max_vocab=args.max_vocab, sample=args.sample, context_weight=args.context_weight,
+        x_max=args.x_max, alpha=args.alpha, eta=args.eta,
         grad_clip=args.grad_clip, epochs=args.epochs, output=args.output_vectors,
         memory=args.memory, workers=args.workers, seed=args.seed,
     ).fit(tokens, progress=not args.quiet)

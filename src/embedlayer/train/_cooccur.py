@@ -43,6 +43,7 @@ import numpy as np
 from embedlayer._progress import progress_bar
 from embedlayer.errors import FormatError, MissingFileError
 from embedlayer.train._encode import EncodedCorpus
+from embedlayer.train._runner import job_seed
 
 __all__ = [
     "RECORD",
@@ -267,20 +268,25 @@ def count_cooccurrences(
     budget_bytes: int,
     workers: int = 1,
     chunk_words: int = 1 << 18,
+    keep: np.ndarray | None = None,
+    seed: int = 0,
     progress: bool = True,
 ) -> Cooccurrence:
     """Count, spill and merge into ``folder/cooccurrence.npy``; returns its description.
 
     ``budget_bytes`` bounds the buffers (counting tables, merge windows); the caller checks
-    it is sensible. The shards are deleted once merged.
+    it is sensible. The shards are deleted once merged. ``keep`` (float64 (V,), optional):
+    each token is first kept with probability ``keep[id]`` (``subsample_chunk``), the random
+    stream of chunk ``k`` seeded by ``job_seed(seed, 0, k)``: the same tokens go whatever
+    ``workers`` is.
     """
     from embedlayer.train import _kernels_glove as kernels
 
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     chunks = corpus.chunks(chunk_words)
-    shares = [chunks[w * len(chunks) // workers:(w + 1) * len(chunks) // workers]
-              for w in range(workers)]
+    firsts = [w * len(chunks) // workers for w in range(workers + 1)]
+    shares = [chunks[firsts[w]:firsts[w + 1]] for w in range(workers)]
     # No table needs more slots than the pairs its share could hold (a small corpus gets a
     # small table, whatever the budget).
     most_words = max((int(corpus.bounds[sh[-1][1]] - corpus.bounds[sh[0][0]]) for sh in shares
@@ -301,10 +307,14 @@ def count_cooccurrences(
         keys = np.full(slots, kernels.EMPTY, dtype=np.int64)
         vals = np.zeros(slots, dtype=np.float64)
         used = 0
-        for s0, s1 in shares[w]:
+        for k, (s0, s1) in enumerate(shares[w], start=firsts[w]):
             b0, b1 = int(corpus.bounds[s0]), int(corpus.bounds[s1])
             ids = _read_ids(corpus, b0, b1)
             bounds = np.ascontiguousarray(corpus.bounds[s0:s1 + 1] - b0)
+            if keep is not None:
+                ids = np.array(ids, dtype=np.int32)  # our own copy: it is rewritten in place
+                kept = kernels.subsample_chunk(ids, bounds, keep, np.uint64(job_seed(seed, 0, k)))
+                ids = ids[:kept]
             s, p = 0, 0
             while s < s1 - s0:
                 if stop.is_set():

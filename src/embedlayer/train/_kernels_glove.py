@@ -9,6 +9,8 @@ What it holds:
   disk and calls again). Pairs follow Stanford's ``cooccur``: for each token, the up to
   ``window`` tokens before it in the same sentence are its left context; a pair adds
   ``X[left, right]`` and, when symmetric, ``X[right, left]`` too;
+- ``subsample_chunk``: drops frequent words from a chunk of sentences before counting
+  (word2vec's keep probabilities and random stream), when ``sample`` is set;
 - ``compact_table`` and ``reduce_sorted``: a full table packed for sorting, and a batch of
   sorted shards summed into duplicate-free (row, col, value) records;
 - ``train_block``: one pass of Stanford ``glove``'s AdaGrad over a slice of (row, col, x)
@@ -41,9 +43,10 @@ import math
 import numba
 import numpy as np
 
-from embedlayer.train._kernels_w2v import _prefetch
+from embedlayer.train._kernels_w2v import _S11, _UNIT, _next, _prefetch
 
-__all__ = ["EMPTY", "compact_table", "count_pairs", "reduce_sorted", "train_block"]
+__all__ = ["EMPTY", "compact_table", "count_pairs", "reduce_sorted", "subsample_chunk",
+           "train_block"]
 
 EMPTY = -1  # the key of an unused hash slot (real keys are >= 0)
 
@@ -125,6 +128,29 @@ def count_pairs(ids, bounds, sentence, position, window, symmetric, weighting, v
             p += 1
         s += 1
     return s, p, used, updates
+
+
+@_jit
+def subsample_chunk(ids, bounds, keep, state):
+    """Keep each token ``w`` of ``ids`` with probability ``keep[w]``, in place.
+
+    The kept tokens move to the front of ``ids`` (in order) and ``bounds`` is rewritten to
+    delimit them (a sentence may become empty); returns the number kept. One splitmix64 draw
+    per token, in corpus order, from ``state`` (uint64): word2vec's ``_subsample`` rule.
+    """
+    n_sent = bounds.shape[0] - 1
+    m = 0
+    for s in range(n_sent):
+        start, stop = bounds[s], bounds[s + 1]  # bounds[s + 1] is still the original here
+        bounds[s] = m
+        for i in range(start, stop):
+            w = ids[i]
+            state, z = _next(state)
+            if (z >> _S11) * _UNIT < keep[w]:
+                ids[m] = w
+                m += 1
+    bounds[n_sent] = m
+    return m
 
 
 @_jit

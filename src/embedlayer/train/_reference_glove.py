@@ -6,7 +6,8 @@ kernels' docstring), and :func:`train_reference`, the same signature and result 
 ``_kernels_glove.train_block``, one pair at a time with numpy row operations in float32
 (exact ``sqrt`` and division, where the kernel may use a refined reciprocal square root).
 
-What it leaves out: speed (pure Python per pair: tiny inputs only), hashing and files.
+:func:`subsample_reference` drops frequent words as ``subsample_chunk`` does (same random
+stream). What it leaves out: speed (pure Python per pair: tiny inputs only), hashing and files.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import defaultdict
 
 import numpy as np
 
-__all__ = ["count_reference", "train_reference"]
+__all__ = ["count_reference", "subsample_reference", "train_reference"]
 
 
 def count_reference(
@@ -37,6 +38,23 @@ def count_reference(
                 if symmetric:
                     counts[right, left] += weight
     return dict(counts)
+
+
+def subsample_reference(
+    ids: np.ndarray, bounds: np.ndarray, keep: np.ndarray, seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(kept ids, their bounds): token ``w`` kept when its uniform draw is below ``keep[w]``."""
+    from embedlayer.train._reference_w2v import SplitMix64
+
+    rng = SplitMix64(seed)
+    out: list[int] = []
+    new_bounds = [0]
+    for s in range(len(bounds) - 1):
+        for w in ids[bounds[s]:bounds[s + 1]]:
+            if rng.uniform() < keep[int(w)]:
+                out.append(int(w))
+        new_bounds.append(len(out))
+    return np.array(out, dtype=np.int32), np.array(new_bounds, dtype=np.int64)
 
 
 def train_reference(rows, cols, xs, W, C, bw, bc, GW, GC, gbw, gbc, x_max, alpha, eta,

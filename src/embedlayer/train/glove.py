@@ -45,7 +45,7 @@ from embedlayer.train._cooccur import (
 from embedlayer.train._encode import encode_corpus
 from embedlayer.train.glove_config import GloVeConfig, GloVeOutput
 from embedlayer.vectors import Vectors
-from embedlayer.vocab import TokenCounter
+from embedlayer.vocab import TokenCounter, keep_probabilities
 
 __all__ = ["GloVe", "counting_reserve"]
 
@@ -80,12 +80,14 @@ class GloVe:
         distance_weighting: bool = True,
         min_count: int = 5,
         max_vocab: int | None = None,
+        sample: float = 0.0,
         x_max: float = 10.0,
         alpha: float = 0.75,
         eta: float = 0.05,
         grad_clip: float = 100.0,
         epochs: int = 15,
         output: GloVeOutput = "word+context",
+        context_weight: float = 1.0,
         memory: float = 1024.0,
         workers: int = 2,
         seed: int = 1,
@@ -93,9 +95,10 @@ class GloVe:
     ) -> None:
         self.config = GloVeConfig(
             dim=dim, window=window, symmetric=symmetric, distance_weighting=distance_weighting,
-            min_count=min_count, max_vocab=max_vocab, x_max=x_max, alpha=alpha, eta=eta,
-            grad_clip=grad_clip, epochs=epochs, output=output, memory=memory, workers=workers,
-            seed=seed, block=block,
+            min_count=min_count, max_vocab=max_vocab, sample=sample, x_max=x_max, alpha=alpha,
+            eta=eta, grad_clip=grad_clip, epochs=epochs, output=output,
+            context_weight=context_weight, memory=memory, workers=workers, seed=seed,
+            block=block,
         )
 
     @classmethod
@@ -183,10 +186,11 @@ class GloVe:
         encoded = encode_corpus(corpus, self.vocab_, folder=folder)
         self.words_ = encoded.words
         timings["encode"] = time.perf_counter() - t
+        keep = keep_probabilities(self.vocab_.counts, cfg.sample) if cfg.sample > 0 else None
         cooc = count_cooccurrences(
             encoded, len(self.vocab_), folder, window=cfg.window, symmetric=cfg.symmetric,
             distance_weighting=cfg.distance_weighting, budget_bytes=budget,
-            workers=cfg.workers, progress=progress)
+            workers=cfg.workers, keep=keep, seed=cfg.seed, progress=progress)
         del encoded
         timings["count"], timings["merge"] = cooc.count_seconds, cooc.merge_seconds
         if cooc.nonzero == 0:
@@ -289,13 +293,15 @@ class GloVe:
             raise ConfigError("this GloVe is not fitted yet: call fit(corpus) first")
 
     def output_matrix(self, output: GloVeOutput | None = None) -> np.ndarray:
-        """The published matrix: ``W``, ``W + C`` (glove.c's ``-model 2``) or ``[W | C]``."""
+        """The published matrix: ``W``, ``W + context_weight * C`` (glove.c's ``-model 2``
+        when the weight is 1) or ``[W | C]``."""
         self._check_fitted()
         mode = output or self.config.output
         if mode == "word":
             return self.W_.copy()
         if mode == "word+context":
-            return self.W_ + self.C_
+            weight = self.config.context_weight
+            return self.W_ + self.C_ if weight == 1 else self.W_ + np.float32(weight) * self.C_
         if mode == "concat":
             return np.concatenate([self.W_, self.C_], axis=1)
         raise ConfigError(f"output must be 'word', 'word+context' or 'concat', got {mode!r}")

@@ -30,6 +30,8 @@ class GloVeConfig(SettingsIO):
     symmetric: bool = True  # count right and left contexts; False: (left word, right word) only
     distance_weighting: bool = True  # a pair d tokens apart adds 1/d (else 1)
     min_count: int = 5  # drop words seen fewer times (vocab_count -min-count)
+    sample: float = 0.0  # drop frequent words before counting, word2vec's rule (0: none, as
+    # Stanford's tools); the windows then reach further past the dropped words
     max_vocab: int | None = None  # keep at most this many words, the most frequent
     x_max: float = 10.0  # weighting f(x) = min(1, (x / x_max)^alpha)
     alpha: float = 0.75  # exponent of the weighting
@@ -37,6 +39,7 @@ class GloVeConfig(SettingsIO):
     grad_clip: float = 100.0  # each gradient component clipped to +-grad_clip (glove.c)
     epochs: int = 15  # passes over the co-occurrence triples
     output: GloVeOutput = "word+context"  # vectors published: W, W + C, or [W | C] (2 x dim)
+    context_weight: float = 1.0  # "word+context" publishes W + context_weight * C
     memory: float = 1024.0  # MiB: soft cap on the process while counting (see GloVe docs)
     workers: int = 2  # threads for counting and (hogwild) training
     seed: int = 1  # initialization, shuffle and epoch orders derive from it
@@ -58,6 +61,13 @@ class GloVeConfig(SettingsIO):
         if self.output not in _OUTPUTS:
             raise ConfigError(f"output must be one of {', '.join(map(repr, _OUTPUTS))}, "
                               f"got {self.output!r}")
+        for name in ("sample", "context_weight"):
+            value = getattr(self, name)
+            if (not isinstance(value, int | float) or isinstance(value, bool)
+                    or not math.isfinite(value) or value < 0):
+                raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.sample >= 1:
+            raise ConfigError(f"sample must be in [0, 1), got {self.sample!r}")
         for name in ("symmetric", "distance_weighting"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
