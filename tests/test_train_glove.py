@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
 from embedlayer.cli.main import main
-from embedlayer.errors import ConfigError, CorpusError, VocabError
+from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError, VocabError
 from embedlayer.train import GloVe, GloVeConfig
 from embedlayer.train import _kernels_glove as K
 from embedlayer.train._cooccur import RECORD, count_cooccurrences, shuffle_cooccurrences
@@ -341,6 +342,32 @@ def test_temporary_files_are_removed_even_on_interrupt(tmp_path, monkeypatch):
     assert (tmp_path / "count" / "shuffled.npy").is_file()
 
 
+def test_resume_after_an_interrupt_equals_an_unbroken_run(tmp_path):
+    settings = {**SMALL, "epochs": 6}
+    whole = GloVe(**settings).fit(CORPUS, progress=False)
+    ckpt = tmp_path / "ckpt"
+
+    def stop(model, epoch, loss):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        GloVe(**settings).fit(CORPUS, progress=False, callbacks=[stop], checkpoint_dir=ckpt)
+    assert json.loads((ckpt / "checkpoint.json").read_text())["epochs_done"] == 3
+    done = GloVe.resume(ckpt, CORPUS, progress=False)
+    np.testing.assert_array_equal(done.W_, whole.W_)  # one worker: bit for bit
+    np.testing.assert_array_equal(done.C_, whole.C_)
+    assert done.loss_history_ == whole.loss_history_
+    assert done.config == whole.config
+    with pytest.raises(ConfigError, match="another vocabulary"):
+        GloVe.resume(ckpt, CORPUS[:50], progress=False)
+    (ckpt / "W.npy").write_bytes(b"not an array")
+    with pytest.raises(FormatError, match="W.npy"):
+        GloVe.resume(ckpt, CORPUS, progress=False)
+    with pytest.raises(MissingFileError, match="no checkpoint"):
+        GloVe.resume(tmp_path / "nowhere", CORPUS, progress=False)
+
+
 def test_bad_input_errors_are_clear():
     with pytest.raises(CorpusError, match="empty"):
         GloVe(**SMALL).fit([[], []], progress=False)
@@ -377,6 +404,29 @@ def test_cli_trains_and_writes_vectors(tmp_path, data_dir, capsys):
     v = load_vectors(out, format="glove")
     assert v.dim == 24 and "god" in v
     assert [p.name for p in tmp_path.iterdir()] == ["genesis.txt"]  # nothing half-written
+
+
+def test_cli_resume_finishes_an_interrupted_run(tmp_path, data_dir, capsys):
+    from embedlayer.corpus import TextCorpus
+    from embedlayer.text import TokenStream, get_tokenizer
+
+    corpus = data_dir / "corpora" / "en" / "genesis.txt"
+    settings = {"dim": 8, "epochs": 3, "window": 4, "workers": 1, "memory": 300.0}
+    out = tmp_path / "v"
+
+    def stop(model, epoch, loss):
+        raise KeyboardInterrupt
+
+    tokens = TokenStream(TextCorpus(corpus), get_tokenizer("regex", lowercase=True))
+    with pytest.raises(KeyboardInterrupt):  # what the CLI leaves after a Ctrl-C in epoch 2
+        GloVe(**settings).fit(tokens, progress=False, callbacks=[stop],
+                              checkpoint_dir=tmp_path / "v.checkpoint")
+    assert main(["train", "glove", str(corpus), "-o", str(out), "--lower", "--quiet",
+                 "--resume"]) == 0
+    assert "loss per epoch" in capsys.readouterr().out
+    whole = GloVe(**settings).fit(tokens, progress=False)
+    np.testing.assert_allclose(load_vectors(out).matrix, whole.vectors_.matrix, rtol=1e-6)
+    assert not (tmp_path / "v.checkpoint").exists()  # finished: the checkpoint is gone
 
 
 def test_cli_bad_settings_give_one_line(tmp_path, data_dir, capsys):

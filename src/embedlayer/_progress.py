@@ -17,11 +17,11 @@ __all__ = ["progress_bar"]
 
 def progress_bar(
     *, total: float | None = None, desc: str = "", unit: str = "it", enabled: bool = True,
-    unit_scale: bool = True,
+    unit_scale: bool = True, initial: float = 0,
 ) -> Any:
     """A tqdm bar writing to stderr; disabled when ``enabled`` is false or by the environment."""
     off = not enabled or os.environ.get("EMBEDLAYER_PROGRESS", "1") == "0"
     return tqdm(
-        total=total, desc=desc, unit=unit, unit_scale=unit_scale, disable=off,
+        total=total, initial=initial, desc=desc, unit=unit, unit_scale=unit_scale, disable=off,
         file=sys.stderr, dynamic_ncols=True, mininterval=0.25, smoothing=0.1,
     )

@@ -1,14 +1,16 @@
 """`embedlayer train glove`: count co-occurrences, train GloVe vectors, write them.
 
 Thin: builds the token stream (files -> tokenizer), the estimator from the flags (Stanford
-GloVe's option names where they exist), calls ``fit``, saves the vectors (atomically) in the
+GloVe's option names where they exist), calls ``fit`` (or ``resume``), saves the vectors (atomically) in the
 chosen format and prints a summary. ``register(algos)`` is called by ``cli/_train.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
+from typing import Any
 
 from embedlayer.cli._train import _FORMATS
 
@@ -53,6 +55,9 @@ def register(algos: argparse._SubParsersAction) -> None:
                    help="tokenizer name or saved pipeline .json (default regex)")
     p.add_argument("--lower", action="store_true", help="lower-case before tokenizing")
     p.add_argument("--encoding", default="utf-8")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the run whose checkpoint (saved after every epoch) is next to "
+                        "the output; the corpus is counted again")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_glove)
 
@@ -64,6 +69,12 @@ def _glove(args: argparse.Namespace) -> int:
 
     tokens = TokenStream(TextCorpus(args.corpus, encoding=args.encoding),
                          get_tokenizer(args.tokenizer, lowercase=args.lower))
+    from embedlayer.cli._train import checkpoint_path
+
+    ckpt = checkpoint_path(args.output)
+    if args.resume:
+        model = GloVe.resume(ckpt, tokens, progress=not args.quiet)
+        return _report(model, model.save(args.output, format=args.format), ckpt)
     model = GloVe(
         dim=args.dim, window=args.window, symmetric=args.symmetric,
         distance_weighting=not args.no_distance_weighting, min_count=args.min_count,
@@ -71,8 +82,12 @@ def _glove(args: argparse.Namespace) -> int:
         x_max=args.x_max, alpha=args.alpha, eta=args.eta,
         grad_clip=args.grad_clip, epochs=args.epochs, output=args.output_vectors,
         memory=args.memory, workers=args.workers, seed=args.seed,
-    ).fit(tokens, progress=not args.quiet)
-    path = model.save(args.output, format=args.format)
+    ).fit(tokens, progress=not args.quiet, checkpoint_dir=ckpt)
+    return _report(model, model.save(args.output, format=args.format), ckpt)
+
+
+def _report(model: Any, path: Path, ckpt: Path) -> int:
+    shutil.rmtree(ckpt, ignore_errors=True)  # the run finished: its checkpoint is obsolete
     r = model.cooccurrence_
     t = model.timings_
     print(f"vocabulary {len(model.vocab_):,} words; {model.words_:,} tokens; "

@@ -15,7 +15,6 @@ training on new text (``partial_fit``), and quantization.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -23,17 +22,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from embedlayer._atomic import atomic_folder
 from embedlayer._types import PathLike
-from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
+from embedlayer.errors import ConfigError, CorpusError
+from embedlayer.train._checkpoint import load_array, read_checkpoint_meta, write_checkpoint
 from embedlayer.train._encode import EncodedCorpus, encode_corpus
 from embedlayer.train._runner import JobResult, Position, RunState, chunk_order, run_jobs
 from embedlayer.train.config import Model, SettingsIO, check_caps, check_counts, check_rates
-from embedlayer.train.word2vec import _check_reiterable, _load_matrix
+from embedlayer.train.word2vec import _check_reiterable
 from embedlayer.vectors.subword import SubwordVectors, subword_ids
 from embedlayer.vocab import (
     EOS,
@@ -41,14 +40,12 @@ from embedlayer.vocab import (
     keep_probabilities,
     load_vocab,
     negative_table,
-    save_vocab,
 )
 
 __all__ = ["FastText", "FastTextConfig", "subword_table"]
 
 CHECKPOINT_FORMAT = "embedlayer.fasttext-checkpoint"
 CHECKPOINT_VERSION = 1
-_CHECKPOINT_FILES = frozenset({"checkpoint.json", "vocab.json", "wi.npy", "wo.npy"})
 _NEG_TABLE_SIZE = 10_000_000  # as word2vec's (fastText uses 1e7 too)
 
 Callback = Callable[["FastText", int, RunState], None]
@@ -332,11 +329,8 @@ class FastText:
             "loss_history": run.epoch_loss, "epoch_words": run.epoch_words,
             "epoch_partial": run.partial(),
         }
-        with atomic_folder(folder, fmt="a fastText checkpoint", allowed=_CHECKPOINT_FILES) as tmp:
-            np.save(tmp / "wi.npy", self.wi_, allow_pickle=False)
-            np.save(tmp / "wo.npy", self.wo_, allow_pickle=False)
-            save_vocab(self.vocab_, tmp / "vocab.json")
-            (tmp / "checkpoint.json").write_text(json.dumps(meta), encoding="utf-8")
+        write_checkpoint(folder, what="a fastText checkpoint", meta=meta, vocab=self.vocab_,
+                         arrays={"wi": self.wi_, "wo": self.wo_})
 
     @classmethod
     def resume(
@@ -346,13 +340,15 @@ class FastText:
     ) -> FastText:
         """Continue an interrupted ``fit`` from its checkpoint, on the same corpus."""
         folder = Path(checkpoint_dir)
-        meta = _read_checkpoint_meta(folder)
+        meta = read_checkpoint_meta(folder, fmt=CHECKPOINT_FORMAT,
+                                    version=CHECKPOINT_VERSION,
+                                    required=("config", "position", "loss_history", "epoch_words"))
         model = cls.from_config(FastTextConfig.from_dict(meta["config"]))
         cfg = model.config
         model.vocab_ = load_vocab(folder / "vocab.json")
         nwords = len(model.vocab_)
-        model.wi_ = _load_matrix(folder / "wi.npy", (nwords + cfg.ngram_buckets, cfg.dim))
-        model.wo_ = _load_matrix(folder / "wo.npy", (nwords, cfg.dim))
+        model.wi_ = load_array(folder / "wi.npy", (nwords + cfg.ngram_buckets, cfg.dim))
+        model.wo_ = load_array(folder / "wo.npy", (nwords, cfg.dim))
         pos = meta["position"]
         state = RunState(epoch_loss=list(meta["loss_history"]),
                          epoch_words=list(meta["epoch_words"]))
@@ -383,22 +379,3 @@ def _work_folder(work_dir: PathLike | None) -> Iterator[Path]:
         yield Path(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _read_checkpoint_meta(folder: Path) -> dict[str, Any]:
-    path = folder / "checkpoint.json"
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no checkpoint here")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-        raise FormatError(f"{path}: field 'format' is not {CHECKPOINT_FORMAT!r}")
-    if meta.get("format_version") != CHECKPOINT_VERSION:
-        raise FormatError(f"{path}: field 'format_version' is {meta.get('format_version')!r}, "
-                          f"expected {CHECKPOINT_VERSION}")
-    for key in ("config", "position", "loss_history", "epoch_words"):
-        if key not in meta:
-            raise FormatError(f"{path}: field {key!r} is missing")
-    return meta

@@ -14,8 +14,11 @@ windows, shuffle buckets). The buffers never depend on the corpus size, so a cor
 than memory counts in the same space (more shards, more merge rounds). Training then needs
 the four (V, dim) float32 matrices and reads the shuffled triples memory-mapped.
 
-What it leaves out: checkpoints (a run restarts from the corpus; outputs are only written,
-atomically, by ``save``), continued training.
+Checkpoints: with ``checkpoint_dir``, every finished epoch replaces a checkpoint folder
+(parameters, AdaGrad sums, vocabulary, losses; written atomically). ``GloVe.resume`` counts
+the same corpus again (counting and shuffling are deterministic for the same settings) and
+trains the remaining epochs: with one worker the result is bit-for-bit an unbroken run's.
+What it leaves out: continued training on new text.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 from embedlayer._progress import progress_bar
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError
+from embedlayer.train._checkpoint import load_array, read_checkpoint_meta, write_checkpoint
 from embedlayer.train._cooccur import (
     CooccurrenceReport,
     count_cooccurrences,
@@ -45,9 +49,12 @@ from embedlayer.train._cooccur import (
 from embedlayer.train._encode import encode_corpus
 from embedlayer.train.glove_config import GloVeConfig, GloVeOutput
 from embedlayer.vectors import Vectors
-from embedlayer.vocab import TokenCounter, keep_probabilities
+from embedlayer.vocab import TokenCounter, keep_probabilities, load_vocab
 
-__all__ = ["GloVe", "counting_reserve"]
+__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "GloVe", "counting_reserve"]
+
+CHECKPOINT_FORMAT = "embedlayer.glove-checkpoint"
+CHECKPOINT_VERSION = 1
 
 # The part of ``memory`` that is not buffers: Python, numpy, tqdm and numba with the kernels
 # loaded take ~165 MiB here (measured: RSS after importing and running the kernels once).
@@ -115,8 +122,11 @@ class GloVe:
         progress: bool = True,
         callbacks: Sequence[Callback] = (),
         work_dir: PathLike | None = None,
+        checkpoint_dir: PathLike | None = None,
     ) -> GloVe:
         """Learn vectors from ``corpus`` (token lists, re-iterable: it is read twice).
+
+        With ``checkpoint_dir``, each finished epoch is saved there (see ``resume``).
 
         Temporary files (ids, shards, the co-occurrence matrix) go to a fresh temporary
         folder, removed at the end, also on error or Ctrl-C; with ``work_dir`` they go there
@@ -130,12 +140,62 @@ class GloVe:
             path = self._count(corpus, folder, progress)
             t = time.perf_counter()
             self._init_params(len(self.vocab_))
-            self._train(open_triples(path), progress=progress, callbacks=callbacks)
+            self._train(open_triples(path), progress=progress, callbacks=callbacks,
+                        checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir))
             self.timings_["train"] = time.perf_counter() - t
         finally:
             if own:
                 shutil.rmtree(folder, ignore_errors=True)
         return self
+
+    @classmethod
+    def resume(
+        cls, checkpoint_dir: PathLike, corpus: Iterable[Sequence[str]], *, progress: bool = True,
+        callbacks: Sequence[Callback] = (), work_dir: PathLike | None = None,
+    ) -> GloVe:
+        """Finish an interrupted ``fit(checkpoint_dir=...)`` on the same corpus.
+
+        The corpus is counted again; a vocabulary that differs from the checkpoint's (another
+        corpus, other settings) is a ``ConfigError``. Later epochs keep checkpointing there.
+        """
+        folder = Path(checkpoint_dir)
+        meta = read_checkpoint_meta(folder, fmt=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION,
+                                    required=("config", "epochs_done", "loss_history"))
+        model = cls.from_config(GloVeConfig.from_dict(meta["config"]))
+        saved = load_vocab(folder / "vocab.json")
+        model._vocabulary(corpus, progress)
+        if model.vocab_.tokens != saved.tokens or \
+                not np.array_equal(model.vocab_.counts, saved.counts):
+            raise ConfigError(f"{folder}: this corpus gives another vocabulary than the "
+                              f"checkpoint's ({len(model.vocab_):,} words, not "
+                              f"{len(saved):,}); resume needs the corpus the run started on")
+        v, d = len(saved), model.config.dim
+        model.W_, model.C_ = (load_array(folder / f"{k}.npy", (v, d)) for k in ("W", "C"))
+        model.bw_, model.bc_ = (load_array(folder / f"{k}.npy", (v,)) for k in ("bw", "bc"))
+        model._grads = (load_array(folder / "GW.npy", (v, d)), load_array(folder / "GC.npy", (v, d)),
+                        load_array(folder / "gbw.npy", (v,)), load_array(folder / "gbc.npy", (v,)))
+        own = work_dir is None
+        tmp = Path(tempfile.mkdtemp(prefix="embedlayer-glove-")) if own else Path(work_dir)
+        try:
+            path = model._count(corpus, tmp, progress)
+            t = time.perf_counter()
+            model._train(open_triples(path), progress=progress, callbacks=callbacks,
+                         checkpoint_dir=folder, start_epoch=int(meta["epochs_done"]),
+                         losses=[float(x) for x in meta["loss_history"]])
+            model.timings_["train"] = time.perf_counter() - t
+        finally:
+            if own:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return model
+
+    def _save_checkpoint(self, folder: Path, epochs_done: int) -> None:
+        meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION,
+                "config": self.config.to_dict(), "epochs_done": epochs_done,
+                "loss_history": self.loss_history_}
+        GW, GC, gbw, gbc = self._grads
+        write_checkpoint(folder, what="a GloVe checkpoint", meta=meta, vocab=self.vocab_,
+                         arrays={"W": self.W_, "C": self.C_, "bw": self.bw_, "bc": self.bc_,
+                                 "GW": GW, "GC": GC, "gbw": gbw, "gbc": gbc})
 
     def count(
         self, corpus: Iterable[Sequence[str]], *, work_dir: PathLike, progress: bool = True,
@@ -223,8 +283,9 @@ class GloVe:
         self._grads = (np.ones(shape, np.float32), np.ones(shape, np.float32),
                        np.ones(vocab_size, np.float32), np.ones(vocab_size, np.float32))
 
-    def _train(self, triples: np.ndarray, *, progress: bool,
-               callbacks: Sequence[Callback]) -> None:
+    def _train(self, triples: np.ndarray, *, progress: bool, callbacks: Sequence[Callback],
+               checkpoint_dir: Path | None = None, start_epoch: int = 0,
+               losses: Sequence[float] = ()) -> None:
         from embedlayer.train import _kernels_glove as kernels
 
         cfg = self.config
@@ -240,15 +301,16 @@ class GloVe:
                 float(cfg.x_max), float(cfg.alpha), float(cfg.eta), float(cfg.grad_clip))
             return float(cost), int(skipped)
 
-        self.loss_history_: list[float] = []
+        self.loss_history_: list[float] = list(losses)
         self.epoch_seconds_: list[float] = []
         self.skipped_pairs_ = 0
-        bar = progress_bar(total=n * cfg.epochs, desc="train", unit="pair", enabled=progress)
+        bar = progress_bar(total=n * cfg.epochs, initial=n * start_epoch, desc="train",
+                           unit="pair", enabled=progress)
         in_flight = 2 * cfg.workers
         try:
             with ThreadPoolExecutor(max_workers=cfg.workers,
                                     thread_name_prefix="embedlayer-glove") as pool:
-                for epoch in range(cfg.epochs):
+                for epoch in range(start_epoch, cfg.epochs):
                     started = time.perf_counter()
                     # The triples were shuffled once; each epoch visits their blocks in a
                     # fresh seeded order (glove.c repeats one order every iteration).
@@ -275,6 +337,8 @@ class GloVe:
                     self.loss_history_.append(loss)
                     self.epoch_seconds_.append(time.perf_counter() - started)
                     bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+                    if checkpoint_dir is not None:
+                        self._save_checkpoint(checkpoint_dir, epoch + 1)
                     for callback in callbacks:
                         callback(self, epoch, loss)
         finally:

@@ -9,7 +9,6 @@ learning-rate decay, progress and Ctrl-C handling in ``_runner.py``.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from embedlayer._atomic import atomic_folder
 from embedlayer._types import PathLike
-from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
+from embedlayer.errors import ConfigError, CorpusError
+from embedlayer.train._checkpoint import load_array, read_checkpoint_meta, write_checkpoint
 from embedlayer.train._encode import EncodedCorpus, encode_corpus
 from embedlayer.train._runner import JobResult, Position, RunState, chunk_order, run_jobs
 from embedlayer.train.config import Loss, Model, Word2VecConfig
@@ -31,14 +30,12 @@ from embedlayer.vocab import (
     keep_probabilities,
     load_vocab,
     negative_table,
-    save_vocab,
 )
 
 __all__ = ["Word2Vec", "estimate_memory"]
 
 CHECKPOINT_FORMAT = "embedlayer.word2vec-checkpoint"
 CHECKPOINT_VERSION = 1
-_CHECKPOINT_FILES = frozenset({"checkpoint.json", "vocab.json", "syn0.npy", "syn1.npy"})
 _NEG_TABLE_SIZE = 10_000_000  # 40 MB of int32, resolution 1e-7 (word2vec.c uses 1e8)
 
 Callback = Callable[["Word2Vec", int, RunState], None]
@@ -265,11 +262,8 @@ class Word2Vec:
             "loss_history": run.epoch_loss, "epoch_words": run.epoch_words,
             "epoch_partial": run.partial(),
         }
-        with atomic_folder(folder, fmt="a word2vec checkpoint", allowed=_CHECKPOINT_FILES) as tmp:
-            np.save(tmp / "syn0.npy", self.syn0_, allow_pickle=False)
-            np.save(tmp / "syn1.npy", self.syn1_, allow_pickle=False)
-            save_vocab(self.vocab_, tmp / "vocab.json")
-            (tmp / "checkpoint.json").write_text(json.dumps(meta), encoding="utf-8")
+        write_checkpoint(folder, what="a word2vec checkpoint", meta=meta, vocab=self.vocab_,
+                         arrays={"syn0": self.syn0_, "syn1": self.syn1_})
 
     @classmethod
     def resume(
@@ -278,12 +272,14 @@ class Word2Vec:
     ) -> Word2Vec:
         """Continue an interrupted ``fit`` from its checkpoint, on the same corpus."""
         folder = Path(checkpoint_dir)
-        meta = _read_checkpoint_meta(folder)
+        meta = read_checkpoint_meta(folder, fmt=CHECKPOINT_FORMAT,
+                                    version=CHECKPOINT_VERSION,
+                                    required=("config", "position", "epochs", "loss_history", "epoch_words"))
         model = cls.from_config(Word2VecConfig.from_dict(meta["config"]))
         model.vocab_ = load_vocab(folder / "vocab.json")
-        model.syn0_ = _load_matrix(folder / "syn0.npy", (len(model.vocab_), model.config.dim))
+        model.syn0_ = load_array(folder / "syn0.npy", (len(model.vocab_), model.config.dim))
         rows = _output_rows(len(model.vocab_), model.config)
-        model.syn1_ = _load_matrix(folder / "syn1.npy", (rows, model.config.dim))
+        model.syn1_ = load_array(folder / "syn1.npy", (rows, model.config.dim))
         model.counter_ = TokenCounter.from_state(
             dict(zip(model.vocab_.tokens, model.vocab_.counts.tolist(), strict=True)),
             sentences=0, tokens=int(model.vocab_.total))
@@ -313,34 +309,3 @@ def _check_reiterable(corpus: Any) -> None:
         raise ConfigError("the corpus is a one-shot iterator, but word2vec reads it twice (count, "
                           "then encode): pass a list, a TextCorpus-based stream or another "
                           "re-iterable object")
-
-
-def _read_checkpoint_meta(folder: Path) -> dict[str, Any]:
-    path = folder / "checkpoint.json"
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no checkpoint here")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-        raise FormatError(f"{path}: field 'format' is not {CHECKPOINT_FORMAT!r}")
-    if meta.get("format_version") != CHECKPOINT_VERSION:
-        raise FormatError(f"{path}: field 'format_version' is {meta.get('format_version')!r}, "
-                          f"expected {CHECKPOINT_VERSION}")
-    for key in ("config", "position", "epochs", "loss_history", "epoch_words"):
-        if key not in meta:
-            raise FormatError(f"{path}: field {key!r} is missing")
-    return meta
-
-
-def _load_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray:
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no such file")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise FormatError(f"{path}: not a plain .npy array ({exc})") from None
-    if arr.dtype != np.float32 or arr.shape != shape:
-        raise FormatError(f"{path}: expected float32 {shape}, got {arr.dtype} {arr.shape}")
-    return np.ascontiguousarray(arr)

@@ -1,0 +1,73 @@
+"""Checkpoint folders shared by the trainers: one atomic write, one checked read.
+
+What it holds: :func:`write_checkpoint` (a folder of ``checkpoint.json``, ``vocab.json`` and
+``.npy`` arrays, replaced atomically so a crash leaves the previous checkpoint whole),
+:func:`read_checkpoint_meta` (the JSON, its format, version and required fields checked, each
+problem named) and :func:`load_array` (a plain float32 ``.npy`` of the expected shape, never
+pickled). Each trainer chooses its format name, its arrays and the fields of its JSON.
+What it leaves out: what a position means and how training resumes (the trainers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedlayer._atomic import atomic_folder
+from embedlayer.errors import FormatError, MissingFileError
+from embedlayer.vocab import Vocab, save_vocab
+
+__all__ = ["load_array", "read_checkpoint_meta", "write_checkpoint"]
+
+
+def write_checkpoint(
+    folder: Path, *, what: str, meta: Mapping[str, Any], vocab: Vocab,
+    arrays: Mapping[str, np.ndarray],
+) -> None:
+    """Replace ``folder`` with ``checkpoint.json`` (``meta``), ``vocab.json`` and
+    ``<name>.npy`` for each array; ``what`` names the folder in errors ("a GloVe checkpoint")."""
+    allowed = frozenset({"checkpoint.json", "vocab.json", *(f"{k}.npy" for k in arrays)})
+    with atomic_folder(folder, fmt=what, allowed=allowed) as tmp:
+        for name, arr in arrays.items():
+            np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
+        save_vocab(vocab, tmp / "vocab.json")
+        (tmp / "checkpoint.json").write_text(json.dumps(dict(meta)), encoding="utf-8")
+
+
+def read_checkpoint_meta(
+    folder: Path, *, fmt: str, version: int, required: Iterable[str],
+) -> dict[str, Any]:
+    """``folder/checkpoint.json``, checked: format ``fmt``, ``version``, the ``required`` keys."""
+    path = folder / "checkpoint.json"
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no checkpoint here")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise FormatError(f"{path}: field 'format' is not {fmt!r}")
+    if meta.get("format_version") != version:
+        raise FormatError(f"{path}: field 'format_version' is {meta.get('format_version')!r}, "
+                          f"expected {version}")
+    for key in required:
+        if key not in meta:
+            raise FormatError(f"{path}: field {key!r} is missing")
+    return meta
+
+
+def load_array(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 array of ``shape`` from a plain ``.npy`` (``allow_pickle=False``), writable."""
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no such file")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise FormatError(f"{path}: not a plain .npy array ({exc})") from None
+    if arr.dtype != np.float32 or arr.shape != shape:
+        raise FormatError(f"{path}: expected float32 {shape}, got {arr.dtype} {arr.shape}")
+    return np.ascontiguousarray(arr)
