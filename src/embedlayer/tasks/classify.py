@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from embedlayer._atomic import atomic_folder
+from embedlayer._jsondoc import read_json_doc
 from embedlayer._types import Float64Array, IntArray, PathLike
 from embedlayer.data.classify import LabeledTexts
 from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
@@ -395,7 +396,7 @@ class TextClassifier:
             if not (folder / name).is_file():
                 raise MissingFileError(f"{folder}: {name} is missing; not a text-classifier "
                                        f"folder (expected {', '.join(sorted(_FILES))})")
-        doc = _read_config(folder / "config.json")
+        doc = read_json_doc(folder / "config.json", fmt=FORMAT, version=FORMAT_VERSION)
         where = folder / "config.json"
         try:
             settings = {k: (tuple(v) if isinstance(v, list) else v)
@@ -454,20 +455,6 @@ def _with_vector_words(vocab: Vocab, vectors: VectorStore) -> Vocab:
     extra = [w for w in vectors.vocab.tokens if w not in vocab]
     return Vocab([*vocab.tokens, *extra], [*vocab.counts.tolist(), *([0] * len(extra))],
                  specials=vocab.specials, unk_token=UNK)
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise FormatError(f"{path}: field 'format' is {got!r}, expected {FORMAT!r}")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise FormatError(f"{path}: format_version {doc.get('format_version')!r} is not "
-                          f"supported (this embedlayer reads version {FORMAT_VERSION})")
-    return doc
 
 
 def _check_texts(texts: Sequence[str], where: str) -> list[str]:

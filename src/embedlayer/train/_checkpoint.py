@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from embedlayer._atomic import atomic_folder
+from embedlayer._jsondoc import read_json_doc
 from embedlayer.errors import FormatError, MissingFileError
 from embedlayer.vocab import Vocab, save_vocab
 
@@ -42,22 +43,8 @@ def read_checkpoint_meta(
     folder: Path, *, fmt: str, version: int, required: Iterable[str],
 ) -> dict[str, Any]:
     """``folder/checkpoint.json``, checked: format ``fmt``, ``version``, the ``required`` keys."""
-    path = folder / "checkpoint.json"
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no checkpoint here")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != fmt:
-        raise FormatError(f"{path}: field 'format' is not {fmt!r}")
-    if meta.get("format_version") != version:
-        raise FormatError(f"{path}: field 'format_version' is {meta.get('format_version')!r}, "
-                          f"expected {version}")
-    for key in required:
-        if key not in meta:
-            raise FormatError(f"{path}: field {key!r} is missing")
-    return meta
+    return read_json_doc(folder / "checkpoint.json", fmt=fmt, version=version,
+                         required=required, missing="no checkpoint here")
 
 
 def load_array(path: Path, shape: tuple[int, ...]) -> np.ndarray:

@@ -43,7 +43,7 @@ import math
 import numba
 import numpy as np
 
-from embedlayer.train._kernels_w2v import _S11, _UNIT, _next, _prefetch
+from embedlayer.train._kernels_w2v import _prefetch, _subsample
 
 __all__ = ["EMPTY", "compact_table", "count_pairs", "reduce_sorted", "subsample_chunk",
            "train_block"]
@@ -143,12 +143,9 @@ def subsample_chunk(ids, bounds, keep, state):
     for s in range(n_sent):
         start, stop = bounds[s], bounds[s + 1]  # bounds[s + 1] is still the original here
         bounds[s] = m
-        for i in range(start, stop):
-            w = ids[i]
-            state, z = _next(state)
-            if (z >> _S11) * _UNIT < keep[w]:
-                ids[m] = w
-                m += 1
+        # Kept tokens are written at m + j <= the position being read: compaction in place.
+        kept, state = _subsample(ids, start, stop, keep, ids[m:], state)
+        m += kept
     bounds[n_sent] = m
     return m
 
