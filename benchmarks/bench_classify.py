@@ -34,8 +34,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CORPORA = ("brown", "movie-reviews", "abc", "state-union", "inaugural", "webtext", "genesis",
-           "lee-background")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_word2vec import CORPORA  # noqa: E402 - the same English corpora
+
 W2V = {"model": "skipgram", "loss": "ns", "dim": 300, "window": 5, "negative": 5,
        "min_count": 3, "epochs": 5, "seed": 1}
 

@@ -79,8 +79,7 @@ def _one(corpus: Path, out: Path, eta: float, memory: float, seed: int, sample: 
     m.save(out, format="word2vec-binary")
     from embedlayer.vectors import Vectors
 
-    Vectors(m.vocab_, m.output_matrix("word") + m.C_).save(out.with_suffix(".wc"),
-                                                          format="word2vec-binary")
+    Vectors(m.vocab_, m.W_ + m.C_).save(out.with_suffix(".wc"), format="word2vec-binary")
     r = m.cooccurrence_
     return {"total_s": total, "timings": m.timings_, "peak": _peak(), "tokens": m.words_,
             "vocab": len(m.vocab_), "nonzero": r.nonzero, "shards": r.shards,

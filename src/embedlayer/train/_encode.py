@@ -15,7 +15,7 @@ import contextlib
 import mmap
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import numpy as np
 from embedlayer.errors import CorpusError
 from embedlayer.vocab import Vocab
 
-__all__ = ["EncodedCorpus", "encode_corpus"]
+__all__ = ["EncodedCorpus", "encode_corpus", "work_folder"]
 
 _BUFFER = 1 << 20  # ids buffered before each write to disk
 
@@ -140,3 +140,17 @@ def _write(sentences: Iterable[Sequence[str]], vocab: Vocab, folder: Path,
             fb.write(np.asarray(ends, dtype=np.int64).tobytes())
             count += len(ends)
     return raw, total, count
+
+
+@contextlib.contextmanager
+def work_folder(work_dir: str | Path | None, prefix: str) -> Iterator[Path]:
+    """``work_dir`` as given (kept), or a fresh temporary folder removed afterwards, also on
+    error or Ctrl-C."""
+    if work_dir is not None:
+        yield Path(work_dir)
+        return
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield Path(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -15,11 +15,8 @@ training on new text (``partial_fit``), and quantization.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -29,7 +26,7 @@ import numpy as np
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError
 from embedlayer.train._checkpoint import load_array, read_checkpoint_meta, write_checkpoint
-from embedlayer.train._encode import EncodedCorpus, encode_corpus
+from embedlayer.train._encode import EncodedCorpus, encode_corpus, work_folder
 from embedlayer.train._runner import JobResult, Position, RunState, chunk_order, run_jobs
 from embedlayer.train.config import Model, SettingsIO, check_caps, check_counts, check_rates
 from embedlayer.train.word2vec import _check_reiterable
@@ -212,7 +209,7 @@ class FastText:
         wi *= np.float32(2.0 / cfg.dim)
         self.wi_ = wi
         self.wo_ = np.zeros((len(vocab), cfg.dim), dtype=np.float32)
-        with _work_folder(work_dir) as folder:
+        with work_folder(work_dir, "embedlayer-ft-") as folder:
             encoded = encode_corpus(corpus, vocab, folder=folder)
             self._train(encoded, start=Position(), progress=progress, callbacks=callbacks,
                         checkpoint_dir=checkpoint_dir, checkpoint_minutes=checkpoint_minutes)
@@ -353,7 +350,7 @@ class FastText:
         state = RunState(epoch_loss=list(meta["loss_history"]),
                          epoch_words=list(meta["epoch_words"]))
         state.restore_partial(meta.get("epoch_partial"))
-        with _work_folder(work_dir) as tmp:
+        with work_folder(work_dir, "embedlayer-ft-") as tmp:
             encoded = encode_corpus(corpus, model.vocab_, folder=tmp)
             model._train(encoded, start=Position(pos["epoch"], pos["chunk"]), progress=progress,
                          callbacks=callbacks, checkpoint_dir=folder,
@@ -366,16 +363,3 @@ class FastText:
         fitted = f", {len(self.vocab_):,} words" if hasattr(self, "vocab_") else ""
         return (f"FastText({c.model}, dim={c.dim}, window={c.window}, minn={c.minn}, "
                 f"maxn={c.maxn}, bucket={c.bucket:,}{fitted})")
-
-
-@contextmanager
-def _work_folder(work_dir: PathLike | None) -> Iterator[Path]:
-    """``work_dir`` as given, or a temporary folder removed afterwards."""
-    if work_dir is not None:
-        yield Path(work_dir)
-        return
-    tmp = tempfile.mkdtemp(prefix="embedlayer-ft-")
-    try:
-        yield Path(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -24,9 +24,7 @@ What it leaves out: continued training on new text.
 from __future__ import annotations
 
 import math
-import shutil
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -46,7 +44,7 @@ from embedlayer.train._cooccur import (
     open_triples,
     shuffle_cooccurrences,
 )
-from embedlayer.train._encode import encode_corpus
+from embedlayer.train._encode import encode_corpus, work_folder
 from embedlayer.train.glove_config import GloVeConfig, GloVeOutput
 from embedlayer.vectors import Vectors
 from embedlayer.vocab import TokenCounter, keep_probabilities, load_vocab
@@ -134,18 +132,9 @@ class GloVe:
         order).
         """
         self._vocabulary(corpus, progress)
-        own = work_dir is None
-        folder = Path(tempfile.mkdtemp(prefix="embedlayer-glove-")) if own else Path(work_dir)
-        try:
-            path = self._count(corpus, folder, progress)
-            t = time.perf_counter()
-            self._init_params(len(self.vocab_))
-            self._train(open_triples(path), progress=progress, callbacks=callbacks,
-                        checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir))
-            self.timings_["train"] = time.perf_counter() - t
-        finally:
-            if own:
-                shutil.rmtree(folder, ignore_errors=True)
+        self._count_and_train(corpus, work_dir, progress, callbacks,
+                              None if checkpoint_dir is None else Path(checkpoint_dir),
+                              params=lambda: self._init_params(len(self.vocab_)))
         return self
 
     @classmethod
@@ -170,23 +159,33 @@ class GloVe:
                               f"checkpoint's ({len(model.vocab_):,} words, not "
                               f"{len(saved):,}); resume needs the corpus the run started on")
         v, d = len(saved), model.config.dim
-        model.W_, model.C_ = (load_array(folder / f"{k}.npy", (v, d)) for k in ("W", "C"))
-        model.bw_, model.bc_ = (load_array(folder / f"{k}.npy", (v,)) for k in ("bw", "bc"))
-        model._grads = (load_array(folder / "GW.npy", (v, d)), load_array(folder / "GC.npy", (v, d)),
-                        load_array(folder / "gbw.npy", (v,)), load_array(folder / "gbc.npy", (v,)))
-        own = work_dir is None
-        tmp = Path(tempfile.mkdtemp(prefix="embedlayer-glove-")) if own else Path(work_dir)
-        try:
-            path = model._count(corpus, tmp, progress)
-            t = time.perf_counter()
-            model._train(open_triples(path), progress=progress, callbacks=callbacks,
-                         checkpoint_dir=folder, start_epoch=int(meta["epochs_done"]),
-                         losses=[float(x) for x in meta["loss_history"]])
-            model.timings_["train"] = time.perf_counter() - t
-        finally:
-            if own:
-                shutil.rmtree(tmp, ignore_errors=True)
+
+        def load() -> None:
+            w, c, bw, bc, gw, gc, gbw, gbc = (
+                load_array(folder / f"{name}.npy", (v, d) if name in ("W", "C", "GW", "GC") else (v,))
+                for name in ("W", "C", "bw", "bc", "GW", "GC", "gbw", "gbc"))
+            model.W_, model.C_, model.bw_, model.bc_ = w, c, bw, bc
+            model._grads = (gw, gc, gbw, gbc)
+
+        model._count_and_train(corpus, work_dir, progress, callbacks, folder, params=load,
+                               start_epoch=int(meta["epochs_done"]),
+                               losses=[float(x) for x in meta["loss_history"]])
         return model
+
+    def _count_and_train(
+        self, corpus: Iterable[Sequence[str]], work_dir: PathLike | None, progress: bool,
+        callbacks: Sequence[Callback], checkpoint_dir: Path | None, *,
+        params: Callable[[], None], start_epoch: int = 0, losses: Sequence[float] = (),
+    ) -> None:
+        """Count into ``work_dir`` (or a temporary folder), set the parameters with
+        ``params`` (after counting: they are not part of its memory budget), then train."""
+        with work_folder(work_dir, "embedlayer-glove-") as folder:
+            path = self._count(corpus, folder, progress)
+            t = time.perf_counter()
+            params()
+            self._train(open_triples(path), progress=progress, callbacks=callbacks,
+                        checkpoint_dir=checkpoint_dir, start_epoch=start_epoch, losses=losses)
+            self.timings_["train"] = time.perf_counter() - t
 
     def _save_checkpoint(self, folder: Path, epochs_done: int) -> None:
         meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION,
@@ -364,8 +363,7 @@ class GloVe:
         if mode == "word":
             return self.W_.copy()
         if mode == "word+context":
-            weight = self.config.context_weight
-            return self.W_ + self.C_ if weight == 1 else self.W_ + np.float32(weight) * self.C_
+            return self.W_ + np.float32(self.config.context_weight) * self.C_
         if mode == "concat":
             return np.concatenate([self.W_, self.C_], axis=1)
         raise ConfigError(f"output must be 'word', 'word+context' or 'concat', got {mode!r}")
