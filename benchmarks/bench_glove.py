@@ -26,11 +26,14 @@ evaluation, bench_word2vec.py's calls) is measured on every repeat: Spearman on 
 SimLex-999, MEN; Google analogies, top 30k; medians and ranges are reported (repeat r
 uses seed r + 1, so the ranges include the seed's effect).
 
-The Stanford C tools (vocab_count, cooccur, shuffle, glove) are not installable here (not on
-PyPI nor in Debian): the comparison is against their time measured on this machine in issue
-7, 235-260 s for count + shuffle + train with these settings. ``--memory-test`` counts
-(no training) the corpus and the corpus repeated 5 times under ``--memory`` and shows the
-peak memory of each run staying under that cap.
+The reference, Stanford's C tools (vocab_count, cooccur, shuffle, glove: glove.c's defaults,
+eta 0.05, output W + C), is built from a pinned PyPI sdist by ``_stanford_glove.py`` (needs
+gcc; ``--no-stanford`` skips it) and run in the same loop, interleaved with embedlayer, same
+corpus, same settings, 2 threads, memory 4 GB (demo.sh's), seed r + 1; each step is timed
+as a whole process. Its co-occurrence file is compared pair by pair with embedlayer's
+``GloVe.count`` of the same corpus, and its vectors are scored like ours. ``--memory-test``
+counts (no training) the corpus and the corpus repeated 5 times under ``--memory`` and shows
+the peak memory of each run staying under that cap.
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _stanford_glove  # noqa: E402
 from bench_word2vec import _prepare, _quality  # noqa: E402 - the same corpus and evaluation
 
-STANFORD_SECONDS = (235.0, 260.0)  # issue 7: the C tools on this machine, count+shuffle+train
 SETTINGS = {"dim": 100, "window": 10, "epochs": 15, "x_max": 10.0, "alpha": 0.75,
             "min_count": 5, "workers": 2, "seed": 1, "output": "word+context"}
 
@@ -130,6 +133,11 @@ def main() -> None:
     parser.add_argument("--memory-test", action="store_true",
                         help="count the corpus x1 and x5 under --memory; no training")
     parser.add_argument("--memory", type=float, default=512.0, help="MiB cap for --memory-test")
+    parser.add_argument("--no-stanford", action="store_true",
+                        help="skip the Stanford C tools (built from PyPI with gcc)")
+    parser.add_argument("--stanford-cache", type=Path,
+                        default=Path.home() / ".cache" / "embedlayer-bench" / "stanford-glove",
+                        help="where the Stanford tools are built (default %(default)s)")
     args = parser.parse_args()
     if args.one:
         corpus, out, eta, memory, seed, sample, cw = args.one
@@ -152,11 +160,13 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
     if args.memory_test:
         _memory_test(folder, corpus, args.memory)
         return
+    stanford_bin = None if args.no_stanford else _stanford_glove.build(args.stanford_cache)
     warm = folder / "warm.txt"
     warm.write_text("a b c d e f\n" * 200, encoding="utf-8")
     _spawn("--one", str(warm), str(folder / "warm.bin"), "0.05", "1024", "1",
            str(args.sample), "1")  # numba's cache
     runs, quality, quality_wc = [], [], []
+    st_runs, st_quality, st_quality_half = [], [], []
     for r in range(args.repeats):
         out = folder / f"glove-{r}.bin"
         runs.append(_spawn("--one", str(corpus), str(out), str(args.eta), "1024", str(r + 1),
@@ -165,6 +175,20 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
         quality_wc.append(_quality(out.with_suffix(".wc")))
         print(f"run {r}: {runs[-1]['total_s']:.1f} s, {quality[-1]}, W + C: {quality_wc[-1]}",
               file=sys.stderr, flush=True)
+        if stanford_bin is None:
+            continue
+        st = _stanford_glove.run(stanford_bin, corpus, folder / f"stanford-{r}", seed=r + 1,
+                                 dim=SETTINGS["dim"], window=SETTINGS["window"],
+                                 epochs=SETTINGS["epochs"], x_max=SETTINGS["x_max"],
+                                 alpha=SETTINGS["alpha"], min_count=SETTINGS["min_count"])
+        st_quality.append(_quality_of(folder / "st.bin", st["words"], st["W"] + st["C"]))
+        st_quality_half.append(_quality_of(folder / "st.bin", st["words"],
+                                           st["W"] + args.context_weight * st["C"]))
+        st["total_s"] = sum(st["seconds"].values())
+        del st["W"], st["C"]
+        st_runs.append(st)
+        print(f"stanford {r}: {st['total_s']:.1f} s, W + C: {st_quality[-1]}", file=sys.stderr,
+              flush=True)
     first = runs[0]
     print(f"corpus: {first['tokens']:,} in-vocabulary tokens (corpora/en/*.txt, lower-cased "
           f"regex tokens), vocabulary {first['vocab']:,}, {first['nonzero']:,} non-zero pairs; "
@@ -177,23 +201,74 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
         print(f"| {step} | {_spread([x['timings'][step] for x in runs], '.1f')} |")
     totals = [x["total_s"] for x in runs]
     print(f"| **total** | **{_spread(totals, '.1f')}** |\n")
-    lo, hi = STANFORD_SECONDS
-    med = statistics.median(totals)
-    print(f"- Stanford GloVe C tools, same settings, measured on this machine in issue 7: "
-          f"{lo:.0f}-{hi:.0f} s (not installable here: not re-run). embedlayer's median total "
-          f"is {med / lo:.2f}-{med / hi:.2f} of it (target <= 0.50, i.e. <= {lo / 2:.0f} s).")
+    if st_runs:
+        print("Stanford GloVe, the same repeats (each tool a process, eta 0.05):\n")
+        print("| step | seconds, median (min-max) |\n| --- | ---: |")
+        for step in st_runs[0]["seconds"]:
+            print(f"| {step} | {_spread([x['seconds'][step] for x in st_runs], '.1f')} |")
+        st_totals = [x["total_s"] for x in st_runs]
+        print(f"| **total** | **{_spread(st_totals, '.1f')}** |\n")
+        ratios = [a / b for a, b in zip(totals, st_totals, strict=True)]
+        print(f"- embedlayer / Stanford total time, per repeat: {_spread(ratios, '.2f')} "
+              f"(target <= 0.50); Stanford / embedlayer: "
+              f"{statistics.median(st_totals) / statistics.median(totals):.1f}x")
+        print(f"- co-occurrence matrix: {_compare_counts(folder, corpus)}")
+        print("- Stanford loss per epoch (run 0): "
+              + ", ".join(f"{x:.4f}" for x in st_runs[0]["loss"]))
     print(f"- peak RSS: {max(x['peak'] for x in runs) / 2**20:,.0f} MiB (whole fit, "
           f"memory-mapped triples included)")
     print("- loss per epoch (run 0): " + ", ".join(f"{x:.4f}" for x in first["loss"]))
-    print("\n| output | WS-353 | SimLex-999 | MEN | analogy 30k |\n"
-          "| --- | ---: | ---: | ---: | ---: |")
-    for name, qs in ((f"W + {args.context_weight:g} C", quality), ("W + C", quality_wc)):
-        print(f"| {name} | " + " | ".join(
+    print("\n| tool | output | WS-353 | SimLex-999 | MEN | analogy 30k |\n"
+          "| --- | --- | ---: | ---: | ---: | ---: |")
+    rows = [("embedlayer", f"W + {args.context_weight:g} C", quality),
+            ("embedlayer", "W + C", quality_wc)]
+    if st_runs:
+        rows += [("Stanford", "W + C (glove.c's output)", st_quality),
+                 ("Stanford", f"W + {args.context_weight:g} C", st_quality_half)]
+    for tool, name, qs in rows:
+        print(f"| {tool} | {name} | " + " | ".join(
             _spread([q[k] for q in qs], fmt) for k, fmt in
             (("ws353-all", ".3f"), ("simlex999", ".3f"), ("men3k", ".3f"),
              ("analogy", ".2%"))) + " |")
     print("\n(targets: WS-353 >= 0.35, MEN >= 0.34, analogy >= 8 %; median (min-max) over the "
           "repeats)")
+
+
+def _quality_of(path: Path, words: list[str], matrix) -> dict:
+    from embedlayer.vectors import Vectors
+
+    Vectors(words, matrix.astype("float32")).save(path, format="word2vec-binary")
+    return _quality(path)
+
+
+def _compare_counts(folder: Path, corpus: Path) -> str:
+    """embedlayer's co-occurrence matrix against Stanford cooccur's (repeat 0), pair by pair."""
+    import numpy as np
+
+    from embedlayer.train import GloVe
+
+    work = folder / "ours-count"
+    model = GloVe(**SETTINGS)
+    model.count(_stream(corpus), work_dir=work, progress=False)
+    ours = np.load(work / "cooccurrence.npy")
+    index = {w: i for i, w in enumerate(model.vocab_.tokens)}
+    st_dir = folder / "stanford-0"
+    st_words = [line.split(" ", 1)[0]
+                for line in (st_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()]
+    if sorted(st_words) != sorted(index):
+        return "the vocabularies differ"
+    to_ours = np.array([index[w] for w in st_words], dtype=np.int64)
+    st = np.fromfile(st_dir / "cooccurrence.bin", dtype=[("a", "<i4"), ("b", "<i4"),
+                                                        ("v", "<f8")])
+    v = len(index)
+    key_st = to_ours[st["a"] - 1] * v + to_ours[st["b"] - 1]
+    key_ours = ours["row"].astype(np.int64) * v + ours["col"]
+    o_st, o_ours = np.argsort(key_st), np.argsort(key_ours)
+    if not np.array_equal(key_st[o_st], key_ours[o_ours]):
+        return f"the pairs differ ({len(key_st):,} Stanford, {len(key_ours):,} embedlayer)"
+    rel = np.abs(st["v"][o_st] - ours["val"][o_ours]) / st["v"][o_st]
+    return (f"the same {len(key_st):,} pairs as Stanford's cooccur, values equal to "
+            f"{rel.max():.1e} relative")
 
 
 def _memory_test(folder: Path, corpus: Path, memory: float) -> None:
