@@ -19,7 +19,7 @@ import numpy as np
 
 from embedlayer._atomic import atomic_folder
 from embedlayer._jsondoc import read_json_doc
-from embedlayer.errors import FormatError, MissingFileError
+from embedlayer._npyfile import read_npy
 from embedlayer.vocab import Vocab, save_vocab
 
 __all__ = ["load_array", "read_checkpoint_meta", "write_checkpoint"]
@@ -49,12 +49,4 @@ def read_checkpoint_meta(
 
 def load_array(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """A float32 array of ``shape`` from a plain ``.npy`` (``allow_pickle=False``), writable."""
-    if not path.is_file():
-        raise MissingFileError(f"{path}: no such file")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise FormatError(f"{path}: not a plain .npy array ({exc})") from None
-    if arr.dtype != np.float32 or arr.shape != shape:
-        raise FormatError(f"{path}: expected float32 {shape}, got {arr.dtype} {arr.shape}")
-    return np.ascontiguousarray(arr)
+    return read_npy(path, np.float32, shape)

@@ -35,6 +35,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from embedlayer._atomic import atomic_write
+from embedlayer._npyfile import read_npy
 from embedlayer._types import Float64Array, FloatArray, PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
 from embedlayer.vectors.base import VectorStore
@@ -330,15 +331,7 @@ class SIF:
 
 
 def _load_array(path: Path) -> Float64Array:
-    if not path.is_file():
-        raise MissingFileError(f"{path}: missing from the saved SIF folder")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise FormatError(f"{path}: not a plain .npy array ({exc})") from None
-    if arr.dtype != np.float64:
-        raise FormatError(f"{path}: dtype {arr.dtype}, expected float64")
-    return arr
+    return read_npy(path, np.float64, missing="missing from the saved SIF folder")
 
 
 def _top_components(gram: Float64Array, k: int) -> tuple[Float64Array, Float64Array]:
