@@ -85,3 +85,29 @@ def test_readme_python_example_runs(tmp_path, monkeypatch, data_dir):
     monkeypatch.chdir(tmp_path)  # the example writes vocab.json into the working folder
     exec(compile(code, "README.md", "exec"), {})
     assert (tmp_path / "vocab.json").is_file()
+
+
+def test_system_errors_are_one_line_not_tracebacks(monkeypatch, capsys):
+    from embedlayer.cli import main as cli_main
+
+    def fail_disk(args):
+        raise OSError(30, "Read-only file system", "/ro/out.txt")
+
+    def fail_memory(args):
+        raise MemoryError("Unable to allocate 6.00 TiB for an array")
+
+    for func, expected in ((fail_disk, "/ro/out.txt: Read-only file system"),
+                           (fail_memory, "not enough memory")):
+        parser = cli_main.build_parser()
+        real = parser.parse_args
+        monkeypatch.setattr(cli_main, "build_parser", lambda p=parser: p)
+        monkeypatch.setattr(parser, "parse_args",
+                            lambda argv, real=real, f=func: _with_func(real(["data", "list"]), f))
+        assert cli_main.main(["data", "list"]) == cli_main.EXIT_ERROR
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def _with_func(args, func):
+    args.func = func
+    return args

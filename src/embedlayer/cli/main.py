@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from embedlayer import __version__
 from embedlayer.errors import EmbedlayerError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "describe_os_error", "main"]
 
 # One module per top-level command, in the order --help lists them.
 _COMMANDS = ("demo", "data", "corpus", "tokenize", "vocab", "train", "vectors", "eval",
@@ -49,7 +49,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `embedlayer ... | head`
         return 0
+    except MemoryError as exc:  # numpy's _ArrayMemoryError included
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"embedlayer {args.command}: error: not enough memory{detail}; use a smaller "
+              "model or corpus", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # read-only or full disk, missing folder, permission denied
+        print(f"embedlayer {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     return int(result or 0)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a system error: what failed, on which file, and why."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is not None:
+        target = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 else "")
+        return f"{target}: {reason}"
+    return reason
 
 
 if __name__ == "__main__":  # pragma: no cover
