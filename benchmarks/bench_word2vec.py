@@ -245,7 +245,7 @@ def _report(rows: dict, args: argparse.Namespace, settings: dict, corpus_info: s
                 target = 2.0 if ours == "embedlayer" else 1.5
                 peer_runs, peer_q = rows[config, best]
                 ratio = statistics.median(p["total_s"] / o["total_s"]
-                                          for o, p in zip(our_runs, peer_runs))
+                                          for o, p in zip(our_runs, peer_runs, strict=True))
                 quality = _equal_or_better(our_q, peer_q)
                 met = "MET" if ratio >= target and quality else "NOT MET"
                 verdicts.append(f"- target: sg-ns {ours} whole job >= {target}x gensim's best mode "
