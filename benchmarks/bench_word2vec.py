@@ -237,7 +237,7 @@ def _report(rows: dict, args: argparse.Namespace, settings: dict, corpus_info: s
                 peer_runs = rows[config, peer][0]
                 cells = []
                 for key in ("total_s", "train_s"):
-                    r = [p[key] / o[key] for o, p in zip(our_runs, peer_runs)]
+                    r = [p[key] / o[key] for o, p in zip(our_runs, peer_runs, strict=True)]
                     cells.append(f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})")
                 tag = " (gensim's best mode)" if peer == best else ""
                 print(f"| {config} | {ours} | {peer}{tag} | {cells[0]} | {cells[1]} |")
