@@ -1,28 +1,33 @@
-"""fastText skip-gram training: embedlayer against gensim and facebook fastText, in one run.
+"""fastText training: embedlayer against gensim and facebook fastText, whole jobs, in one run.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_fasttext.py
-      [--repeats 3] [--tools embedlayer,gensim,fasttext] [--epochs 5]
+      [--repeats 3] [--tools embedlayer,gensim,gensim-file,fasttext] [--epochs 5]
       [--model skipgram|cbow] [--quick]
-(needs gensim and fasttext: ``pip install -e '.[bench]'``). Prints Markdown for
-docs/benchmarks.md.
+(needs gensim and fasttext: ``pip install -e '.[bench]'``). Takes about 40 min with the
+defaults on a quiet 2-core machine; nothing else may run meanwhile. Prints Markdown for
+docs/benchmarks.md, headed by the exact command line.
 
 The corpus is bench_word2vec.py's: all of corpora/en/*.txt, lower-cased and regex-tokenized
-once into a temporary file (one sentence a line, tokens separated by spaces), which every tool
-then reads. Settings, the same for all (fastText's defaults where the issue names none): minn
-3, maxn 6, bucket 2M, dim 100, window 5, negative 5, min_count 5, sample (fastText's -t) 1e-4,
-lr 0.05 decaying linearly to 0, 5 epochs, 2 threads. gensim's defaults differ (alpha 0.025,
-sample 1e-3, ns_exponent 0.75): it gets alpha 0.05, sample 1e-4 and ns_exponent 0.5 here
-(fastText samples negatives by count^0.5, and so does embedlayer by default).
+by embedlayer once into a file (one sentence a line, tokens separated by spaces; the writing
+is timed and reported, never counted in a row), which every tool then reads. One settings
+dictionary (``SETTINGS``; fastText's defaults where the issue names none) fixes all sides:
+minn 3, maxn 6, bucket 2M, dim 100, window 5, negative 5, min_count 5, sample (fastText's -t)
+1e-4, learning rate 0.05 decaying linearly to 0, 5 epochs, 2 workers, negatives drawn by
+count^0.5 (fastText's rule; gensim's defaults differ and are overridden).
 
-Every training runs in a fresh subprocess (so peak memory, ru_maxrss, is its own), tools
-interleaved, ``--repeats`` times each. words/s = corpus tokens x epochs / training seconds:
-``train()`` alone for gensim and embedlayer (vocabulary building excluded), the whole
-``train_unsupervised`` call for facebook fastText (its vocabulary pass included: its API has
-no other clock); the words/s/thread fastText prints itself, times 2, is listed beside it.
-Quality, with embedlayer's evaluation on the first repeat's model, each saved as a fastText
-``.bin`` and read back by embedlayer (in-vocabulary words only, as the eval skips unknown
-ones): Spearman on WS-353, SimLex-999, MEN; Google analogies, top 30k words.
-``--quick``: one repeat of 2 epochs (provisional figures on a busy machine).
+Contenders: ``embedlayer`` (``FastText.fit``), ``gensim`` (``build_vocab`` + ``train`` over a
+``LineSentence``), ``gensim-file`` (the same with ``corpus_file=``, gensim's fastest mode),
+``fasttext`` (facebook fastText 0.9.3, ``train_unsupervised``). The compared time is the
+WHOLE job on every side (vocabulary pass + training), because facebook fastText's API has no
+other clock; training alone is shown where a tool can separate it. tokens/s = corpus tokens x
+epochs / total seconds (every token of the text, before vocabulary filtering and
+subsampling). Every training runs in a fresh subprocess (peak memory, ru_maxrss, is its own),
+repeats interleaved, repeat r with seed r + 1 (facebook fastText's Python API takes no seed); the load average
+(``os.getloadavg``, 1 min) is recorded before and after every run; one untimed embedlayer run
+first fills numba's on-disk compilation cache. Quality, with embedlayer's evaluation on every
+repeat's model (saved as a fastText ``.bin``, read back by embedlayer; medians shown):
+Spearman on WS-353, SimLex-999, MEN; Google analogies, top 30k words.
+``--quick`` is a smoke test only (lee-background, 1 epoch, 1 repeat, 100k buckets).
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -41,74 +48,112 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_word2vec import _prepare  # noqa: E402 - the same corpus as the word2vec benchmark
+# the same corpus file as the word2vec benchmark
+from bench_word2vec import CORPORA, MEASURES, QUICK_CORPORA, prepare_corpus  # noqa: E402
 
-TOOLS = ("embedlayer", "gensim", "fasttext")
-SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "sample": 1e-4,
-            "alpha": 0.05, "minn": 3, "maxn": 6, "bucket": 2_000_000, "workers": 2, "seed": 1}
+TOOLS = ("embedlayer", "gensim", "gensim-file", "fasttext")
+SETTINGS = {"dim": 100, "window": 5, "negative": 5, "ns_exponent": 0.5, "min_count": 5,
+            "sample": 1e-4, "learning_rate": 0.05, "min_learning_rate": 0.0, "minn": 3,
+            "maxn": 6, "bucket": 2_000_000, "epochs": 5, "workers": 2}
 
 
-def _one(tool: str, model: str, corpus: Path, epochs: int, out: Path) -> dict:
-    """Train once in this process; the model goes to ``out`` as a fastText .bin."""
-    s = SETTINGS
-    with open(corpus, encoding="utf-8") as fh:
-        tokens = sum(len(line.split()) for line in fh)
-    printed = None
-    if tool == "gensim":
-        from gensim.models import FastText as GensimFT
-        from gensim.models.fasttext import save_facebook_model
-        from gensim.models.word2vec import LineSentence
+def _train_embedlayer(settings: dict, model: str, corpus: Path, out: Path, *,
+                      seed: int) -> tuple[float, float]:
+    """Every call of embedlayer's trainer in this script: (total s, train s).
 
+    Written against the trainer API of this tree; the renames of issue 13 (learning_rate,
+    progress, saving) change this function only.
+    """
+    from embedlayer.corpus import TextCorpus
+    from embedlayer.text import TokenStream, get_tokenizer
+    from embedlayer.train import FastText
+
+    s = settings
+    stream = TokenStream(TextCorpus(corpus), get_tokenizer("whitespace"))
+    t0 = time.perf_counter()
+    m = FastText(model=model, dim=s["dim"], window=s["window"], negative=s["negative"],
+                 ns_exponent=s["ns_exponent"], sample=s["sample"], min_count=s["min_count"],
+                 alpha=s["learning_rate"], min_alpha=s["min_learning_rate"],
+                 epochs=s["epochs"], minn=s["minn"], maxn=s["maxn"], bucket=s["bucket"],
+                 workers=s["workers"], seed=seed).fit(stream, progress=False)
+    total_s = time.perf_counter() - t0  # counting + encoding + training
+    m.save(out, format="fasttext-bin")
+    return total_s, sum(m.epoch_seconds_)
+
+
+def _train_gensim(settings: dict, model: str, corpus: Path, out: Path, *, seed: int,
+                  from_file: bool) -> tuple[float, float]:
+    from gensim.models import FastText as GensimFT
+    from gensim.models.fasttext import save_facebook_model
+    from gensim.models.word2vec import LineSentence
+
+    s = settings
+    m = GensimFT(vector_size=s["dim"], window=s["window"], negative=s["negative"],
+                 ns_exponent=s["ns_exponent"], sg=int(model == "skipgram"), hs=0,
+                 min_count=s["min_count"], sample=s["sample"], alpha=s["learning_rate"],
+                 min_alpha=s["min_learning_rate"], min_n=s["minn"], max_n=s["maxn"],
+                 bucket=s["bucket"], epochs=s["epochs"], workers=s["workers"], seed=seed)
+    t0 = time.perf_counter()
+    if from_file:
+        m.build_vocab(corpus_file=str(corpus))
+        t1 = time.perf_counter()
+        m.train(corpus_file=str(corpus), total_words=m.corpus_total_words, epochs=m.epochs)
+    else:
         sentences = LineSentence(str(corpus))
-        m = GensimFT(vector_size=s["dim"], window=s["window"], negative=s["negative"],
-                     sg=int(model == "skipgram"), hs=0, min_count=s["min_count"],
-                     sample=s["sample"], alpha=s["alpha"], min_alpha=0.0, min_n=s["minn"],
-                     max_n=s["maxn"], bucket=s["bucket"], epochs=epochs, workers=s["workers"],
-                     seed=s["seed"], ns_exponent=0.5)
-        t0 = time.perf_counter()
         m.build_vocab(sentences)
         t1 = time.perf_counter()
         m.train(sentences, total_examples=m.corpus_count, epochs=m.epochs)
-        t2 = time.perf_counter()
-        save_facebook_model(m, str(out))
-        train_s, total_s = t2 - t1, t2 - t0
-    elif tool == "fasttext":
-        import fasttext
+    t2 = time.perf_counter()
+    save_facebook_model(m, str(out))
+    return t2 - t0, t2 - t1
 
-        t0 = time.perf_counter()
-        m = fasttext.train_unsupervised(
-            str(corpus), model=model, lr=s["alpha"], dim=s["dim"], ws=s["window"],
-            epoch=epochs, minCount=s["min_count"], neg=s["negative"], minn=s["minn"],
-            maxn=s["maxn"], bucket=s["bucket"], t=s["sample"], thread=s["workers"],
-            verbose=2)
-        train_s = total_s = time.perf_counter() - t0
-        m.save_model(str(out))
+
+def _train_fasttext(settings: dict, model: str, corpus: Path, out: Path, *,
+                    seed: int) -> tuple[float, None]:
+    import fasttext
+
+    del seed  # train_unsupervised takes none: its C++ seed stays 0 (threads vary it anyway)
+    s = settings
+    t0 = time.perf_counter()
+    m = fasttext.train_unsupervised(
+        str(corpus), model=model, lr=s["learning_rate"], dim=s["dim"], ws=s["window"],
+        epoch=s["epochs"], minCount=s["min_count"], neg=s["negative"], minn=s["minn"],
+        maxn=s["maxn"], bucket=s["bucket"], t=s["sample"], thread=s["workers"], verbose=2)
+    total_s = time.perf_counter() - t0  # its vocabulary pass included: no other clock
+    m.save_model(str(out))
+    return total_s, None
+
+
+def _one(tool: str, model: str, corpus: Path, out: Path, settings: dict, seed: int) -> dict:
+    """Train once in this process; the model goes to ``out`` as a fastText .bin."""
+    with open(corpus, encoding="utf-8") as fh:
+        tokens = sum(len(line.split()) for line in fh)
+    if tool == "fasttext":
+        total_s, train_s = _train_fasttext(settings, model, corpus, out, seed=seed)
+    elif tool.startswith("gensim"):
+        total_s, train_s = _train_gensim(settings, model, corpus, out, seed=seed,
+                                         from_file=tool == "gensim-file")
     else:
-        from embedlayer.corpus import TextCorpus
-        from embedlayer.text import TokenStream, get_tokenizer
-        from embedlayer.train import FastText
-
-        stream = TokenStream(TextCorpus(corpus), get_tokenizer("whitespace"))
-        t0 = time.perf_counter()
-        m = FastText(model=model, epochs=epochs, **s).fit(stream, progress=False)
-        total_s = time.perf_counter() - t0
-        train_s = sum(m.epoch_seconds_)
-        m.save(out, format="fasttext-bin")
+        total_s, train_s = _train_embedlayer(settings, model, corpus, out, seed=seed)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"train_s": train_s, "total_s": total_s, "words_s": tokens * epochs / train_s,
-            "peak": peak, "tokens": tokens, "printed": printed}
+    return {"train_s": train_s, "total_s": total_s,
+            "tokens_s": tokens * settings["epochs"] / total_s, "peak": peak, "tokens": tokens}
 
 
-def _spawn(tool: str, model: str, corpus: Path, epochs: int, out: Path) -> dict:
-    cmd = [sys.executable, __file__, "--one", tool, model, str(corpus), str(epochs), str(out)]
+def _spawn(tool: str, model: str, corpus: Path, out: Path, settings: dict, seed: int) -> dict:
+    cmd = [sys.executable, __file__, "--one", tool, model, str(corpus), str(out),
+           json.dumps(settings), str(seed)]
     env = {**os.environ, "EMBEDLAYER_PROGRESS": "0"}
+    load_before = os.getloadavg()[0]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    load_after = os.getloadavg()[0]
     if proc.returncode != 0:
         raise SystemExit(f"{tool} failed:\n{proc.stderr[-2000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["load"] = (load_before, load_after)
     if tool == "fasttext":  # "words/sec/thread:  71234" in its last progress line
         found = re.findall(r"words/sec/thread:\s*(\d+)", proc.stderr + proc.stdout)
-        result["printed"] = int(found[-1]) * SETTINGS["workers"] if found else None
+        result["printed"] = int(found[-1]) * settings["workers"] if found else None
     return result
 
 
@@ -122,66 +167,99 @@ def _quality(path: Path) -> dict:
     return out
 
 
+def _report(runs: dict[str, list[dict]], args: argparse.Namespace, settings: dict,
+            info: str) -> None:
+    import numba
+
+    print(f"`{args.command}`\n")
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {info}; fastText "
+          f"{args.model}; {', '.join(f'{k} {v}' for k, v in settings.items())}; "
+          f"{args.repeats} repeat(s), interleaved, seed r + 1 in repeat r; Python "
+          f"{platform.python_version()}, numba {numba.__version__}, {os.cpu_count()} CPUs\n")
+    print("| tool | total s median | total min-max | train s median | tokens/s (total) | "
+          "peak RSS MiB | load avg before-after | WS-353 | SimLex | MEN | analogy 30k |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+    for tool, rs in runs.items():
+        total = [x["total_s"] for x in rs]
+        trains = [x["train_s"] for x in rs if x["train_s"] is not None]
+        train = f"{statistics.median(trains):.1f}" if trains else "- (not separable)"
+        printed = [x["printed"] for x in rs if x.get("printed")]
+        note = f" (prints {statistics.median(printed):,.0f} words/s training)" if printed else ""
+        loads = [v for x in rs for v in x["load"]]
+        q = {m: statistics.median(x["quality"][m] for x in rs) for m in MEASURES}
+        print(f"| {tool} | {statistics.median(total):.1f} | {min(total):.1f}-{max(total):.1f} | "
+              f"{train} | {statistics.median(x['tokens_s'] for x in rs):,.0f}{note} | "
+              f"{max(x['peak'] for x in rs) / 2**20:,.0f} | {min(loads):.1f}-{max(loads):.1f} | "
+              f"{q['ws353-all']:.3f} | {q['simlex999']:.3f} | {q['men3k']:.3f} | "
+              f"{q['analogy']:.2%} |")
+    if "embedlayer" not in runs:
+        return
+    print("\nSpeed-up = the peer's total seconds / embedlayer's total seconds, per repeat (same "
+          "repeat, same seed); median (min-max):\n")
+    for peer in (t for t in runs if t != "embedlayer"):
+        r = [p["total_s"] / o["total_s"] for o, p in zip(runs["embedlayer"], runs[peer],
+                                                          strict=True)]
+        target = {"gensim": " (target >= 2x)", "fasttext": " (target >= 3x)"}.get(peer, "")
+        print(f"- embedlayer against {peer}, whole job: {statistics.median(r):.2f}x "
+              f"({min(r):.2f}-{max(r):.2f}){target}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--one", nargs=5, metavar="X", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=None, help="default 3 (1 with --quick)")
-    parser.add_argument("--epochs", type=int, default=None, help="default 5 (2 with --quick)")
-    parser.add_argument("--tools", default="embedlayer,gensim,fasttext",
-                        help=f"comma-separated, from {','.join(TOOLS)}")
-    parser.add_argument("--model", choices=["skipgram", "cbow"], default="skipgram")
-    parser.add_argument("--quick", action="store_true", help="one repeat of 2 epochs")
+    parser.add_argument("--one", nargs=6, metavar="X", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats (default: 3, 1 with --quick)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="passes over the corpus (default: 5, 1 with --quick)")
+    parser.add_argument("--tools", default=",".join(TOOLS),
+                        help="comma-separated (default: %(default)s)")
+    parser.add_argument("--model", choices=["skipgram", "cbow"], default="skipgram",
+                        help="(default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: lee-background, 1 epoch, 100k buckets (figures mean "
+                             "nothing)")
     args = parser.parse_args()
     if args.one:
-        tool, model, corpus, epochs, out = args.one
-        print(json.dumps(_one(tool, model, Path(corpus), int(epochs), Path(out))))
+        tool, model, corpus, out, settings, seed = args.one
+        print(json.dumps(_one(tool, model, Path(corpus), Path(out), json.loads(settings),
+                              int(seed))))
         return
-    repeats = args.repeats or (1 if args.quick else 3)
-    epochs = args.epochs or (2 if args.quick else 5)
+    args.command = shlex.join(["python", *sys.argv])
+    args.repeats = args.repeats or (1 if args.quick else 3)
+    settings = dict(SETTINGS)
+    if args.quick:
+        settings.update(epochs=1, bucket=100_000)
+    if args.epochs:
+        settings["epochs"] = args.epochs
     tools = args.tools.split(",")
     unknown = set(tools) - set(TOOLS)
     if unknown:
-        raise SystemExit(f"unknown tools {sorted(unknown)}; known: {', '.join(TOOLS)}")
+        raise SystemExit(f"--tools: unknown {sorted(unknown)}; known: {', '.join(TOOLS)}")
 
     folder = Path(tempfile.mkdtemp(prefix="bench-ft-"))
-    corpus = _prepare(folder)
-    runs: dict[str, list[dict]] = {t: [] for t in tools}
-    for r in range(repeats):
-        for tool in tools:
-            out = folder / f"{tool}-{r}.bin"
-            runs[tool].append(_spawn(tool, args.model, corpus, epochs, out))
-            print(f"{tool} run {r}: {runs[tool][-1]['words_s']:,.0f} w/s", file=sys.stderr,
-                  flush=True)
-            if r > 0:
-                out.unlink()  # 0.8 GB each: only the first repeat's models are evaluated
-    quality = {t: _quality(folder / f"{t}-0.bin") for t in tools}
-    shutil.rmtree(folder)  # ~0.8 GB a model
-    tokens = runs[tools[0]][0]["tokens"]
-    s = SETTINGS
-    print(f"corpus: {tokens:,} tokens (corpora/en/*.txt, lower-cased regex tokens); fastText "
-          f"{args.model}, minn {s['minn']}, maxn {s['maxn']}, bucket {s['bucket']:,}, dim "
-          f"{s['dim']}, window {s['window']}, negative {s['negative']}, min_count "
-          f"{s['min_count']}, sample {s['sample']}, lr {s['alpha']}, {epochs} epochs, "
-          f"{s['workers']} threads; {repeats} repeats, interleaved\n")
-    print("| tool | words/s median | min-max | train s | total s | peak RSS MiB | WS-353 | "
-          "SimLex | MEN | analogy 30k |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    median = {}
-    for tool in tools:
-        ws = [x["words_s"] for x in runs[tool]]
-        median[tool] = statistics.median(ws)
-        q = quality[tool]
-        train = statistics.median(x["train_s"] for x in runs[tool])
-        total = statistics.median(x["total_s"] for x in runs[tool])
-        peak = max(x["peak"] for x in runs[tool])
-        printed = [x["printed"] for x in runs[tool] if x.get("printed")]
-        note = f" (prints {statistics.median(printed):,.0f})" if printed else ""
-        print(f"| {tool} | {median[tool]:,.0f}{note} | {min(ws):,.0f}-{max(ws):,.0f} | "
-              f"{train:.1f} | {total:.1f} | {peak / 2**20:,.0f} | {q['ws353-all']:.3f} | "
-              f"{q['simlex999']:.3f} | {q['men3k']:.3f} | {q['analogy']:.2%} |")
-    print()
-    for peer in (t for t in tools if t != "embedlayer" and "embedlayer" in tools):
-        print(f"- embedlayer: {median['embedlayer'] / median[peer]:.2f}x {peer}'s words/s")
+    try:
+        corpus, write_s = prepare_corpus(folder, QUICK_CORPORA if args.quick else CORPORA)
+        if "embedlayer" in tools:  # fill numba's cache, untimed
+            tiny, _ = prepare_corpus(folder, QUICK_CORPORA)
+            _spawn("embedlayer", args.model, tiny, folder / "warm.bin",
+                   {**settings, "epochs": 1, "bucket": 1000}, seed=1)
+        runs: dict[str, list[dict]] = {t: [] for t in tools}
+        for r in range(args.repeats):
+            for tool in tools:
+                out = folder / f"{tool}-{r}.bin"
+                res = _spawn(tool, args.model, corpus, out, settings, seed=r + 1)
+                res["quality"] = _quality(out)
+                out.unlink()  # 0.8 GB a model
+                runs[tool].append(res)
+                print(f"repeat {r} {tool}: total {res['total_s']:.1f} s, load "
+                      f"{res['load'][0]:.1f}-{res['load'][1]:.1f}", file=sys.stderr, flush=True)
+        first = runs[tools[0]][0]
+        info = (f"corpus: {first['tokens']:,} tokens "
+                f"({'lee-background' if args.quick else 'corpora/en/*.txt'}, lower-cased regex "
+                f"tokens written once in {write_s:.1f} s, not counted in any row)")
+        _report(runs, args, settings, info)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
