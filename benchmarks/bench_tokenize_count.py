@@ -1,8 +1,11 @@
 """Tokenizing and counting throughput on the English corpora, against gensim in the same run.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_tokenize_count.py
-(needs the bench extra: ``pip install -e '.[bench]'``). Prints a Markdown table for
-docs/benchmarks.md. Every contender runs ``--repeats`` times, interleaved, so machine noise
+      [--repeats 5] [--quick]
+(needs the bench extra: ``pip install -e '.[bench]'``). Takes about 2 min with the defaults on
+a quiet 2-core machine; nothing else may run meanwhile. Prints a Markdown table for
+docs/benchmarks.md, headed by the exact command line, with the load average (1 min) before
+and after. ``--quick`` is a smoke test only (lee-background, 1 repeat). Every contender runs ``--repeats`` times, interleaved, so machine noise
 hits all of them alike; the table shows the median and the min-max spread.
 
 Stages, each over all of corpora/en/*.txt (~4.5M regex tokens):
@@ -15,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
+import shlex
 import statistics
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
@@ -30,8 +36,8 @@ CORPORA = ("brown", "movie-reviews", "abc", "state-union", "inaugural", "webtext
            "lee-background")
 
 
-def _files() -> list[Path]:
-    return [data.path(name, progress=False) for name in CORPORA]
+def _files(corpora: tuple[str, ...] = CORPORA) -> list[Path]:
+    return [data.path(name, progress=False) for name in corpora]
 
 
 def _lines(files: list[Path]) -> list[str]:
@@ -47,13 +53,19 @@ def _drain(items: Iterable[object]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats (default: 5, 1 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: lee-background, 1 repeat (figures mean nothing)")
     args = parser.parse_args()
+    args.repeats = args.repeats or (1 if args.quick else 5)
+    print(f"`{shlex.join(['python', *sys.argv])}`\n")
+    load_before = os.getloadavg()[0]
 
     from gensim.models import Word2Vec
     from gensim.utils import simple_preprocess
 
-    files = _files()
+    files = _files(("lee-background",) if args.quick else CORPORA)
     lines = _lines(files)
     regex = get_tokenizer("regex", lowercase=True)
     sentences = list(regex.tokenize_many(lines))
@@ -101,7 +113,8 @@ def main() -> None:
             fn()
             times[name].append(time.perf_counter() - t0)
 
-    print(f"{len(lines):,} lines, {n_tokens:,} regex tokens, {args.repeats} interleaved repeats\n")
+    print(f"{len(lines):,} lines, {n_tokens:,} regex tokens, {args.repeats} interleaved repeats; "
+          f"load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
     print("| stage: contender | median s | min-max s | M tokens/s (median) |")
     print("| --- | ---: | ---: | ---: |")
     for name, ts in times.items():

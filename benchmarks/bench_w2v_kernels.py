@@ -1,8 +1,11 @@
 """Single-thread throughput of the word2vec kernels against gensim, plus a WS-353 sanity check.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_w2v_kernels.py
-      [--epochs 1] [--quality-epochs 2] [--chunk 20000] [--only sg_ns,cbow_ns]
-(needs gensim: ``pip install -e '.[bench]'``). Prints Markdown for docs/benchmarks.md.
+      [--epochs 1] [--quality-epochs 2] [--chunk 20000] [--only sg_ns,cbow_ns] [--quick]
+(needs gensim: ``pip install -e '.[bench]'``). Takes about 6 min with the defaults on a quiet
+2-core machine; nothing else may run meanwhile. Prints Markdown for docs/benchmarks.md,
+headed by the exact command line, with the load average (1 min) before and after.
+``--quick`` is a smoke test only (lee_background.txt, no quality pass): its figures mean nothing.
 
 Corpus: all of corpora/en/*.txt, lower-cased regex tokens, one line = one sentence, min_count
 5, encoded once (not timed). Settings: dim 100, window 5, negative 5, sample 1e-3, alpha
@@ -23,6 +26,8 @@ import argparse
 import glob
 import logging
 import os
+import shlex
+import sys
 import time
 
 import numpy as np
@@ -46,8 +51,8 @@ KERNELS = {  # name -> (model, loss, shared negatives)
 GENSIM = {"sg_ns": (1, 0), "cbow_ns": (0, 0), "sg_hs": (1, 1), "cbow_hs": (0, 1)}  # sg, hs
 
 
-def load_corpus(data_dir: str):
-    files = sorted(glob.glob(os.path.join(data_dir, "corpora", "en", "*.txt")))
+def load_corpus(data_dir: str, pattern: str = "*.txt"):
+    files = sorted(glob.glob(os.path.join(data_dir, "corpora", "en", pattern)))
     tok = get_tokenizer("regex", lowercase=True)
     sentences = list(tok.tokenize_many(TextCorpus(files)))
     vocab = TokenCounter().update_many(sentences).to_vocab(min_count=MIN_COUNT)
@@ -121,17 +126,27 @@ def ws353(keys, matrix) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--quality-epochs", type=int, default=2)
-    parser.add_argument("--chunk", type=int, default=20_000)
-    parser.add_argument("--only", default=",".join(KERNELS))
-    parser.add_argument("--no-gensim", action="store_true")
+    parser.add_argument("--epochs", type=int, default=1,
+                        help="timed passes over the corpus (default: %(default)s)")
+    parser.add_argument("--quality-epochs", type=int, default=2,
+                        help="epochs of the WS-353 check, 0 = none (default: %(default)s)")
+    parser.add_argument("--chunk", type=int, default=20_000,
+                        help="tokens per kernel call (default: %(default)s)")
+    parser.add_argument("--only", default=",".join(KERNELS),
+                        help="comma-separated kernels (default: %(default)s)")
+    parser.add_argument("--no-gensim", action="store_true", help="our kernels only")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: lee_background.txt only, no quality pass")
     args = parser.parse_args()
+    if args.quick:
+        args.quality_epochs = 0
     logging.getLogger("gensim").setLevel(logging.WARNING)
     data_dir = os.environ.get("EMBEDLAYER_DATA", "../shared/data").split(os.pathsep)[0]
+    print(f"`{shlex.join(['python', *sys.argv])}`\n")
+    load_before = os.getloadavg()[0]
 
     t0 = time.perf_counter()
-    vocab, ids, bounds = load_corpus(data_dir)
+    vocab, ids, bounds = load_corpus(data_dir, "lee_background.txt" if args.quick else "*.txt")
     counts = vocab.counts
     h = huffman_codes(counts)
     tables = {
@@ -170,6 +185,7 @@ def main() -> None:
             m, st = train_gensim("sg_ns", vocab, ids, bounds, epochs=e)
             print(f"| gensim sg_ns | {ws353(m.wv.index_to_key, m.wv.vectors):.3f} | "
                   f"{st['words_s']:,.0f} |")
+    print(f"\nload average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 """Word-segmentation F1 of jieba on the Academia Sinica treebank sample (traditional Chinese).
 
-    EMBEDLAYER_DATA=../shared/data python benchmarks/bench_zh_segmentation.py
+    EMBEDLAYER_DATA=../shared/data python benchmarks/bench_zh_segmentation.py [--quick]
+
+Takes about 10 s (jieba and opencc-python-reimplemented are core dependencies); nothing else
+may run meanwhile. ``--quick``: the first 500 sentences (a smoke
+test). Prints the table for docs/benchmarks.md, headed by the exact command line.
 
 Segments all 10,000 sentences of ``corpora/zh/sinica_unsegmented.txt`` with jieba's default
 (simplified) dictionary, HMM on and off, on the text as it is and through a character-by-character
@@ -10,7 +14,10 @@ word spans against ``sinica_segmented.txt``. Not a test: the test suite asserts 
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -26,9 +33,15 @@ def data_dir() -> Path:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the first 500 sentences only")
+    args = parser.parse_args()
     folder = data_dir() / "corpora" / "zh"
     raw = (folder / "sinica_unsegmented.txt").read_text(encoding="utf-8").splitlines()
     gold = (folder / "sinica_segmented.txt").read_text(encoding="utf-8").splitlines()
+    if args.quick:
+        raw, gold = raw[:500], gold[:500]
+    print(f"`{shlex.join(['python', *sys.argv])}`\n")
     start = time.perf_counter()
     JiebaSegmenter().pre_tokenize("預熱")  # load jieba's dictionary outside the timings
     print(f"{len(raw):,} sentences; jieba loaded in {time.perf_counter() - start:.2f} s")
