@@ -195,13 +195,23 @@ def _report(runs: dict[str, list[dict]], args: argparse.Namespace, settings: dic
     if "embedlayer" not in runs:
         return
     print("\nSpeed-up = the peer's total seconds / embedlayer's total seconds, per repeat (same "
-          "repeat, same seed); median (min-max):\n")
+          "repeat; the same seed where a tool takes one); median (each repeat's, in order):\n")
     for peer in (t for t in runs if t != "embedlayer"):
         r = [p["total_s"] / o["total_s"] for o, p in zip(runs["embedlayer"], runs[peer],
                                                           strict=True)]
         target = {"gensim": " (target >= 2x)", "fasttext": " (target >= 3x)"}.get(peer, "")
         print(f"- embedlayer against {peer}, whole job: {statistics.median(r):.2f}x "
-              f"({min(r):.2f}-{max(r):.2f}){target}")
+              f"({', '.join(f'{x:.2f}' for x in r)}){target}")
+    print("\n<details><summary>every run, in order</summary>\n")
+    print("| repeat (seed) | tool | total s | train s | load avg before | after |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for r in range(args.repeats):
+        for tool, rs in runs.items():
+            x = rs[r]
+            train = "-" if x["train_s"] is None else f"{x['train_s']:.1f}"
+            print(f"| {r} ({r + 1}) | {tool} | {x['total_s']:.1f} | {train} | "
+                  f"{x['load'][0]:.2f} | {x['load'][1]:.2f} |")
+    print("\n</details>")
 
 
 def main() -> None:

@@ -225,7 +225,7 @@ def _report(rows: dict, args: argparse.Namespace, settings: dict, corpus_info: s
               f"{min(loads):.1f}-{max(loads):.1f} | {q['ws353-all']:.3f} | "
               f"{q['simlex999']:.3f} | {q['men3k']:.3f} | {q['analogy']:.2%} |")
     print("\nSpeed-up = gensim seconds / embedlayer seconds, per repeat (same repeat, same seed); "
-          "median (min-max):\n")
+          "median (each repeat's, in order):\n")
     print("| config | embedlayer | against | whole job | training alone |")
     print("| --- | --- | --- | ---: | ---: |")
     verdicts = []
@@ -238,7 +238,8 @@ def _report(rows: dict, args: argparse.Namespace, settings: dict, corpus_info: s
                 cells = []
                 for key in ("total_s", "train_s"):
                     r = [p[key] / o[key] for o, p in zip(our_runs, peer_runs, strict=True)]
-                    cells.append(f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})")
+                    each = ", ".join(f"{x:.2f}" for x in r)
+                    cells.append(f"{statistics.median(r):.2f}x ({each})")
                 tag = " (gensim's best mode)" if peer == best else ""
                 print(f"| {config} | {ours} | {peer}{tag} | {cells[0]} | {cells[1]} |")
             if config == "sg-ns":
@@ -255,6 +256,20 @@ def _report(rows: dict, args: argparse.Namespace, settings: dict, corpus_info: s
     print("\nTargets (quality \"equal\" = every Spearman within "
           f"{TOL_SPEARMAN} and analogy within {TOL_ANALOGY:.1%} of gensim's, or above):")
     print("\n".join(verdicts) if verdicts else "- (sg-ns not run: no target to check)")
+    _runs_table(rows, args.repeats)
+
+
+def _runs_table(rows: dict, repeats: int) -> None:
+    """Every run in the order it ran, with the load average around it."""
+    print("\n<details><summary>every run, in order</summary>\n")
+    print("| repeat (seed) | config | contender | total s | train s | load avg before | after |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for r in range(repeats):
+        for (config, contender), (runs, _) in rows.items():
+            x = runs[r]
+            print(f"| {r} ({r + 1}) | {config} | {contender} | {x['total_s']:.1f} | "
+                  f"{x['train_s']:.1f} | {x['load'][0]:.2f} | {x['load'][1]:.2f} |")
+    print("\n</details>")
 
 
 def main() -> None:
