@@ -12,12 +12,16 @@ Corpus: all of corpora/en/*.txt, lower-cased regex tokens, one line = one senten
 0.025 -> 0.0001 linearly over the run, one thread.
 
 - ours: ``train_chunk`` over chunks of ``--chunk`` tokens (whole sentences), called from a
-  plain Python loop; words/s = every corpus token (subsampled ones included) / wall time. The
+  plain Python loop; tokens/s = every encoded token (subsampled ones included) / wall time. The
   first call (numba compiling, or loading its cache) is timed apart.
 - gensim: ``Word2Vec(workers=1)`` on the same in-vocabulary token lists (so both see the same
   words), vocabulary built outside the timing, ``train()`` timed end to end: that includes
   gensim's own conversion of strings to ids in its worker, which ours did beforehand.
 - quality: WS-353 (all) Spearman after ``--quality-epochs`` epochs, ours and gensim's.
+
+Both sides get the encoded corpus, so the tokens counted are the in-vocabulary ones (words
+under min_count never reach a kernel): tokens/s here is the kernels' rate, not the whole
+job's (bench_word2vec.py times whole jobs over every token of the text).
 """
 
 from __future__ import annotations
@@ -101,7 +105,7 @@ def train_ours(name, vocab, ids, bounds, tables, *, epochs, chunk, seed=1):
         words += out[2]
     wall = time.perf_counter() - t0 - t_first
     rest = words - (bounds[parts[0][1]] - bounds[0])  # words after the first call
-    return syn0, {"words_s": rest / wall, "first_call_s": t_first, "loss": loss_sum / terms}
+    return syn0, {"tokens_s": rest / wall, "first_call_s": t_first, "loss": loss_sum / terms}
 
 
 def train_gensim(name, vocab, ids, bounds, *, epochs):
@@ -117,7 +121,7 @@ def train_gensim(name, vocab, ids, bounds, *, epochs):
     t0 = time.perf_counter()
     m.train(sentences, total_examples=m.corpus_count, epochs=epochs)
     wall = time.perf_counter() - t0
-    return m, {"words_s": epochs * ids.size / wall}
+    return m, {"tokens_s": epochs * ids.size / wall}
 
 
 def ws353(keys, matrix) -> float:
@@ -158,33 +162,33 @@ def main() -> None:
           f"(prepared in {time.perf_counter() - t0:.0f} s)\n")
 
     names = args.only.split(",")
-    print("| kernel | ours words/s | first call s | mean loss | gensim words/s | ratio |")
+    print("| kernel | ours tokens/s | first call s | mean loss | gensim tokens/s | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in names:
         _, ours = train_ours(name, vocab, ids, bounds, tables, epochs=args.epochs,
                              chunk=args.chunk)
         theirs = (None if args.no_gensim or name not in GENSIM
                   else train_gensim(name, vocab, ids, bounds, epochs=args.epochs)[1])
-        g = f"{theirs['words_s']:,.0f}" if theirs else "-"
-        ratio = f"{ours['words_s'] / theirs['words_s']:.2f}x" if theirs else "-"
-        print(f"| {name} | {ours['words_s']:,.0f} | {ours['first_call_s']:.2f} | "
+        g = f"{theirs['tokens_s']:,.0f}" if theirs else "-"
+        ratio = f"{ours['tokens_s'] / theirs['tokens_s']:.2f}x" if theirs else "-"
+        print(f"| {name} | {ours['tokens_s']:,.0f} | {ours['first_call_s']:.2f} | "
               f"{ours['loss']:.4f} | {g} | {ratio} |", flush=True)
 
     if args.quality_epochs:
         e = args.quality_epochs
         print(f"\nWS-353 (all) Spearman after {e} epoch(s), skip-gram NS:\n")
-        print("| trainer | Spearman | words/s |")
+        print("| trainer | Spearman | tokens/s |")
         print("|---|---:|---:|")
         for name in ("sg_ns", "sg_ns_shared"):
             if name in names:
                 syn0, st = train_ours(name, vocab, ids, bounds, tables, epochs=e,
                                       chunk=args.chunk)
-                print(f"| ours {name} | {ws353(vocab.tokens, syn0):.3f} | {st['words_s']:,.0f} |",
+                print(f"| ours {name} | {ws353(vocab.tokens, syn0):.3f} | {st['tokens_s']:,.0f} |",
                       flush=True)
         if not args.no_gensim:
             m, st = train_gensim("sg_ns", vocab, ids, bounds, epochs=e)
             print(f"| gensim sg_ns | {ws353(m.wv.index_to_key, m.wv.vectors):.3f} | "
-                  f"{st['words_s']:,.0f} |")
+                  f"{st['tokens_s']:,.0f} |")
     print(f"\nload average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
