@@ -8,8 +8,8 @@ headed by the exact command line, with the load average (1 min) before and after
 ``--quick`` is a smoke test only (lee_background.txt, no quality pass): its figures mean nothing.
 
 Corpus: all of corpora/en/*.txt, lower-cased regex tokens, one line = one sentence, min_count
-5, encoded once (not timed). Settings: dim 100, window 5, negative 5, sample 1e-3, alpha
-0.025 -> 0.0001 linearly over the run, one thread.
+5, encoded once (not timed). Settings: dim 100, window 5, negative 5, sample 1e-3, learning
+rate 0.025 -> 0.0001 linearly over the run, one thread.
 
 - ours: ``train_chunk`` over chunks of ``--chunk`` tokens (whole sentences), called from a
   plain Python loop; tokens/s = every encoded token (subsampled ones included) / wall time. The
@@ -44,7 +44,7 @@ from embedlayer.vectors import Vectors
 from embedlayer.vocab import TokenCounter, huffman_codes, keep_probabilities, negative_table
 
 DIM, WINDOW, NEGATIVE, SAMPLE, MIN_COUNT = 100, 5, 5, 1e-3, 5
-ALPHA, MIN_ALPHA = 0.025, 0.0001
+LEARNING_RATE, MIN_LEARNING_RATE = 0.025, 0.0001
 KERNELS = {  # name -> (model, loss, shared negatives)
     "sg_ns": (K.SKIPGRAM, K.NS, False),
     "sg_ns_shared": (K.SKIPGRAM, K.NS, True),
@@ -93,11 +93,11 @@ def train_ours(name, vocab, ids, bounds, tables, *, epochs, chunk, seed=1):
     for step in range(total):
         s0, s1 = parts[step % len(parts)]
         b0, b1 = int(bounds[s0]), int(bounds[s1])
-        alpha = ALPHA - (ALPHA - MIN_ALPHA) * step / total
+        rate = LEARNING_RATE - (LEARNING_RATE - MIN_LEARNING_RATE) * step / total
         ts = time.perf_counter()
         out = K.train_chunk(model, loss, ids[b0:b1], bounds[s0:s1 + 1] - b0, syn0, syn1,
                             tables["keep"], tables["table"], *tables["hs"], WINDOW, NEGATIVE,
-                            alpha, True, seed * 1_000_003 + step, shared)
+                            rate, True, seed * 1_000_003 + step, shared)
         if step == 0:
             t_first = time.perf_counter() - ts
         loss_sum += out[0]
@@ -116,7 +116,7 @@ def train_gensim(name, vocab, ids, bounds, *, epochs):
     sentences = [tokens[ids[bounds[s]:bounds[s + 1]]].tolist() for s in range(len(bounds) - 1)]
     m = Word2Vec(vector_size=DIM, window=WINDOW, min_count=MIN_COUNT, sample=SAMPLE, sg=sg,
                  hs=hs, negative=0 if hs else NEGATIVE, workers=1, epochs=epochs, seed=1,
-                 alpha=ALPHA, min_alpha=MIN_ALPHA)
+                 alpha=LEARNING_RATE, min_alpha=MIN_LEARNING_RATE)
     m.build_vocab(sentences)
     t0 = time.perf_counter()
     m.train(sentences, total_examples=m.corpus_count, epochs=epochs)
