@@ -38,7 +38,6 @@ import os
 import platform
 import re
 import resource
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -49,7 +48,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # the same corpus file as the word2vec benchmark
-from bench_word2vec import CORPORA, MEASURES, QUICK_CORPORA, prepare_corpus  # noqa: E402
+from bench_word2vec import (  # noqa: E402
+    CORPORA,
+    MEASURES,
+    QUICK_CORPORA,
+    command_line,
+    prepare_corpus,
+)
 
 TOOLS = ("embedlayer", "gensim", "gensim-file", "fasttext")
 SETTINGS = {"dim": 100, "window": 5, "negative": 5, "ns_exponent": 0.5, "min_count": 5,
@@ -234,7 +239,7 @@ def main() -> None:
         print(json.dumps(_one(tool, model, Path(corpus), Path(out), json.loads(settings),
                               int(seed))))
         return
-    args.command = shlex.join(["python", *sys.argv])
+    args.command = command_line()
     args.repeats = args.repeats or (1 if args.quick else 3)
     settings = dict(SETTINGS)
     if args.quick:

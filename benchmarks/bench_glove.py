@@ -47,7 +47,6 @@ import json
 import os
 import platform
 import resource
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -62,6 +61,7 @@ from bench_word2vec import (  # noqa: E402 - the same corpus and evaluation
     QUICK_CORPORA,
     _prepare,
     _quality,
+    command_line,
     prepare_corpus,
 )
 
@@ -182,7 +182,7 @@ def main() -> None:
         print(json.dumps(_count(Path(args.count_only[0]), float(args.count_only[1]))))
         return
 
-    args.command = shlex.join(["python", *sys.argv])
+    args.command = command_line()
     args.repeats = args.repeats or (1 if args.quick else 3)
     args.settings = {**SETTINGS, "epochs": 2} if args.quick else dict(SETTINGS)
     folder = Path(tempfile.mkdtemp(prefix="bench-glove-"))
@@ -196,7 +196,7 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
     corpus = prepare_corpus(folder, QUICK_CORPORA)[0] if args.quick else _prepare(folder)
     print(f"`{args.command}`\n")
     if args.memory_test:
-        _memory_test(folder, corpus, args.memory_mib)
+        _memory_test(folder, corpus, args.memory_mib, quick=args.quick)
         return
     s = args.settings
     stanford_bin = None if args.no_stanford else _stanford_glove.build(args.stanford_cache)
@@ -314,8 +314,8 @@ def _compare_counts(folder: Path, corpus: Path) -> str:
             f"{rel.max():.1e} relative")
 
 
-def _memory_test(folder: Path, corpus: Path, memory_mib: float) -> None:
-    big = _prepare(folder, repeat=5)
+def _memory_test(folder: Path, corpus: Path, memory_mib: float, *, quick: bool) -> None:
+    big = prepare_corpus(folder, QUICK_CORPORA, 5)[0] if quick else _prepare(folder, repeat=5)
     warm = folder / "warm.txt"
     warm.write_text("a b c d e f\n" * 200, encoding="utf-8")
     _spawn("--count-only", str(warm), "1024")  # numba's cache

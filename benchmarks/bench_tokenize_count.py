@@ -59,7 +59,9 @@ def main() -> None:
                         help="smoke test: lee-background, 1 repeat (figures mean nothing)")
     args = parser.parse_args()
     args.repeats = args.repeats or (1 if args.quick else 5)
-    print(f"`{shlex.join(['python', *sys.argv])}`\n")
+    data = os.environ.get("EMBEDLAYER_DATA")  # the command as typed, for the table's heading
+    env = f"EMBEDLAYER_DATA={shlex.quote(data)} " if data else ""
+    print(f"`{env}{shlex.join(['python', *sys.argv])}`\n")
     load_before = os.getloadavg()[0]
 
     from gensim.models import Word2Vec

@@ -146,7 +146,9 @@ def main() -> None:
         args.quality_epochs = 0
     logging.getLogger("gensim").setLevel(logging.WARNING)
     data_dir = os.environ.get("EMBEDLAYER_DATA", "../shared/data").split(os.pathsep)[0]
-    print(f"`{shlex.join(['python', *sys.argv])}`\n")
+    data = os.environ.get("EMBEDLAYER_DATA")  # the command as typed, for the table's heading
+    env = f"EMBEDLAYER_DATA={shlex.quote(data)} " if data else ""
+    print(f"`{env}{shlex.join(['python', *sys.argv])}`\n")
     load_before = os.getloadavg()[0]
 
     t0 = time.perf_counter()

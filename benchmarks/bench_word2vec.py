@@ -67,6 +67,13 @@ TOL_SPEARMAN, TOL_ANALOGY = 0.02, 0.015
 MEASURES = ("ws353-all", "simlex999", "men3k", "analogy")
 
 
+def command_line() -> str:
+    """This run's command line as typed, with the data path it read (for the table's heading)."""
+    data = os.environ.get("EMBEDLAYER_DATA")
+    return (f"EMBEDLAYER_DATA={shlex.quote(data)} " if data else "") + shlex.join(
+        ["python", *sys.argv])
+
+
 def prepare_corpus(folder: Path, corpora: tuple[str, ...] = CORPORA,
                    repeat: int = 1) -> tuple[Path, float]:
     """Tokenize ``corpora`` once into a LineSentence file; return it and the seconds it took."""
@@ -290,7 +297,7 @@ def main() -> None:
         print(json.dumps(_one(contender, model, loss, Path(corpus), Path(out),
                               json.loads(settings), int(seed))))
         return
-    args.command = shlex.join(["python", *sys.argv])
+    args.command = command_line()
     args.repeats = args.repeats or (1 if args.quick else 3)
     configs = args.configs.split(",")
     unknown = set(configs) - set(CONFIGS)

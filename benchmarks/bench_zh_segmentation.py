@@ -41,7 +41,9 @@ def main() -> None:
     gold = (folder / "sinica_segmented.txt").read_text(encoding="utf-8").splitlines()
     if args.quick:
         raw, gold = raw[:500], gold[:500]
-    print(f"`{shlex.join(['python', *sys.argv])}`\n")
+    data = os.environ.get("EMBEDLAYER_DATA")  # the command as typed, for the table's heading
+    env = f"EMBEDLAYER_DATA={shlex.quote(data)} " if data else ""
+    print(f"`{env}{shlex.join(['python', *sys.argv])}`\n")
     start = time.perf_counter()
     JiebaSegmenter().pre_tokenize("預熱")  # load jieba's dictionary outside the timings
     print(f"{len(raw):,} sentences; jieba loaded in {time.perf_counter() - start:.2f} s")
