@@ -3,7 +3,7 @@
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_fasttext.py
       [--repeats 3] [--tools embedlayer,gensim,gensim-file,fasttext] [--epochs 5]
       [--model skipgram|cbow] [--quick]
-(needs gensim and fasttext: ``pip install -e '.[bench]'``). Takes about 40 min with the
+(needs gensim and fasttext: ``pip install -e '.[bench]'``). Takes 30-40 min with the
 defaults on a quiet 2-core machine; nothing else may run meanwhile. Prints Markdown for
 docs/benchmarks.md, headed by the exact command line.
 
