@@ -3,8 +3,8 @@
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_word2vec.py
       [--repeats 3] [--configs sg-ns,cbow-ns,sg-hs,cbow-hs] [--scaling] [--memory] [--quick]
 (needs gensim: ``pip install -e '.[bench]'``). Takes 30-45 min with the defaults on a quiet
-2-core machine (--scaling and --memory add ~15 min); nothing else may run meanwhile. Prints Markdown for docs/benchmarks.md,
-headed by the exact command line.
+2-core machine (``--scaling`` and ``--memory`` add ~15 min); nothing else may run meanwhile.
+Prints Markdown for docs/benchmarks.md, headed by the exact command line.
 
 Same tokens on every side: all of corpora/en/*.txt is lower-cased and regex-tokenized by
 embedlayer once into a file in gensim's LineSentence format (one sentence a line, tokens
