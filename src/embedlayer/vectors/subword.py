@@ -176,7 +176,10 @@ def _check_int(name: str, value: Any) -> int:
 
 
 def _float32_rows(matrix: Any, rows: int, what: str) -> FloatArray:
-    """Read-only float32 (rows, D): shared when already read-only (or a memory map), else copied."""
+    """Read-only, aligned, C-contiguous float32 (rows, D).
+
+    Shared when already so and read-only (or a memory map); otherwise copied once.
+    """
     arr = np.asarray(matrix)
     if arr.ndim != 2:
         raise ConfigError(f"{what} must be 2-d, got shape {arr.shape}")
@@ -184,8 +187,12 @@ def _float32_rows(matrix: Any, rows: int, what: str) -> FloatArray:
         raise ConfigError(f"{what} has {arr.shape[0]} rows, expected {rows}")
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ConfigError(f"{what} must hold numbers, got dtype {arr.dtype}")
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float32)
+    if arr.dtype != np.float32 or not (arr.flags.aligned and arr.flags.c_contiguous):
+        # One aligned C-contiguous copy: numpy's take/fancy indexing copies an unaligned or
+        # strided source whole before gathering, which would copy the table on every lookup.
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if not arr.flags.aligned:  # ascontiguousarray keeps an already contiguous buffer
+            arr = arr.copy()
     elif arr.flags.writeable and not isinstance(arr, np.memmap):
         arr = arr.copy()  # ours now: the cached composition cannot go stale
     else:
@@ -199,7 +206,8 @@ class SubwordVectors(QueryMethods):
 
     ``keys`` name the rows of ``word_matrix`` (N, D); ``ngram_matrix`` (bucket, D) holds one
     row per hash bucket; n-grams have ``minn``..``maxn`` characters. Arrays are converted to
-    float32; writable ones are copied, read-only ones and memory maps are shared.
+    aligned, C-contiguous float32; writable ones are copied, read-only ones and memory maps
+    already in that layout are shared.
 
     >>> sv = SubwordVectors(["ab"], [[3.0, 0.0]], np.zeros((4, 2)), minn=3, maxn=3, bucket=4)
     >>> sv["ab"].tolist()  # (own row + the rows of "<ab" and "ab>") / 3

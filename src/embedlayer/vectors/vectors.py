@@ -36,8 +36,11 @@ def _readonly_float32(matrix: Any, n: int) -> FloatArray:
         raise ConfigError(f"matrix must be 2-d (N, D), got shape {arr.shape}")
     if arr.shape[0] != n:
         raise ConfigError(f"matrix has {arr.shape[0]} rows but there are {n} keys")
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float32)
+    if arr.dtype != np.float32 or not (arr.flags.aligned and arr.flags.c_contiguous):
+        # One aligned C-contiguous copy, so row gathers never copy the whole matrix.
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if not arr.flags.aligned:
+            arr = arr.copy()
     elif arr.flags.writeable and not isinstance(arr, np.memmap):
         arr = arr.copy()  # ours now: nobody else can change it under us
     if isinstance(arr, np.memmap) or not arr.flags.writeable:

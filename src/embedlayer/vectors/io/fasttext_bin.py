@@ -61,6 +61,8 @@ _I64 = struct.Struct("<q")
 _MATRIX = struct.Struct("<2q")  # m (rows), n (columns)
 _LOSSES = {1: "hs", 2: "ns", 3: "softmax", 4: "one-vs-all"}
 _MODELS = {1: "cbow", 2: "skipgram", 3: "supervised"}
+# float32 alignment: a matrix at a file offset that is a multiple of this can be mapped.
+_F32_ALIGN = np.dtype(np.float32).alignment
 _ENTRY_MIN = 10  # an entry: >= 0 word bytes, NUL, int64 count, int8 type
 _NOT_VECTORS = "supervised/quantized fastText models are not word vectors"
 
@@ -321,8 +323,10 @@ def read_fasttext_bin(
 ) -> SubwordVectors:
     """Read the word vectors of a fastText ``.bin`` model (cbow or skipgram, not quantized).
 
-    ``mmap=True`` maps the input matrix read-only instead of reading it into memory (the
-    composed ``matrix`` of the result is still computed, once, when first asked for).
+    ``mmap=True`` maps the input matrix read-only instead of reading it into memory when
+    its offset in the file is float32-aligned; otherwise it is read once into aligned memory
+    (a map would be unaligned, and numpy copies unaligned arrays whole on every lookup). The
+    composed ``matrix`` of the result is computed once, when first asked for.
     ``unicode_errors``: how words that are not UTF-8 are decoded (``BinUnicodeErrors``).
     Raises ``FormatError`` for anything the file does not do as fastText writes it, and for
     supervised or quantized models; ``MissingFileError`` when ``path`` does not exist.
@@ -358,9 +362,14 @@ def read_fasttext_bin(
                                 f"(expected the end of the file)")
         if rows * dim == 0:
             matrix = np.zeros((rows, dim), dtype=np.float32)
-        elif mmap:
+        elif mmap and offset % _F32_ALIGN == 0:
             matrix = np.memmap(path, dtype="<f4", mode="r", offset=offset, shape=(rows, dim))
         else:
+            # The matrix starts right after the variable-length dictionary, so its offset is
+            # rarely a multiple of 4. A map of it would be an unaligned array, and numpy copies
+            # an unaligned array whole before take/fancy indexing: every lookup would copy the
+            # entire n-gram table (seconds per word on a 2M-bucket model). One aligned read
+            # instead: memory stays at one copy, and every later lookup reads rows in place.
             matrix = _read_floats(f, path, offset, rows, dim)
     matrix.setflags(write=False)  # shared, not copied, by SubwordVectors
     return SubwordVectors(
