@@ -413,3 +413,25 @@ def test_lee_document_similarity_sif_beats_the_mean(data_dir):
     print(f"Lee Pearson r: mean {r_mean:.3f}, SIF {r_sif:.3f}")
     assert r_sif > 0.2
     assert r_sif > r_mean
+
+
+def test_save_is_one_atomic_folder_that_never_replaces_unrelated_data(tmp_path, monkeypatch):
+    store, docs = _random_store(), _random_docs(20)
+    sif = SIF(store).fit(docs)
+    folder = sif.save(tmp_path / "sif")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    # A failure in the middle of a save leaves the earlier save whole, and no temporary.
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(json, "dump", fail)
+    with pytest.raises(OSError, match="No space"):
+        sif.save(folder)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sif"]
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("keep")
+    with pytest.raises(ConfigError, match="todo.txt"):
+        sif.save(other)
+    assert (other / "todo.txt").read_text() == "keep"
