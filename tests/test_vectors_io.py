@@ -396,7 +396,7 @@ def test_detection_edge_cases(tmp_path):
     assert detect(b"2 3\r\na 1 2 3\r\nb 4 5 6\r\n") == "word2vec-text"
     assert detect(b"\xef\xbb\xbf1 2\na 1 2\n") == "word2vec-text"
     assert detect(b"1 3\na " + struct.pack("<3f", 1, 2, 3)) == "word2vec-binary"
-    assert detect(b"1990 5\n1991 6\n") == "glove"  # numeric keys, one value: no header
+    assert detect(b"a 1990 5\nb 1991 6\n") == "glove"
     wide = b"1 300000\nk " + b" ".join([b"0.123456"] * 300_000) + b"\n"  # row > the peek
     assert detect(wide) == "word2vec-text"
     assert detect(b"0.5\t1.5\n2\t3\n") == "projector-tsv"
@@ -412,6 +412,26 @@ def test_detection_edge_cases(tmp_path):
         detect_format(empty)
     with pytest.raises(MissingFileError):
         detect_format(tmp_path / "missing")
+
+
+def test_a_first_line_the_rows_contradict_is_an_error_naming_both_readings(tmp_path):
+    path = tmp_path / "v.txt"
+    for raw, why in (
+        (b"999999999999 300\na 1\n", "line 2 holds 1 value, not 300"),
+        (b"1990 5\n1991 6\n", "line 2 holds 1 value, not 5"),
+        (b"3 2\na 1 2 3\n", "line 2 holds 3 values, not 2"),
+    ):
+        path.write_bytes(raw)
+        with pytest.raises(FormatError, match=f"reads as a word2vec header .*{why}.*GloVe rows.*"
+                                              "format='glove' or format='word2vec-text'"):
+            detect_format(path)
+    # Named, either reading is taken as asked.
+    path.write_bytes(b"1990 5\n1991 6\n")
+    glove = load_vectors(path, format="glove")
+    assert glove.keys == ["1990", "1991"] and glove.dim == 1
+    path.write_bytes(b"999999999999 300\na 1\n")
+    with pytest.raises(FormatError, match="line 1"):
+        load_vectors(path, format="word2vec-text")
 
 
 # --- atomic saves -------------------------------------------------------------------------
