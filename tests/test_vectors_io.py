@@ -70,8 +70,23 @@ def test_public_api_is_pinned():
                        "fasttext-bin", "projector-tsv", "npy")
 
 
-def test_vectors_save_goes_through_save_vectors(tmp_path, sample):
-    path = sample.save(tmp_path / "v.bin", format="word2vec-binary")
+def test_value_types_do_not_import_their_serializers():
+    """STYLE.md rule 18: vectors/io imports the stores, never the reverse (no import circle)."""
+    import ast
+
+    root = Path(vio.__file__).parent.parent
+    for module in ("vectors.py", "subword.py", "base.py", "methods.py", "query.py"):
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m and "vectors.io" in m], module
+    from embedlayer.vectors import Vectors
+
+    assert not hasattr(Vectors, "save") and not hasattr(Vectors, "load")
+
+
+def test_save_vectors_writes_any_format(tmp_path, sample):
+    path = save_vectors(sample, tmp_path / "v.bin", format="word2vec-binary")
     _equal(load_vectors(path), sample)
 
 

@@ -3,7 +3,9 @@
 What it holds: the matrix E (N x D, float32, read-only; may be a memory map), lookups by key
 or id, the OOV policy, cached row norms, and query methods that delegate to the free
 functions of ``vectors/query.py``. Unit-normalized rows are never stored as a full copy
-unless asked for (``unit_matrix()``): queries normalize block by block. Files: ``vectors/io``.
+unless asked for (``unit_matrix()``): queries normalize block by block. What it leaves out:
+files. ``vectors/io`` imports this value type (``save_vectors(v, path, format=...)``,
+``load_vectors(path)``); this module imports nothing from it (STYLE.md rule 18).
 """
 
 from __future__ import annotations
@@ -164,13 +166,6 @@ class Vectors(QueryMethods):
             unit.setflags(write=False)
             self._unit = unit
         return self._unit
-
-    # --- files ---------------------------------------------------------------------------
-    def save(self, path: Any, *, format: str = "native") -> Any:  # noqa: A002 - a file format
-        """Write to ``path`` in ``format`` (see ``embedlayer.vectors.io``)."""
-        from embedlayer.vectors.io import save_vectors
-
-        return save_vectors(self, path, format=format)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Vectors):
