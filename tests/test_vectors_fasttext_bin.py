@@ -346,3 +346,20 @@ def test_mutated_files_raise_only_embedlayer_errors(formats, tmp_path_factory, w
         return
     assert sv.matrix.shape == (len(sv), sv.dim)
     assert sv["xyzzy"].shape == (sv.dim,)
+
+
+def test_a_model_in_another_encoding_reads_with_encoding(formats, tmp_path, loaded, gensim_kv):
+    data = (formats / NEW).read_bytes()
+    path = _write(tmp_path, data[:92] + "thé".encode("cp852") + data[95:], "cp852.bin")
+    with pytest.raises(FormatError, match="word 0 is not valid UTF-8.*encoding="):
+        read_fasttext_bin(path)
+    sv = read_fasttext_bin(path, encoding="cp852")
+    assert sv.keys[0] == "thé" and sv.keys[1:] == loaded[NEW].keys[1:] and sv.encoding == "cp852"
+    # n-grams hash the file's bytes, as fastText does: the same vector as the exact bytes
+    # kept with surrogateescape, and every other word unchanged.
+    raw = read_fasttext_bin(path, unicode_errors="surrogateescape")
+    np.testing.assert_array_equal(sv["thé"], raw["th\udc82"])
+    np.testing.assert_array_equal(sv.matrix[1:], loaded[NEW].matrix[1:])
+    kv = gensim_fasttext.load_facebook_vectors(str(path), encoding="cp852")
+    assert kv.index_to_key[0] == "thé"
+    np.testing.assert_allclose(sv.word_matrix, kv.vectors_vocab, rtol=1e-5, atol=1e-6)

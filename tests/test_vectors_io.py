@@ -97,7 +97,11 @@ def test_bad_options_are_config_errors(tmp_path, sample):
     with pytest.raises(ConfigError, match="limit"):
         load_vectors(path, limit=0)
     with pytest.raises(ConfigError, match="unicode_errors"):
-        load_vectors(path, unicode_errors="surrogateescape")  # type: ignore[arg-type]
+        load_vectors(path, unicode_errors="xmlcharrefreplace")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="encoding 'klingon' is not a codec"):
+        load_vectors(path, encoding="klingon")
+    with pytest.raises(ConfigError, match="encoding 'utf-16' does not write spaces"):
+        save_vectors(sample, tmp_path / "x.txt", format="glove", encoding="utf-16")
     with pytest.raises(ConfigError, match="verify"):
         load_vectors(path, verify="some")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="oov"):
@@ -541,3 +545,32 @@ def test_readers_release_their_files(tmp_path, sample):
         for path in paths:
             load_vectors(path)
     assert len(os.listdir(fd_dir)) <= before + 1
+
+
+def test_keys_in_another_encoding_read_with_encoding_and_match_gensim(tmp_path):
+    from gensim.models import KeyedVectors
+
+    path = tmp_path / "cp852.txt"
+    path.write_bytes("2 2\nžluť 1 2\nčaj 3 4\n".encode("cp852"))
+    with pytest.raises(FormatError, match="not valid UTF-8.*encoding="):
+        load_vectors(path)
+    v = load_vectors(path, encoding="cp852")
+    kv = KeyedVectors.load_word2vec_format(str(path), encoding="cp852")
+    assert v.keys == kv.index_to_key == ["žluť", "čaj"]
+    np.testing.assert_array_equal(v.matrix, kv.vectors)
+    out = save_vectors(v, tmp_path / "back.txt", format="word2vec-text", encoding="cp852")
+    assert load_vectors(out, encoding="cp852") == v
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
+def test_surrogateescape_keeps_undecodable_keys_byte_for_byte(tmp_path, fmt):
+    raw = Vectors(["ok", "x"], [[1.0, 2.0], [3.0, 4.0]])
+    path = save_vectors(raw, tmp_path / "v", format=fmt)
+    data = path.read_bytes().replace(b"x ", b"caf\xe9\xff ", 1)  # latin-1 bytes in a UTF-8 file
+    path.write_bytes(data)
+    v = load_vectors(path, format=fmt, unicode_errors="surrogateescape")
+    assert v.keys == ["ok", "caf\udce9\udcff"]
+    again = save_vectors(v, tmp_path / "again", format=fmt)
+    assert again.read_bytes() == data  # lossless: the same bytes come back
+    readable = load_vectors(path, format=fmt, unicode_errors="backslashreplace")
+    assert readable.keys == ["ok", "caf\\xe9\\xff"]

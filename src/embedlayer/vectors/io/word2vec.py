@@ -95,7 +95,7 @@ def _trailing(path: Path, tail: bytes, *, rows: int, where: str) -> None:
 # --- text ---------------------------------------------------------------------------------
 def read_word2vec_text(
     path: Path, *, limit: int | None = None, unicode_errors: UnicodeErrors = "strict",
-    allow_nonfinite: bool = False, fmt: str = "word2vec text",
+    allow_nonfinite: bool = False, fmt: str = "word2vec text", encoding: str = "utf-8",
 ) -> Vectors:
     """Read "N D" then "key v1 ... vD" lines (word2vec ``-binary 0``, fastText .vec)."""
     size = path.stat().st_size
@@ -135,14 +135,16 @@ def read_word2vec_text(
                          f"{n:,}; it is truncated, or pass limit={done} to read the rows present"
                    if done else f"the header promises {n:,} rows but none follow",
                    where=f"line {done + 2}")
-    keys = decode_keys(path, raw_keys, unicode_errors, lambda i: f"line {i + 2}")
+    keys = decode_keys(path, raw_keys, unicode_errors, lambda i: f"line {i + 2}",
+                       encoding=encoding)
     return keyed_vectors(path, keys, out, lambda i: f"line {i + 2}")
 
 
-def write_word2vec_text(vectors, path: Path, *, fmt: str = "word2vec-text") -> Path:
+def write_word2vec_text(vectors, path: Path, *, fmt: str = "word2vec-text",
+                        encoding: str = "utf-8") -> Path:
     """ "N D" then "key v1 ... vD" lines, each float32 written with 9 significant digits."""
     matrix = vectors.matrix
-    keys = encode_keys(vectors.vocab.tokens, fmt, forbidden=" \n")
+    keys = encode_keys(vectors.vocab.tokens, fmt, forbidden=" \n", encoding=encoding)
     with atomic_write(path, "wb") as fh:
         fh.write(f"{matrix.shape[0]} {matrix.shape[1]}\n".encode("ascii"))
         write_rows(fh, matrix, keys=keys, desc=f"writing {path.name}")
@@ -205,7 +207,7 @@ def _scan(path: Path, mm: mmap.mmap, pos: int, rows: int, n: int, dim: int, bar,
 
 def read_word2vec_binary(
     path: Path, *, limit: int | None = None, unicode_errors: UnicodeErrors = "strict",
-    allow_nonfinite: bool = False,
+    allow_nonfinite: bool = False, encoding: str = "utf-8",
 ) -> Vectors:
     """Read the C tool's ``-binary 1`` layout (with or without "\\n" after each vector)."""
     size = path.stat().st_size
@@ -230,15 +232,16 @@ def read_word2vec_binary(
         return f"byte {starts[i]} (row {i + 1})"
 
     check_finite(path, matrix, locate, allow=allow_nonfinite)
-    keys = decode_keys(path, raw_keys, unicode_errors, locate)
+    keys = decode_keys(path, raw_keys, unicode_errors, locate, encoding=encoding)
     return keyed_vectors(path, keys, matrix, locate)
 
 
-def write_word2vec_binary(vectors, path: Path) -> Path:
+def write_word2vec_binary(vectors, path: Path, *, encoding: str = "utf-8") -> Path:
     """The C tool's bytes: "N D\\n", then key, space, D float32 little-endian, "\\n" per row."""
     matrix = vectors.matrix
     n, dim = matrix.shape
-    keys = encode_keys(vectors.vocab.tokens, "word2vec-binary", forbidden=" \n")
+    keys = encode_keys(vectors.vocab.tokens, "word2vec-binary", forbidden=" \n",
+                       encoding=encoding)
     with atomic_write(path, "wb") as fh, progress_bar(
         total=n, desc=f"writing {path.name}", unit="row", enabled=n * dim >= PROGRESS_BYTES // 4,
     ) as bar:
