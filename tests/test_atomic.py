@@ -50,19 +50,18 @@ def test_atomic_folder_gets_the_mode_a_plain_mkdir_would(tmp_path, umask):
 def test_atomic_folder_refuses_to_replace_unrelated_data(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "thesis.tex").write_text("keep me")
-    with pytest.raises(ConfigError, match="thesis.tex"):
-        with atomic_folder(tmp_path / "out", fmt="test", allowed=frozenset({"f"})):
-            pass
+    folder = atomic_folder(tmp_path / "out", fmt="test", allowed=frozenset({"f"}))
+    with pytest.raises(ConfigError, match="thesis.tex"), folder:
+        pass
     assert (tmp_path / "out" / "thesis.tex").read_text() == "keep me"
 
 
 def test_failed_atomic_write_leaves_the_old_file_and_no_temporary(tmp_path):
     target = tmp_path / "a.txt"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_write(target, "w") as fh:
-            fh.write("new")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), atomic_write(target, "w") as fh:
+        fh.write("new")
+        raise RuntimeError("boom")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 

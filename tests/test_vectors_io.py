@@ -574,3 +574,15 @@ def test_surrogateescape_keeps_undecodable_keys_byte_for_byte(tmp_path, fmt):
     assert again.read_bytes() == data  # lossless: the same bytes come back
     readable = load_vectors(path, format=fmt, unicode_errors="backslashreplace")
     assert readable.keys == ["ok", "caf\\xe9\\xff"]
+
+
+def test_progress_false_silences_every_format_modules_bar(tmp_path, sample, capsys):
+    from embedlayer.vectors.io._limits import progress_enabled, show_progress
+
+    assert show_progress(True) and not show_progress(False)
+    with progress_enabled(False):
+        assert not show_progress(True)
+    assert show_progress(True)  # restored after the block
+    path = save_vectors(sample, tmp_path / "v.txt", format="word2vec-text", progress=False)
+    assert load_vectors(path, progress=False) == sample
+    assert capsys.readouterr().err == ""

@@ -9,7 +9,9 @@ What it leaves out: parsing (the format modules) and the choice of options (``fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,8 @@ __all__ = [
     "decode_keys",
     "encode_keys",
     "fail",
+    "progress_enabled",
+    "show_progress",
 ]
 
 # A row position for messages, e.g. "line 12" or "byte 4096".
@@ -40,6 +44,28 @@ Locate = Callable[[int], str]
 MAX_DIM = 1 << 20  # 1M dimensions: the largest published embeddings have a few thousand
 MAX_KEY_BYTES = 1 << 16  # the C tool caps words at 100 bytes; 64 KiB is generous
 SMALL_ALLOCATION = 1 << 24  # bytes a reader may allocate for a header it has not yet verified
+
+# Whether the current load_vectors/save_vectors call shows progress bars (its ``progress``
+# keyword): a context variable, so the one keyword reaches every format module's bar
+# without threading it through each reader's signature.
+_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("vectors_io_progress",
+                                                                 default=True)
+
+
+def show_progress(large: bool) -> bool:
+    """Show a bar for this job: it is ``large`` and the caller did not pass progress=False."""
+    return large and _PROGRESS.get()
+
+
+@contextlib.contextmanager
+def progress_enabled(progress: bool) -> Iterator[None]:
+    """Within the block, format modules show bars only if ``progress`` is true."""
+    token = _PROGRESS.set(bool(progress))
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
 
 _NONFINITE_HINT = "non-finite values are refused (pass allow_nonfinite=True to keep them)"
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, EmbedlayerError, FormatError, MissingFileError
 from embedlayer.vectors.base import OOVVectorPolicy
+from embedlayer.vectors.io._limits import progress_enabled
 from embedlayer.vectors.io.detect import detect_format
 from embedlayer.vectors.io.formats import (
     UnicodeErrors,
@@ -50,6 +51,7 @@ def load_vectors(
     verify: VerifyMode | None = None,
     oov: OOVVectorPolicy = "raise",
     allow_nonfinite: bool = False,
+    progress: bool = True,
 ) -> Vectors | SubwordVectors:
     """Read vectors from ``path`` (a file or, for native/npy/projector-tsv, a folder).
 
@@ -67,6 +69,7 @@ def load_vectors(
     ``mmap``, else "full". ``oov``: the policy of the returned ``Vectors`` for unknown keys.
     ``allow_nonfinite``: NaN and +-Inf are refused (``FormatError``) unless this is true; a
     memory-mapped native/npy matrix is not scanned for them (use ``verify="full"``).
+    ``progress``: show a progress bar while reading a large file.
 
     A fastText .bin model comes back as the ``SubwordVectors`` of
     ``embedlayer.vectors.io.fasttext_bin`` (which composes unknown words from n-grams).
@@ -82,8 +85,9 @@ def load_vectors(
         raise MissingFileError(f"{path}: no such file or folder")
     fmt = detect_format(path) if format is None else check_format(format)
     try:
-        vectors = _read(fmt, path, limit=limit, unicode_errors=unicode_errors, mmap=mmap,
-                        verify=verify, allow_nonfinite=allow_nonfinite, encoding=encoding)
+        with progress_enabled(progress):
+            vectors = _read(fmt, path, limit=limit, unicode_errors=unicode_errors, mmap=mmap,
+                            verify=verify, allow_nonfinite=allow_nonfinite, encoding=encoding)
     except EmbedlayerError:
         raise
     except IsADirectoryError:
@@ -148,6 +152,7 @@ def save_vectors(
     *,
     format: VectorFormat = "native",  # noqa: A002 - the file format's name
     encoding: str = "utf-8",
+    progress: bool = True,
 ) -> Path:
     """Write ``vectors`` (any ``VectorStore``: its keys and matrix) to ``path`` atomically.
 
@@ -157,7 +162,7 @@ def save_vectors(
     word2vec/GloVe keys, a tab in projector keys) are a ``ConfigError`` before anything is
     written. ``encoding``: the keys' encoding in word2vec, GloVe, fastText .vec and projector
     files (keys read with ``unicode_errors="surrogateescape"`` get their original bytes
-    back). Returns ``path``.
+    back). ``progress``: show a progress bar while writing a large matrix. Returns ``path``.
     """
     fmt = check_format(format, writing=True)
     encoding = check_encoding(encoding)
@@ -171,6 +176,11 @@ def save_vectors(
         raise ConfigError(f"{len(vocab)} keys for {matrix.shape[0]} matrix rows")
     if fmt not in ("native", "npy", "projector-tsv") and path.is_dir():
         raise ConfigError(f"{path} is a folder; the {fmt} format writes one file")
+    with progress_enabled(progress):
+        return _write(fmt, vectors, path, encoding)
+
+
+def _write(fmt: VectorFormat, vectors: Any, path: Path, encoding: str) -> Path:
     if fmt == "native":
         from embedlayer.vectors.io.native import write_native
 

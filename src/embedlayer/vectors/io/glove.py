@@ -22,6 +22,7 @@ from embedlayer.vectors.io._limits import (
     decode_keys,
     encode_keys,
     fail,
+    show_progress,
 )
 from embedlayer.vectors.io._text import (
     PROGRESS_BYTES,
@@ -86,7 +87,7 @@ def read_glove(
     done = 0
     dim_source = "the number of values on line 1"
     with open(path, "rb") as fh, progress_bar(total=size, desc=f"reading {path.name}", unit="B",
-                                              enabled=size >= PROGRESS_BYTES) as bar:
+                                              enabled=show_progress(size >= PROGRESS_BYTES)) as bar:
         fh.seek(start)
         for first_line, lines in iter_line_blocks(path, fh, first_line=1, progress=bar):
             take = lines[: rows - done]

@@ -16,7 +16,13 @@ import numpy as np
 from embedlayer._progress import progress_bar
 from embedlayer.errors import MissingFileError
 from embedlayer.vectors.io._folder import atomic_folder
-from embedlayer.vectors.io._limits import check_rows_fit, decode_keys, encode_keys, fail
+from embedlayer.vectors.io._limits import (
+    check_rows_fit,
+    decode_keys,
+    encode_keys,
+    fail,
+    show_progress,
+)
 from embedlayer.vectors.io._text import (
     PROGRESS_BYTES,
     count_rows,
@@ -88,7 +94,7 @@ def read_projector(
     out = np.empty((rows, dim), dtype=np.float32)
     done = 0
     with open(vectors_path, "rb") as fh, progress_bar(
-        total=size, desc=f"reading {vectors_path.name}", unit="B", enabled=size >= PROGRESS_BYTES,
+        total=size, desc=f"reading {vectors_path.name}", unit="B", enabled=show_progress(size >= PROGRESS_BYTES),
     ) as bar:
         for first_line, lines in iter_line_blocks(vectors_path, fh, first_line=1, progress=bar):
             take = lines[: rows - done]

@@ -30,6 +30,7 @@ from embedlayer.vectors.io._limits import (
     decode_keys,
     encode_keys,
     fail,
+    show_progress,
 )
 from embedlayer.vectors.io._text import (
     PROGRESS_BYTES,
@@ -110,7 +111,7 @@ def read_word2vec_text(
         raw_keys: list[bytes] = []
         done = 0
         with progress_bar(total=size, desc=f"reading {path.name}", unit="B",
-                          enabled=size >= PROGRESS_BYTES) as bar:
+                          enabled=show_progress(size >= PROGRESS_BYTES)) as bar:
             blocks = iter_line_blocks(path, fh, first_line=2, progress=bar)
             for first_line, lines in blocks:
                 take = lines[: rows - done]
@@ -220,7 +221,7 @@ def read_word2vec_binary(
         check_rows_fit(path, rows=rows, dim=dim, available=size - pos,
                        min_row_bytes=4 * dim + 2, where="line 1")
         with progress_bar(total=rows, desc=f"reading {path.name}", unit="row",
-                          enabled=size >= PROGRESS_BYTES) as bar:
+                          enabled=show_progress(size >= PROGRESS_BYTES)) as bar:
             raw_keys, starts, data, pos = _scan(path, mm, pos, rows, n, dim, bar)
         if limit is None:  # nothing but line breaks may follow the last row
             _trailing(path, mm[pos:pos + 64], rows=n, where=f"byte {pos}")
@@ -243,7 +244,7 @@ def write_word2vec_binary(vectors, path: Path, *, encoding: str = "utf-8") -> Pa
     keys = encode_keys(vectors.vocab.tokens, "word2vec-binary", forbidden=" \n",
                        encoding=encoding)
     with atomic_write(path, "wb") as fh, progress_bar(
-        total=n, desc=f"writing {path.name}", unit="row", enabled=n * dim >= PROGRESS_BYTES // 4,
+        total=n, desc=f"writing {path.name}", unit="row", enabled=show_progress(n * dim >= PROGRESS_BYTES // 4),
     ) as bar:
         fh.write(f"{n} {dim}\n".encode("ascii"))
         for start in range(0, n, _BINARY_BLOCK):
