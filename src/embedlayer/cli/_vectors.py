@@ -113,7 +113,7 @@ def add_read_args(p: argparse.ArgumentParser, flag: str) -> None:
 
 
 # Python keywords that library messages suggest, and the flags that set them here.
-_KEYWORD = re.compile(r"\b(unicode_errors|encoding|limit|format|allow_nonfinite)="
+_KEYWORD = re.compile(r"\b(unicode_errors|encoding|limit|format|allow_nonfinite|oov)="
                       r"(?:'([^']*)'|(\w+))")
 
 
