@@ -363,3 +363,17 @@ def test_a_model_in_another_encoding_reads_with_encoding(formats, tmp_path, load
     kv = gensim_fasttext.load_facebook_vectors(str(path), encoding="cp852")
     assert kv.index_to_key[0] == "thé"
     np.testing.assert_allclose(sv.word_matrix, kv.vectors_vocab, rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_in_another_encoding_is_written_back_in_it(formats, tmp_path):
+    from embedlayer.vectors.io.fasttext_bin_write import write_fasttext_bin
+
+    data = (formats / NEW).read_bytes()
+    path = _write(tmp_path, data[:92] + "thé".encode("cp852") + data[95:], "cp852.bin")
+    sv = read_fasttext_bin(path, encoding="cp852")
+    out = write_fasttext_bin(sv, tmp_path / "again.bin")
+    assert "thé".encode("cp852") + b"\0" in out.read_bytes()
+    back = read_fasttext_bin(out, encoding="cp852")
+    assert back.keys == sv.keys
+    np.testing.assert_array_equal(back.matrix, sv.matrix)
+    np.testing.assert_array_equal(back["thée"], sv["thée"])  # unknown: same n-gram bytes
