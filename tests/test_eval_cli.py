@@ -61,3 +61,48 @@ def test_eval_bad_input_is_one_line(tmp_path, capsys, vector_files):
     assert main(["eval", str(vector_files[0]), "--wordsim", "simlex9999"]) == 1
     err = capsys.readouterr().err
     assert "simlex999" in err and err.count("\n") == 1
+
+
+def test_eval_takes_comma_lists_and_compose_on_fasttext_models(tmp_path, data_dir, capsys):
+    model = data_dir / "formats" / "lee_fasttext.bin"
+    code = main(["eval", str(model), "--wordsim", "rg65,mc30", "--wordsim", "ws353-sim",
+                 "--oov", "compose", "--quiet", "--json", str(tmp_path / "r.json")])
+    assert code == 0
+    doc = json.loads((tmp_path / "r.json").read_text())
+    ws = doc["vectors"][0]["wordsim"]
+    assert [r["dataset"] for r in ws] == ["rg65", "mc30", "ws353-sim"]
+    assert all(r["scored"] == r["pairs"] and r["oov"] == "compose" for r in ws)
+    assert all(doc["datasets"][r["dataset"]]["verified"] for r in ws)
+    capsys.readouterr()
+
+
+def test_eval_compose_on_plain_vectors_names_the_flag(vector_files, capsys):
+    assert main(["eval", str(vector_files[0]), "--wordsim", "rg65", "--oov", "compose"]) == 1
+    err = capsys.readouterr().err
+    assert "--oov compose builds unknown words" in err and "--oov skip" in err
+    assert "oov='" not in err and err.count("\n") == 1
+
+
+def test_eval_refuses_existing_reports_before_scoring(vector_files, tmp_path, capsys):
+    report = tmp_path / "r.json"
+    report.write_text("{}")
+    assert main(["eval", str(vector_files[0]), "--wordsim", "rg65", "--json",
+                 str(report)]) == 1
+    assert "r.json: the output file exists; pass --force" in capsys.readouterr().err
+    assert report.read_text() == "{}"
+    assert main(["eval", str(vector_files[0]), "--wordsim", "rg65", "--json", str(report),
+                 "--force"]) == 0
+    assert json.loads(report.read_text())["format_version"] == 1
+
+
+def test_every_eval_option_help_shows_its_default():
+    import argparse
+
+    from embedlayer.cli import _eval
+
+    parser = argparse.ArgumentParser(prog="embedlayer")
+    _eval.register(parser.add_subparsers())
+    cmd = parser._subparsers._group_actions[0].choices["eval"]
+    for action in cmd._actions:
+        if action.option_strings and "-h" not in action.option_strings:
+            assert "default" in action.help, action.option_strings

@@ -68,7 +68,7 @@ def test_info_on_a_fasttext_model(data_dir, capsys):
                                 "fasttext-vec", "word2vec-binary"])
 def test_convert_then_read_back(binary, tmp_path, to, capsys):
     out = tmp_path / f"converted-{to}"
-    assert run(["vectors", "convert", str(binary), str(out), "--to", to]) == 0
+    assert run(["vectors", "convert", str(binary), "-o", str(out), "--to", to]) == 0
     assert f"wrote {out} ({to}, 2,747 x 10)" in capsys.readouterr().out
     original, converted = load_vectors(binary), load_vectors(out)
     assert converted.keys == original.keys
@@ -78,7 +78,7 @@ def test_convert_then_read_back(binary, tmp_path, to, capsys):
 def test_convert_with_from_and_limit(data_dir, tmp_path, capsys):
     glove = data_dir / "formats" / "test_glove.txt"
     out = tmp_path / "g.bin"
-    assert run(["vectors", "convert", str(glove), str(out), "--from", "glove", "--to",
+    assert run(["vectors", "convert", str(glove), "-o", str(out), "--from", "glove", "--to",
                 "word2vec-binary", "--limit", "5"]) == 0
     capsys.readouterr()
     converted = load_vectors(out)
@@ -87,7 +87,8 @@ def test_convert_with_from_and_limit(data_dir, tmp_path, capsys):
 
 def test_convert_refuses_fasttext_bin_as_a_target(binary, tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
-        run(["vectors", "convert", str(binary), str(tmp_path / "x"), "--to", "fasttext-bin"])
+        run(["vectors", "convert", str(binary), "-o", str(tmp_path / "x"), "--to",
+             "fasttext-bin"])
     assert info.value.code == 2
     assert "invalid choice: 'fasttext-bin'" in capsys.readouterr().err
 
@@ -115,6 +116,92 @@ def test_similar_on_a_fasttext_model(data_dir, capsys):
     assert run(["vectors", "similar", str(data_dir / "formats" / "toy-model.bin"), "the",
                 "--topn", "2"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_oov_compose_answers_for_unknown_words_on_fasttext_models_only(data_dir, binary,
+                                                                         capsys):
+    model = str(data_dir / "formats" / "lee_fasttext_new.bin")
+    assert run(["vectors", "similar", model, "governmnet"]) == 1
+    assert "pass --oov compose" in capsys.readouterr().err
+    assert run(["vectors", "similar", model, "governmnet", "--oov", "compose", "--topn",
+                "3"]) == 0
+    expected = load_vectors(model).most_similar("governmnet", topn=3)
+    assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == [
+        w for w, _ in expected]
+    assert run(["vectors", "analogy", model, "government", "governments", "presidentt",
+                "--oov", "compose", "--topn", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert run(["vectors", "similar", str(binary), "the", "--oov", "compose"]) == 1
+    assert "--oov compose needs a fastText .bin model" in capsys.readouterr().err
+
+
+def test_convert_refuses_an_existing_output_before_reading_the_input(binary, tmp_path, capsys):
+    out = tmp_path / "notes.txt"
+    out.write_text("unrelated")
+    broken = tmp_path / "broken.vec"
+    broken.write_bytes(b"\x00garbage")
+    assert run(["vectors", "convert", str(broken), "-o", str(out), "--to", "glove"]) == 1
+    err = capsys.readouterr().err
+    assert "notes.txt: the output file exists; pass --force" in err and "garbage" not in err
+    assert out.read_text() == "unrelated"
+    assert run(["vectors", "convert", str(binary), "-o", str(out), "--to", "glove",
+                "--force"]) == 0
+    assert load_vectors(out).keys == load_vectors(binary).keys
+
+
+def test_convert_with_a_positional_output_is_an_error_with_a_hint(binary, tmp_path, capsys):
+    assert run(["vectors", "convert", str(binary), str(tmp_path / "o"), "--to", "glove"]) == 1
+    assert f"convert {binary} -o {tmp_path / 'o'} --to glove" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    assert run(["vectors", "convert", str(binary), "--to", "glove"]) == 1
+    assert "-o/--output is required" in capsys.readouterr().err
+
+
+def test_encoding_and_lossless_unicode_errors(tmp_path, capsys):
+    src = tmp_path / "cp852.txt"
+    src.write_bytes("2 2\nžluť 1 2\nčaj 3 4\n".encode("cp852"))
+    assert run(["vectors", "info", str(src)]) == 1
+    err = capsys.readouterr().err
+    assert "--unicode-errors surrogateescape" in err and "--encoding cp1252" in err
+    assert "unicode_errors=" not in err and "encoding=" not in err
+    assert run(["vectors", "convert", str(src), "--encoding", "cp852", "-o",
+                str(tmp_path / "u.txt"), "--to", "word2vec-text", "--quiet"]) == 0
+    assert load_vectors(tmp_path / "u.txt").keys == ["žluť", "čaj"]
+    # Undecodable bytes survive a round trip with surrogateescape.
+    assert run(["vectors", "convert", str(src), "--unicode-errors", "surrogateescape", "-o",
+                str(tmp_path / "same.txt"), "--to", "word2vec-text"]) == 0
+    assert (tmp_path / "same.txt").read_bytes().split(b"\n")[1].split(b" ")[0] == \
+        "žluť".encode("cp852")
+
+
+def test_error_hints_name_cli_flags(tmp_path, capsys):
+    rows = tmp_path / "rows.txt"
+    rows.write_bytes(b"3 2\na 1 2\nb 3 4\n")
+    assert run(["vectors", "info", str(rows)]) == 1
+    err = capsys.readouterr().err
+    assert "--limit 2" in err and "limit=" not in err
+    odd = tmp_path / "odd.txt"
+    odd.write_bytes(b"1990 5\n1991 6\n")
+    assert run(["vectors", "convert", str(odd), "-o", str(tmp_path / "x"), "--to", "glove"]) == 1
+    assert "--from glove or --from word2vec-text" in capsys.readouterr().err
+    assert run(["vectors", "info", str(odd), "--format", "glove"]) == 0
+
+
+def test_empty_query_word_is_refused(binary, capsys):
+    assert run(["vectors", "similar", str(binary), ""]) == 1
+    assert "query word must be non-empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_option_help_shows_its_default(command):
+    parser = argparse.ArgumentParser(prog="embedlayer")
+    _vectors.register(parser.add_subparsers())
+    sub = parser._subparsers._group_actions[0].choices["vectors"]
+    cmd = sub._subparsers._group_actions[0].choices[command]
+    for action in cmd._actions:
+        if action.option_strings and action.help not in (None, argparse.SUPPRESS) \
+                and "-h" not in action.option_strings:
+            assert "default" in action.help or "required" in action.help, action.option_strings
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -132,15 +132,54 @@ def test_lee_fasttext_vec_was_not_written_from_the_new_model(loaded, formats):
     assert np.abs(new.lookup([keys[i] for i in common]) - rows[common]).max() > 0.1
 
 
-def test_memory_mapped_reading_gives_the_same_vectors(formats, loaded):
-    sv = read_fasttext_bin(formats / NEW, mmap=True)
-    base = sv.word_matrix
+def _mapped(arr: np.ndarray) -> bool:
+    base = arr
     while base is not None and not isinstance(base, np.memmap):
         base = base.base
-    assert base is not None  # no copy: the rows still live in the mapping
-    assert not sv.word_matrix.flags.writeable and not sv.ngram_matrix.flags.writeable
-    np.testing.assert_array_equal(sv.matrix, loaded[NEW].matrix)
+    return base is not None
+
+
+def _aligned_copy(data: bytes, tmp_path: Path) -> Path:
+    """lee_fasttext_new.bin with word 0 lengthened so the input matrix is float32-aligned."""
+    quant = _new_layout(data)["quant"]
+    pad = (4 - (quant + 1 + 16) % 4) % 4 or 4  # matrix offset = quant flag + 1 + shape (16)
+    return _write(tmp_path, data[:94] + b"q" * pad + data[94:], "aligned.bin")
+
+
+@pytest.mark.parametrize("mmap", [True, False])
+def test_loaded_matrices_are_aligned_and_contiguous(formats, mmap):
+    # Both lee files put the input matrix at an offset that is not a multiple of 4.
+    for name in (LEGACY, NEW, TOY):
+        sv = read_fasttext_bin(formats / name, mmap=mmap)
+        for m in (sv.word_matrix, sv.ngram_matrix):
+            assert m.flags.aligned and m.flags.c_contiguous and not m.flags.writeable
+
+
+def test_memory_mapped_reading_maps_an_aligned_matrix_and_gives_the_same_vectors(
+        formats, loaded, tmp_path):
+    path = _aligned_copy((formats / NEW).read_bytes(), tmp_path)
+    sv = read_fasttext_bin(path, mmap=True)
+    assert _mapped(sv.word_matrix) and _mapped(sv.ngram_matrix)  # no copy: rows live in the map
+    assert sv.ngram_matrix.flags.aligned and not sv.ngram_matrix.flags.writeable
+    np.testing.assert_array_equal(sv.ngram_matrix, loaded[NEW].ngram_matrix)
     np.testing.assert_array_equal(sv["governmnet"], loaded[NEW]["governmnet"])
+    unaligned = read_fasttext_bin(formats / NEW, mmap=True)  # read once instead of mapped
+    assert not _mapped(unaligned.ngram_matrix)
+    np.testing.assert_array_equal(unaligned.matrix, loaded[NEW].matrix)
+
+
+def test_a_lookup_never_copies_the_ngram_table(formats):
+    import tracemalloc
+
+    sv = read_fasttext_bin(formats / NEW, mmap=True)
+    table = sv.ngram_matrix.nbytes + sv.word_matrix.nbytes  # 110 kB here
+    tracemalloc.start()
+    try:
+        sv["governmnet"], sv["the"], sv.lookup(["helllo", "government"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < table / 4  # a few rows and hashes, not a copy of the table
 
 
 def test_other_vector_files_are_not_taken_for_fasttext(formats):
@@ -307,3 +346,34 @@ def test_mutated_files_raise_only_embedlayer_errors(formats, tmp_path_factory, w
         return
     assert sv.matrix.shape == (len(sv), sv.dim)
     assert sv["xyzzy"].shape == (sv.dim,)
+
+
+def test_a_model_in_another_encoding_reads_with_encoding(formats, tmp_path, loaded, gensim_kv):
+    data = (formats / NEW).read_bytes()
+    path = _write(tmp_path, data[:92] + "thé".encode("cp852") + data[95:], "cp852.bin")
+    with pytest.raises(FormatError, match="word 0 is not valid UTF-8.*encoding="):
+        read_fasttext_bin(path)
+    sv = read_fasttext_bin(path, encoding="cp852")
+    assert sv.keys[0] == "thé" and sv.keys[1:] == loaded[NEW].keys[1:] and sv.encoding == "cp852"
+    # n-grams hash the file's bytes, as fastText does: the same vector as the exact bytes
+    # kept with surrogateescape, and every other word unchanged.
+    raw = read_fasttext_bin(path, unicode_errors="surrogateescape")
+    np.testing.assert_array_equal(sv["thé"], raw["th\udc82"])
+    np.testing.assert_array_equal(sv.matrix[1:], loaded[NEW].matrix[1:])
+    kv = gensim_fasttext.load_facebook_vectors(str(path), encoding="cp852")
+    assert kv.index_to_key[0] == "thé"
+    np.testing.assert_allclose(sv.word_matrix, kv.vectors_vocab, rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_in_another_encoding_is_written_back_in_it(formats, tmp_path):
+    from embedlayer.vectors.io.fasttext_bin_write import write_fasttext_bin
+
+    data = (formats / NEW).read_bytes()
+    path = _write(tmp_path, data[:92] + "thé".encode("cp852") + data[95:], "cp852.bin")
+    sv = read_fasttext_bin(path, encoding="cp852")
+    out = write_fasttext_bin(sv, tmp_path / "again.bin")
+    assert "thé".encode("cp852") + b"\0" in out.read_bytes()
+    back = read_fasttext_bin(out, encoding="cp852")
+    assert back.keys == sv.keys
+    np.testing.assert_array_equal(back.matrix, sv.matrix)
+    np.testing.assert_array_equal(back["thée"], sv["thée"])  # unknown: same n-gram bytes

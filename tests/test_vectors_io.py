@@ -70,8 +70,23 @@ def test_public_api_is_pinned():
                        "fasttext-bin", "projector-tsv", "npy")
 
 
-def test_vectors_save_goes_through_save_vectors(tmp_path, sample):
-    path = sample.save(tmp_path / "v.bin", format="word2vec-binary")
+def test_value_types_do_not_import_their_serializers():
+    """STYLE.md rule 18: vectors/io imports the stores, never the reverse (no import circle)."""
+    import ast
+
+    root = Path(vio.__file__).parent.parent
+    for module in ("vectors.py", "subword.py", "base.py", "methods.py", "query.py"):
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m and "vectors.io" in m], module
+    from embedlayer.vectors import Vectors
+
+    assert not hasattr(Vectors, "save") and not hasattr(Vectors, "load")
+
+
+def test_save_vectors_writes_any_format(tmp_path, sample):
+    path = save_vectors(sample, tmp_path / "v.bin", format="word2vec-binary")
     _equal(load_vectors(path), sample)
 
 
@@ -82,7 +97,11 @@ def test_bad_options_are_config_errors(tmp_path, sample):
     with pytest.raises(ConfigError, match="limit"):
         load_vectors(path, limit=0)
     with pytest.raises(ConfigError, match="unicode_errors"):
-        load_vectors(path, unicode_errors="surrogateescape")  # type: ignore[arg-type]
+        load_vectors(path, unicode_errors="xmlcharrefreplace")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="encoding 'klingon' is not a codec"):
+        load_vectors(path, encoding="klingon")
+    with pytest.raises(ConfigError, match="encoding 'utf-16' does not write spaces"):
+        save_vectors(sample, tmp_path / "x.txt", format="glove", encoding="utf-16")
     with pytest.raises(ConfigError, match="verify"):
         load_vectors(path, verify="some")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="oov"):
@@ -396,7 +415,7 @@ def test_detection_edge_cases(tmp_path):
     assert detect(b"2 3\r\na 1 2 3\r\nb 4 5 6\r\n") == "word2vec-text"
     assert detect(b"\xef\xbb\xbf1 2\na 1 2\n") == "word2vec-text"
     assert detect(b"1 3\na " + struct.pack("<3f", 1, 2, 3)) == "word2vec-binary"
-    assert detect(b"1990 5\n1991 6\n") == "glove"  # numeric keys, one value: no header
+    assert detect(b"a 1990 5\nb 1991 6\n") == "glove"
     wide = b"1 300000\nk " + b" ".join([b"0.123456"] * 300_000) + b"\n"  # row > the peek
     assert detect(wide) == "word2vec-text"
     assert detect(b"0.5\t1.5\n2\t3\n") == "projector-tsv"
@@ -412,6 +431,26 @@ def test_detection_edge_cases(tmp_path):
         detect_format(empty)
     with pytest.raises(MissingFileError):
         detect_format(tmp_path / "missing")
+
+
+def test_a_first_line_the_rows_contradict_is_an_error_naming_both_readings(tmp_path):
+    path = tmp_path / "v.txt"
+    for raw, why in (
+        (b"999999999999 300\na 1\n", "line 2 holds 1 value, not 300"),
+        (b"1990 5\n1991 6\n", "line 2 holds 1 value, not 5"),
+        (b"3 2\na 1 2 3\n", "line 2 holds 3 values, not 2"),
+    ):
+        path.write_bytes(raw)
+        with pytest.raises(FormatError, match=f"reads as a word2vec header .*{why}.*GloVe rows.*"
+                                              "format='glove' or format='word2vec-text'"):
+            detect_format(path)
+    # Named, either reading is taken as asked.
+    path.write_bytes(b"1990 5\n1991 6\n")
+    glove = load_vectors(path, format="glove")
+    assert glove.keys == ["1990", "1991"] and glove.dim == 1
+    path.write_bytes(b"999999999999 300\na 1\n")
+    with pytest.raises(FormatError, match="line 1"):
+        load_vectors(path, format="word2vec-text")
 
 
 # --- atomic saves -------------------------------------------------------------------------
@@ -506,3 +545,44 @@ def test_readers_release_their_files(tmp_path, sample):
         for path in paths:
             load_vectors(path)
     assert len(os.listdir(fd_dir)) <= before + 1
+
+
+def test_keys_in_another_encoding_read_with_encoding_and_match_gensim(tmp_path):
+    from gensim.models import KeyedVectors
+
+    path = tmp_path / "cp852.txt"
+    path.write_bytes("2 2\nžluť 1 2\nčaj 3 4\n".encode("cp852"))
+    with pytest.raises(FormatError, match="not valid UTF-8.*encoding="):
+        load_vectors(path)
+    v = load_vectors(path, encoding="cp852")
+    kv = KeyedVectors.load_word2vec_format(str(path), encoding="cp852")
+    assert v.keys == kv.index_to_key == ["žluť", "čaj"]
+    np.testing.assert_array_equal(v.matrix, kv.vectors)
+    out = save_vectors(v, tmp_path / "back.txt", format="word2vec-text", encoding="cp852")
+    assert load_vectors(out, encoding="cp852") == v
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
+def test_surrogateescape_keeps_undecodable_keys_byte_for_byte(tmp_path, fmt):
+    raw = Vectors(["ok", "x"], [[1.0, 2.0], [3.0, 4.0]])
+    path = save_vectors(raw, tmp_path / "v", format=fmt)
+    data = path.read_bytes().replace(b"x ", b"caf\xe9\xff ", 1)  # latin-1 bytes in a UTF-8 file
+    path.write_bytes(data)
+    v = load_vectors(path, format=fmt, unicode_errors="surrogateescape")
+    assert v.keys == ["ok", "caf\udce9\udcff"]
+    again = save_vectors(v, tmp_path / "again", format=fmt)
+    assert again.read_bytes() == data  # lossless: the same bytes come back
+    readable = load_vectors(path, format=fmt, unicode_errors="backslashreplace")
+    assert readable.keys == ["ok", "caf\\xe9\\xff"]
+
+
+def test_progress_false_silences_every_format_modules_bar(tmp_path, sample, capsys):
+    from embedlayer.vectors.io._limits import progress_enabled, show_progress
+
+    assert show_progress(True) and not show_progress(False)
+    with progress_enabled(False):
+        assert not show_progress(True)
+    assert show_progress(True)  # restored after the block
+    path = save_vectors(sample, tmp_path / "v.txt", format="word2vec-text", progress=False)
+    assert load_vectors(path, progress=False) == sample
+    assert capsys.readouterr().err == ""

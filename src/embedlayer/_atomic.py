@@ -4,6 +4,9 @@ A crash, Ctrl-C or an exception inside the ``with`` block leaves the old file or
 any) untouched and nothing temporary behind. Replacing an existing folder takes two renames
 (old -> backup, new -> target; the backup is renamed back if the second fails), so the
 target is never half written, though for an instant it may be absent.
+
+Files and folders get the permissions a plain ``open``/``mkdir`` would give (0666/0777 minus
+the user's umask): ``tempfile`` creates them private (0600/0700), and a rename keeps that.
 """
 
 from __future__ import annotations
@@ -19,7 +22,22 @@ from typing import IO, Any
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError
 
-__all__ = ["atomic_folder", "atomic_write", "fsync_file"]
+__all__ = ["atomic_folder", "atomic_write", "current_umask", "fsync_file"]
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the OS allows (Linux /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # Elsewhere the only way is to set and restore it (a brief window other threads could see).
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -31,6 +49,8 @@ def atomic_write(path: PathLike, mode: str = "w", **open_kwargs: Any) -> Iterato
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):  # mkstemp's 0600 would survive the rename
+            os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh
             fh.flush()
@@ -82,6 +102,7 @@ def atomic_folder(target: Path, *, fmt: str, allowed: frozenset[str]) -> Iterato
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp's 0700 would survive the rename
         yield tmp
         for item in tmp.iterdir():
             fsync_file(item)

@@ -9,13 +9,40 @@ leaves out: writing (atomic writes: ``_atomic``) and memory-mapped reads (``vect
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npformat
 
 from embedlayer.errors import FormatError, MissingFileError
 
 __all__ = ["read_npy"]
+
+
+def _check_size(path: Path) -> None:
+    """The header's shape x itemsize must equal the bytes after it, before any allocation.
+
+    ``np.load`` allocates what the header claims first: a 16-byte file claiming terabytes
+    would be a ``MemoryError`` rather than a ``FormatError`` naming the file.
+    """
+    with open(path, "rb") as fh:
+        try:
+            version = npformat.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = npformat.read_array_header_1_0(fh)
+            else:
+                shape, _, dtype = npformat.read_array_header_2_0(fh)
+        except ValueError as exc:
+            raise FormatError(f"{path}: not a plain .npy array ({exc})") from None
+        start = fh.tell()
+    if dtype.hasobject:
+        raise FormatError(f"{path}: holds Python objects (dtype {dtype}); expected plain numbers")
+    need = math.prod(shape) * dtype.itemsize
+    have = path.stat().st_size - start
+    if need != have:
+        raise FormatError(f"{path}: the header claims shape {shape} of {dtype} ({need:,} bytes), "
+                          f"but {have:,} bytes follow it (truncated or damaged file)")
 
 
 def read_npy(path: Path, dtype: type[np.generic], shape: tuple[int, ...] | None = None, *,
@@ -26,6 +53,7 @@ def read_npy(path: Path, dtype: type[np.generic], shape: tuple[int, ...] | None 
     """
     if not path.is_file():
         raise MissingFileError(f"{path}: {missing}")
+    _check_size(path)
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:

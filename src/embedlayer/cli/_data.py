@@ -41,13 +41,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", metavar="NAME", help="dataset name (see `embedlayer data list`)")
     p.add_argument("file", metavar="FILE", nargs="?",
-                   help="one file of the dataset (its name or path inside the dataset)")
+                   help="one file of the dataset (its name or path inside the dataset; "
+                        "default: the whole dataset)")
     p.add_argument("--no-download", action="store_true",
-                   help="fail instead of downloading when no local copy exists")
+                   help="fail instead of downloading when no local copy exists "
+                        "(default: download)")
     p.add_argument("--root", type=Path, metavar="DIR",
-                   help="look only in this folder (laid out like the data mirror)")
+                   help="look only in this folder, laid out like the data mirror "
+                        "(default: EMBEDLAYER_DATA, then the cache)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="network timeout per connect and per read (default: 30)")
+                   help="network timeout per connect and per read (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar while downloading (default: show it)")
     p.set_defaults(func=_path)
 
     p = commands.add_parser(
@@ -67,7 +72,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("names", metavar="NAME", nargs="*", help="datasets to check (default: all)")
     p.add_argument("--root", type=Path, metavar="DIR",
-                   help="check the copy in this folder (laid out like the data mirror)")
+                   help="check the copy in this folder, laid out like the data mirror "
+                        "(default: EMBEDLAYER_DATA, then the cache)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar while hashing (default: show it)")
     p.set_defaults(func=_verify)
 
 
@@ -106,7 +114,7 @@ def _path(args: argparse.Namespace) -> int:
     from embedlayer import data
 
     print(data.path(args.name, args.file, root=args.root, download=not args.no_download,
-                    timeout=args.timeout))
+                    timeout=args.timeout, progress=not args.quiet))
     return 0
 
 
@@ -135,7 +143,7 @@ def _info(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from embedlayer import data
 
-    report = data.verify(args.names or None, root=args.root)
+    report = data.verify(args.names or None, root=args.root, progress=not args.quiet)
     width = max(len(d.name) for d in report.datasets)
     for check in report.datasets:
         where = str(check.location.root) if check.location is not None else "-"

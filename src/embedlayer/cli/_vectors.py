@@ -1,19 +1,29 @@
 """`embedlayer vectors`: inspect, convert and query word-vector files of any supported format.
 
-``info`` summarizes a file (format, size, norms, a few keys); ``convert`` reads one format and
-writes another; ``similar`` and ``analogy`` answer nearest-neighbour questions. Each command
-calls one public function of ``embedlayer.vectors`` and prints; errors are embedlayer's own
-and become one line on stderr in ``cli/main.py``.
+``info`` summarizes a file (format, size, norms, a few keys); ``convert IN -o OUT`` reads one
+format and writes another; ``similar`` and ``analogy`` answer nearest-neighbour questions.
+Each command calls one public function of ``embedlayer.vectors`` and prints; errors are
+embedlayer's own and become one line on stderr in ``cli/main.py``. Also here, for the
+``eval`` command too: the reading options every command shares (``add_read_args``) and
+``cli_hints``, which rewrites the Python keywords that library messages suggest
+(``limit=2``) into this command line's flags (``--limit 2``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from embedlayer.vectors.io.formats import FORMATS, READ_ONLY_FORMATS
+from embedlayer.vectors.io.formats import FORMATS, READ_ONLY_FORMATS, UNICODE_ERRORS
 
 _WRITABLE = [f for f in FORMATS if f not in READ_ONLY_FORMATS]
+# What a query word outside the vocabulary does: refuse it, or compose it from character
+# n-grams (fastText models only). The same names as `eval --oov`.
+QUERY_OOV = ("error", "compose")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,26 +36,39 @@ def register(sub: argparse._SubParsersAction) -> None:
                            description="Print the format, the number of vectors, the dimension, "
                                        "the dtype, a summary of the row norms and a few keys.")
     info.add_argument("file", type=Path, metavar="FILE", help="vectors file or folder")
-    _read_args(info, "--format")
-    info.add_argument("--keys", type=int, default=10, help="how many keys to list (default 10)")
+    add_read_args(info, "--format")
+    info.add_argument("--keys", type=int, default=10,
+                      help="how many keys to list (default: %(default)s)")
     info.set_defaults(func=_info)
 
-    convert = cmds.add_parser("convert", help="convert vectors from one format to another",
-                              description="Read IN (format detected from its content unless "
-                                          "--from is given) and write OUT atomically.")
+    convert = cmds.add_parser(
+        "convert", help="convert vectors from one format to another",
+        description="Read IN (format detected from its content unless --from is given) and "
+                    "write it to -o/--output atomically. An existing output is refused before "
+                    "IN is read, unless --force.")
     convert.add_argument("input", type=Path, metavar="IN", help="vectors file or folder to read")
-    convert.add_argument("output", type=Path, metavar="OUT", help="file or folder to write")
+    # The old positional OUT, kept only to answer it with a hint.
+    convert.add_argument("old_output", nargs="?", default=None, help=argparse.SUPPRESS)
+    convert.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
+                         help="file or folder to write (required)")
     convert.add_argument("--to", required=True, choices=_WRITABLE, metavar="FORMAT",
-                         help=f"format to write: {', '.join(_WRITABLE)}")
-    _read_args(convert, "--from")
+                         help=f"format to write: {', '.join(_WRITABLE)} (required)")
+    convert.add_argument("--to-encoding", default="utf-8", metavar="CODEC",
+                         help="encoding of the keys in the written file (text and word2vec "
+                              "formats; default: %(default)s)")
+    convert.add_argument("--force", action="store_true",
+                         help="replace an existing output (default: refuse)")
+    add_read_args(convert, "--from")
     convert.set_defaults(func=_convert)
 
     similar = cmds.add_parser("similar", help="nearest neighbours of a word by cosine",
                               description="List the keys nearest to WORD by cosine similarity.")
     similar.add_argument("file", type=Path, metavar="FILE", help="vectors file or folder")
     similar.add_argument("word", metavar="WORD")
-    similar.add_argument("--topn", type=int, default=10, help="how many neighbours (default 10)")
-    _read_args(similar, "--format")
+    similar.add_argument("--topn", type=int, default=10,
+                         help="how many neighbours (default: %(default)s)")
+    _oov_arg(similar)
+    add_read_args(similar, "--format")
     similar.set_defaults(func=_similar)
 
     analogy = cmds.add_parser("analogy", help="answer A : B :: C : ?",
@@ -55,27 +78,80 @@ def register(sub: argparse._SubParsersAction) -> None:
     analogy.add_argument("a", metavar="A")
     analogy.add_argument("b", metavar="B")
     analogy.add_argument("c", metavar="C")
-    analogy.add_argument("--topn", type=int, default=5, help="how many answers (default 5)")
+    analogy.add_argument("--topn", type=int, default=5, help="how many answers (default: %(default)s)")
     analogy.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd",
-                         help="3CosAdd (gensim's most_similar) or 3CosMul (default 3cosadd)")
-    _read_args(analogy, "--format")
+                         help="3CosAdd (gensim's most_similar) or 3CosMul "
+                              "(default: %(default)s)")
+    _oov_arg(analogy)
+    add_read_args(analogy, "--format")
     analogy.set_defaults(func=_analogy)
 
 
-def _read_args(p: argparse.ArgumentParser, flag: str) -> None:
+def _oov_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--oov", choices=QUERY_OOV, default="error",
+                   help="a query word outside the vocabulary: error, or compose its vector from "
+                        "character n-grams (fastText .bin models only) (default: %(default)s)")
+
+
+def add_read_args(p: argparse.ArgumentParser, flag: str) -> None:
+    """The options every command that reads vector files shares (``flag``: --format/--from)."""
     p.add_argument(flag, dest="format", default=None, choices=FORMATS, metavar="FORMAT",
                    help=f"format of the input: {', '.join(FORMATS)} (default: detect it)")
-    p.add_argument("--limit", type=int, default=None, help="read only the first N vectors")
-    p.add_argument("--unicode-errors", default="strict", choices=["strict", "replace", "ignore"],
-                   help="keys that are not valid UTF-8: refuse the file, replace or drop the "
-                        "bad bytes (default strict)")
+    p.set_defaults(format_flag=flag)
+    p.add_argument("--limit", type=int, default=None,
+                   help="read only the first N vectors (default: all)")
+    p.add_argument("--encoding", default="utf-8", metavar="CODEC",
+                   help="encoding of the keys in text, word2vec and fastText files, e.g. "
+                        "cp1252, cp852, latin-1 (default: %(default)s)")
+    p.add_argument("--unicode-errors", default="strict", choices=UNICODE_ERRORS,
+                   help="keys not valid in --encoding: refuse the file (strict), keep the exact "
+                        "bytes losslessly (surrogateescape; written back unchanged), or "
+                        "replace / ignore / backslashreplace them (default: %(default)s)")
+    p.add_argument("--allow-nonfinite", action="store_true",
+                   help="keep NaN and infinite values (default: refuse the file)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (default: show them)")
 
 
-def _load(args: argparse.Namespace, path: Path):
+# Python keywords that library messages suggest, and the flags that set them here.
+_KEYWORD = re.compile(r"\b(unicode_errors|encoding|limit|format|allow_nonfinite|oov)="
+                      r"(?:'([^']*)'|(\w+))")
+
+
+def cli_hints(message: str, *, format_flag: str = "--format") -> str:
+    """``message`` with suggested Python keywords (``limit=2``) written as flags (``--limit 2``)."""
+    def flag(m: re.Match[str]) -> str:
+        name, value = m.group(1), m.group(2) if m.group(2) is not None else m.group(3)
+        if name == "allow_nonfinite":
+            return "--allow-nonfinite"
+        option = format_flag if name == "format" else "--" + name.replace("_", "-")
+        return f"{option} {value}"
+
+    return _KEYWORD.sub(flag, message)
+
+
+@contextlib.contextmanager
+def flag_hints(format_flag: str = "--format") -> Iterator[None]:
+    """Re-raise embedlayer errors with their hints in this command line's flags."""
+    from embedlayer.errors import EmbedlayerError
+
+    try:
+        yield
+    except EmbedlayerError as exc:
+        message = str(exc)
+        better = cli_hints(message, format_flag=format_flag)
+        if better == message:
+            raise
+        raise type(exc)(better) from None
+
+
+def load(args: argparse.Namespace, path: Path) -> Any:
+    """``load_vectors`` with the shared reading options of ``args``."""
     from embedlayer.vectors.io import load_vectors
 
-    return load_vectors(path, format=args.format, limit=args.limit,
-                        unicode_errors=args.unicode_errors)
+    with flag_hints(getattr(args, "format_flag", "--format")):
+        return load_vectors(path, format=args.format, limit=args.limit,
+                            unicode_errors=args.unicode_errors, encoding=args.encoding,
+                            allow_nonfinite=args.allow_nonfinite, progress=not args.quiet)
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -84,8 +160,9 @@ def _info(args: argparse.Namespace) -> int:
     from embedlayer.vectors.io import detect_format
     from embedlayer.vectors.query import row_norms
 
-    fmt = args.format or detect_format(args.file)
-    vectors = _load(args, args.file)
+    with flag_hints(args.format_flag):
+        fmt = args.format or detect_format(args.file)
+    vectors = load(args, args.file)
     matrix = vectors.matrix
     norms = row_norms(matrix)
     print(f"file         {args.file}")
@@ -102,11 +179,33 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _convert(args: argparse.Namespace) -> int:
-    from embedlayer.vectors.io import save_vectors
+def check_output(path: Path | None, *, force: bool, flag: str = "-o/--output") -> Path:
+    """Refuse a missing or existing output before any work starts (unless ``force``)."""
+    from embedlayer.errors import ConfigError
 
-    vectors = _load(args, args.input)
-    path = save_vectors(vectors, args.output, format=args.to)
+    if path is None:
+        raise ConfigError(f"{flag} is required: where to write the result")
+    if path.exists() and not force:
+        kind = "folder" if path.is_dir() else "file"
+        raise ConfigError(f"{path}: the output {kind} exists; pass --force to replace it, or "
+                          f"choose another {flag}")
+    return path
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from embedlayer.errors import ConfigError
+    from embedlayer.vectors.io import save_vectors
+    from embedlayer.vectors.io.formats import check_encoding
+
+    if args.old_output is not None:
+        raise ConfigError(f"the output is now named with -o: embedlayer vectors convert "
+                          f"{args.input} -o {args.old_output} --to {args.to}")
+    out = check_output(args.output, force=args.force)
+    check_encoding(args.to_encoding)  # a bad codec fails before the input is read
+    vectors = load(args, args.input)
+    with flag_hints(args.format_flag):
+        path = save_vectors(vectors, out, format=args.to, encoding=args.to_encoding,
+                            progress=not args.quiet)
     print(f"wrote {path} ({args.to}, {len(vectors):,} x {vectors.dim})")
     return 0
 
@@ -123,15 +222,37 @@ def _print_pairs(pairs: list[tuple[str, float]]) -> None:
         print(f"{rank:>4}  {key:<24} {score:.4f}")
 
 
+def check_query_words(vectors: Any, words: list[str], oov: str) -> None:
+    """Apply ``--oov`` to the query words: refuse unknown ones, or compose them (fastText)."""
+    from embedlayer.errors import ConfigError, UnknownTokenError
+    from embedlayer.vectors.subword import SubwordVectors
+
+    for word in words:
+        if not word:
+            raise ConfigError("a query word must be non-empty, got ''")
+    composes = isinstance(vectors, SubwordVectors)
+    if oov == "compose" and not composes:
+        raise ConfigError(f"--oov compose needs a fastText .bin model (character n-grams); "
+                          f"these are plain {type(vectors).__name__}: use --oov error")
+    unknown = [w for w in words if w not in vectors.vocab]
+    if unknown and oov == "error":
+        hint = ("; pass --oov compose to compose it from character n-grams" if composes
+                else "")
+        raise UnknownTokenError(f"{unknown[0]!r} is not among the {len(vectors):,} keys of "
+                                f"these vectors (--oov error){hint}")
+
+
 def _similar(args: argparse.Namespace) -> int:
     _check_topn(args.topn)
-    vectors = _load(args, args.file)  # subword models answer for unknown words too
+    vectors = load(args, args.file)
+    check_query_words(vectors, [args.word], args.oov)
     _print_pairs(vectors.most_similar(args.word, topn=args.topn))
     return 0
 
 
 def _analogy(args: argparse.Namespace) -> int:
     _check_topn(args.topn)
-    vectors = _load(args, args.file)  # subword models answer for unknown words too
+    vectors = load(args, args.file)
+    check_query_words(vectors, [args.a, args.b, args.c], args.oov)
     _print_pairs(vectors.analogy(args.a, args.b, args.c, method=args.method, topn=args.topn))
     return 0

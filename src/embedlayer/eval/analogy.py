@@ -35,7 +35,8 @@ class SectionResult:
 
     @property
     def accuracy(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
+        """correct / answered; NaN when no question was answered (a score of nothing)."""
+        return self.correct / self.answered if self.answered else float("nan")
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class AnalogyResult:
 
     @property
     def accuracy(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
+        """correct / answered; NaN when no question was answered (JSON: null, tables: n/a)."""
+        return self.correct / self.answered if self.answered else float("nan")
 
     @property
     def coverage(self) -> float:

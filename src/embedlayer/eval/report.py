@@ -67,6 +67,11 @@ def _fmt(value: float, digits: int = 3) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
+def _pct(value: float) -> str:
+    """A share as "12.34%"; "n/a" for a score over nothing (never "nan%")."""
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.2%}"
+
+
 def report_rows(report: EvalReport) -> list[tuple[str, str, list[tuple[float, str]]]]:
     """(metric, what it is, [(value, 'value (coverage)') per store]) in display order."""
     rows: list[tuple[str, str, list[tuple[float, str]]]] = []
@@ -81,11 +86,11 @@ def report_rows(report: EvalReport) -> list[tuple[str, str, list[tuple[float, st
         cells = []
         for s in report.stores:
             x = s.analogy[k]
-            cells.append((x.accuracy, f"{x.accuracy:.2%} ({x.coverage:.0%})"))
+            cells.append((x.accuracy, f"{_pct(x.accuracy)} ({x.coverage:.0%})"))
         rows.append((r.dataset, f"accuracy, {r.method} (questions covered)", cells))
         if any(sec.name.startswith("gram") for sec in r.sections):
             for label, attr in (("semantic", "semantic_accuracy"), ("syntactic", "syntactic_accuracy")):
-                cells = [(getattr(s.analogy[k], attr), f"{getattr(s.analogy[k], attr):.2%}")
+                cells = [(getattr(s.analogy[k], attr), _pct(getattr(s.analogy[k], attr)))
                          for s in report.stores]
                 rows.append((f"{r.dataset} {label}", "accuracy", cells))
     for k, r in enumerate(first.docsim):

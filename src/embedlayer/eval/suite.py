@@ -16,6 +16,7 @@ from typing import Any
 
 from embedlayer._types import PathLike
 from embedlayer.data.readers import resolve_benchmark
+from embedlayer.errors import ChecksumError
 from embedlayer.eval.analogy import AnalogyResult, evaluate_analogies
 from embedlayer.eval.docsim import DocSimResult, evaluate_lee
 from embedlayer.eval.wordsim import OOVPairPolicy, WordSimResult, evaluate_word_pairs
@@ -43,15 +44,32 @@ class StoreReport:
 @dataclass
 class EvalReport:
     stores: list[StoreReport]
-    datasets: dict[str, dict[str, Any]]  # dataset -> {"path", "sha256", "registered"}
+    # dataset -> {"path", "sha256", "registered", "verified" (sha256 equal to the registry's)}
+    datasets: dict[str, dict[str, Any]]
     settings: dict[str, Any]
 
 
 def _fingerprint(spec: PathLike) -> tuple[str, dict[str, Any]]:
-    """The dataset's display name and where it came from (path, sha256 of every file)."""
+    """The dataset's display name and where it came from (path, sha256 of every file).
+
+    A registered dataset's files are checked against the registry's sha256 before any
+    score is computed on them: a changed or different copy is refused (``ChecksumError``),
+    so a report never calls "registered" numbers that were computed on other data.
+    """
     path = resolve_benchmark(spec)
     registered = not Path(spec).exists()
     name = str(spec) if registered else path.stem
+    if registered:
+        from embedlayer.data import verify
+
+        check = verify(name, progress=False).datasets[0]
+        for f in check.problems:
+            got = f"has sha256 {f.actual}" if f.actual else "is missing"
+            raise ChecksumError(f"dataset {name!r}: {f.local or f.path} {got}, but the registry "
+                                f"expects {f.expected}: a changed or different copy, refused "
+                                f"for evaluation; check it with `embedlayer data verify {name}`")
+        digests = {Path(f.path).name: f.expected for f in check.files}
+        return name, {"path": str(path), "registered": True, "verified": True, "sha256": digests}
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     digests = {}
     for f in files:
@@ -60,7 +78,7 @@ def _fingerprint(spec: PathLike) -> tuple[str, dict[str, Any]]:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
         digests[f.name] = h.hexdigest()
-    return name, {"path": str(path), "registered": registered, "sha256": digests}
+    return name, {"path": str(path), "registered": False, "verified": False, "sha256": digests}
 
 
 def run_suite(

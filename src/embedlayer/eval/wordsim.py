@@ -3,7 +3,9 @@
 What it holds: one scoring function and its result type. The out-of-vocabulary policy is
 explicit and always reported with the numbers: ``skip`` leaves pairs with an unknown word
 out (coverage < 100 %), ``zero`` scores them 0 (gensim's ``dummy4unknown``), ``mean`` gives
-unknown words the mean vector of the (restricted) vocabulary. Matching follows gensim's
+unknown words the mean vector of the (restricted) vocabulary, ``compose`` builds them from
+their character n-grams (fastText models, ``SubwordVectors``, only; as ``store[word]``
+does). Coverage always counts the pairs with an unknown word, whatever the policy. Matching follows gensim's
 ``evaluate_word_pairs``: the first ``restrict_vocab`` rows, case-insensitive by default.
 """
 
@@ -22,8 +24,8 @@ from embedlayer.eval._stats import pearson, spearman
 
 __all__ = ["OOVPairPolicy", "WordSimResult", "evaluate_word_pairs"]
 
-OOVPairPolicy = Literal["skip", "zero", "mean"]
-_POLICIES = ("skip", "zero", "mean")
+OOVPairPolicy = Literal["skip", "zero", "mean", "compose"]
+_POLICIES = ("skip", "zero", "mean", "compose")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,12 @@ def _load(pairs: WordPairs | PathLike) -> WordPairs:
     return read_word_pairs(path, name=name)
 
 
+def _composes(store: Any) -> bool:
+    from embedlayer.vectors.subword import SubwordVectors
+
+    return isinstance(store, SubwordVectors)
+
+
 def evaluate_word_pairs(
     store: Any,
     pairs: WordPairs | PathLike,
@@ -66,6 +74,10 @@ def evaluate_word_pairs(
     """Correlate cosine similarities with the gold scores of ``pairs`` (a file, name or set)."""
     if oov not in _POLICIES:
         raise ConfigError(f"oov must be one of {', '.join(_POLICIES)}, got {oov!r}")
+    if oov == "compose" and not _composes(store):
+        raise ConfigError(f"oov='compose' builds unknown words from character n-grams, which "
+                          f"only fastText models have; these {type(store).__name__} have none: "
+                          f"use oov='skip', oov='zero' or oov='mean'")
     wp = _load(pairs)
     index = WordIndex(store, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
     ids = np.array([[index.get(a), index.get(b)] for a, b in wp.pairs], dtype=object)
@@ -81,6 +93,10 @@ def evaluate_word_pairs(
         elif oov == "mean":
             va = matrix[a] if a is not None else mean
             vb = matrix[b] if b is not None else mean
+        elif oov == "compose":  # the word as the dataset writes it, composed from n-grams
+            word_a, word_b = wp.pairs[k]
+            va = matrix[a] if a is not None else store[word_a]
+            vb = matrix[b] if b is not None else store[word_b]
         else:
             continue  # skip: left out below; zero: stays 0
         va = np.asarray(va, dtype=np.float64)

@@ -30,6 +30,7 @@ __all__ = [
     "doesnt_match",
     "most_similar",
     "nearest",
+    "query_vector",
     "rank",
     "row_norms",
     "similar_by_vector",
@@ -198,15 +199,32 @@ def nearest(
     return _finish(best_ids, best_scores)
 
 
+def query_vector(store: Any, word: str) -> FloatArray:
+    """The vector of a query word: ``ConfigError`` for an empty word or an all-zero vector.
+
+    A zero vector has no direction, so every cosine with it is 0 and a ranking by it would
+    be arbitrary; an unknown word follows the store's own policy (a subword store composes
+    it, a dense one raises ``UnknownTokenError`` unless told otherwise).
+    """
+    if not isinstance(word, str) or not word:
+        raise ConfigError(f"a query word must be a non-empty string, got {word!r}")
+    vec = np.asarray(store[word], dtype=np.float32)
+    if not np.any(vec):
+        where = "its row" if word in store.vocab else "the vector composed for it"
+        raise ConfigError(f"the vector of {word!r} is all zeros ({where}): it has no direction "
+                          f"to rank neighbours by")
+    return vec
+
+
 def _resolve(store: Any, items: Sequence[Any]) -> tuple[FloatArray, list[int]]:
     """Unit vectors of words or raw vectors, and the row ids of the words among them."""
     vecs, ids = [], []
     for item in items:
         if isinstance(item, str):
+            vecs.append(query_vector(store, item))
             idx = store.vocab.get(item)
             if idx is not None:
                 ids.append(idx)
-            vecs.append(store[item])
         else:
             vecs.append(np.asarray(item, dtype=np.float32))
     if not vecs:
@@ -279,6 +297,13 @@ def analogy_batch(
     if exclude is not None:
         more_q, more_ids = _flatten_exclude(exclude, a.size)
         excl = (np.concatenate([excl[0], more_q]), np.concatenate([excl[1], more_ids]))
+    return _analogy_top(store, ua, ub, uc, excl, method=method, topn=topn, limit=limit)
+
+
+def _analogy_top(store: Any, ua: FloatArray, ub: FloatArray, uc: FloatArray,
+                 excl: tuple[IntArray, IntArray], *, method: AnalogyMethod, topn: int,
+                 limit: int) -> Neighbours:
+    """Top answers for unit question vectors (Q, D) each, ``excl`` (query, row) pairs masked."""
     best_ids = best_scores = None
     units = [_unit(ub - ua + uc)] if method == "3cosadd" else [ua, ub, uc]
     for start, sims in _scored_blocks(store, units, limit):
@@ -305,10 +330,28 @@ def analogy(
     store: Any, a: str, b: str, c: str, *, method: AnalogyMethod = "3cosadd", topn: int = 1,
     restrict_vocab: int | None = None,
 ) -> list[tuple[str, float]]:
-    """``a : b :: c : ?`` for three known words (see :func:`analogy_batch`)."""
-    ids = [store.vocab[w] for w in (a, b, c)]
-    nb = analogy_batch(store, *([i] for i in ids), method=method, topn=topn,
-                       restrict_vocab=restrict_vocab)
+    """``a : b :: c : ?`` (see :func:`analogy_batch`); a, b and c are never answers.
+
+    Words outside the vocabulary follow the store's policy: a subword store composes them
+    from n-grams (and they then exclude nothing), a dense store raises.
+    """
+    if method not in ("3cosadd", "3cosmul"):
+        raise ConfigError(f"method must be '3cosadd' or '3cosmul', got {method!r}")
+    if topn < 1:
+        raise ConfigError(f"topn must be >= 1, got {topn}")
+    words = (a, b, c)
+    ids = [store.vocab.get(w) if isinstance(w, str) else None for w in words]
+    if all(i is not None for i in ids):
+        for w in words:
+            query_vector(store, w)  # a zero row has no direction: say so, not rank at random
+        nb = analogy_batch(store, *([i] for i in ids), method=method, topn=topn,
+                           restrict_vocab=restrict_vocab)
+        return _to_pairs(store, nb)
+    ua, ub, uc = (_unit(query_vector(store, w)[None, :]) for w in words)
+    known = np.array([i for i in ids if i is not None], dtype=np.int64)
+    excl = (np.zeros(known.size, dtype=np.int64), known)
+    nb = _analogy_top(store, ua, ub, uc, excl, method=method, topn=topn,
+                      limit=_limit(store, restrict_vocab))
     return _to_pairs(store, nb)
 
 

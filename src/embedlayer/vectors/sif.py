@@ -34,7 +34,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from embedlayer._atomic import atomic_write
+from embedlayer._atomic import atomic_folder
 from embedlayer._npyfile import read_npy
 from embedlayer._types import Float64Array, FloatArray, PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
@@ -54,6 +54,7 @@ FORMAT_VERSION = 1
 _FORMAT = "embedlayer.sif"
 _META = "sif.json"
 _ARRAYS = ("probabilities", "components", "singular_values")
+_FILES = frozenset({_META, *(f"{name}.npy" for name in _ARRAYS)})  # what a save writes
 
 # Unknown words: dropped from the average, or zero vectors that still count in it.
 SIFOOV = Literal["skip", "zero"]
@@ -241,15 +242,16 @@ class SIF:
 
     # --- files --------------------------------------------------------------------------
     def save(self, path: PathLike) -> Path:
-        """Write the fitted model to the folder ``path`` (created); returns the folder."""
+        """Write the fitted model to the folder ``path`` as one atomic step; returns the folder.
+
+        The folder is written beside ``path`` and renamed onto it, so a failure leaves no
+        half-saved model; an existing folder is replaced only if it holds nothing but the
+        files a SIF save writes.
+        """
         self._check_fitted()
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
         arrays = {"probabilities": self.probabilities_, "components": self.components_,
                   "singular_values": self.singular_values_}
-        for name, arr in arrays.items():
-            with atomic_write(folder / f"{name}.npy", "wb") as fh:
-                np.save(fh, np.ascontiguousarray(arr, dtype=np.float64), allow_pickle=False)
         meta = {
             "format": _FORMAT,
             "format_version": FORMAT_VERSION,
@@ -260,8 +262,12 @@ class SIF:
             "store": {"size": len(self.store), "dim": self.store.dim,
                       "keys_sha256": self.keys_sha256_},
         }
-        with atomic_write(folder / _META, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, indent=2)
+        with atomic_folder(folder, fmt="a SIF save", allowed=_FILES) as tmp:
+            for name, arr in arrays.items():
+                with open(tmp / f"{name}.npy", "wb") as fh:
+                    np.save(fh, np.ascontiguousarray(arr, dtype=np.float64), allow_pickle=False)
+            with open(tmp / _META, "w", encoding="utf-8") as fh:
+                json.dump(meta, fh, indent=2)
         return folder
 
     @classmethod

@@ -43,14 +43,14 @@ _HASH_BLOCK_WORDS = 65536
 _COMPOSE_BLOCK_VALUES = 1 << 20
 
 
-def _encode(word: str) -> bytes:
+def _encode(word: str, encoding: str = "utf-8") -> bytes:
     try:
-        return word.encode("utf-8")
+        return word.encode(encoding)
     except UnicodeEncodeError:
         # A word read with unicode_errors="surrogateescape" encodes back to the file's exact
         # bytes (so its n-grams hash as fastText's do); other lone surrogates keep 3 bytes.
         try:
-            return word.encode("utf-8", "surrogateescape")
+            return word.encode(encoding, "surrogateescape")
         except UnicodeEncodeError:
             return word.encode("utf-8", "surrogatepass")
 
@@ -59,7 +59,8 @@ def _empty_csr(n: int) -> tuple[IntArray, IntArray]:
     return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
 
 
-def _hash_block(words: Sequence[str], minn: int, maxn: int, bucket: int) -> tuple[IntArray, IntArray]:
+def _hash_block(words: Sequence[str], minn: int, maxn: int, bucket: int,
+                encoding: str = "utf-8") -> tuple[IntArray, IntArray]:
     """Counts (len(words),) and bucket ids of the n-grams of ``words``, all vectorized.
 
     Every word becomes ``<word>`` in one byte buffer. A character starts at every byte that is
@@ -68,7 +69,7 @@ def _hash_block(words: Sequence[str], minn: int, maxn: int, bucket: int) -> tupl
     (C, maxn) table of hashes costs maxn passes over C characters, and its valid cells read
     row by row are in fastText's order (start character, then length).
     """
-    encoded = [b"<" + _encode(w) + b">" for w in words]
+    encoded = [b"<" + _encode(w, encoding) + b">" for w in words]
     lens = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     starts = np.flatnonzero((buf & 0xC0) != 0x80)  # (C,) byte offset of each character
@@ -117,13 +118,15 @@ def subword_ids(
     maxn: int,
     bucket: int,
     skip: Iterable[str] = (),
+    encoding: str = "utf-8",
 ) -> tuple[IntArray, IntArray]:
     """The n-gram bucket rows of many words at once, as CSR arrays ``(indptr, ids)``.
 
     Word i's rows are ``ids[indptr[i]:indptr[i + 1]]`` (int64, in fastText's order), equal to
     ``vocab.ngram_buckets(word, minn, maxn, bucket)`` word by word. Words in ``skip`` (fastText:
     ``"</s>"``) get none; so does every word when ``maxn == 0``, ``bucket == 0`` or
-    ``minn > maxn``. ``minn == 0`` acts as 1, as in fastText.
+    ``minn > maxn``. ``minn == 0`` acts as 1, as in fastText. ``encoding``: the bytes that
+    are hashed (fastText hashes its file's bytes: a model trained on cp852 text hashes cp852).
     """
     lo = max(minn, 1)
     if not words or bucket <= 0 or maxn <= 0 or lo > maxn:
@@ -132,7 +135,7 @@ def subword_ids(
     active = np.fromiter((w not in skip for w in words), dtype=bool, count=len(words))
     todo = [w for w, a in zip(words, active, strict=True) if a] if skip else list(words)
     counts = np.zeros(len(words), dtype=np.int64)
-    blocks = [_hash_block(todo[a:a + _HASH_BLOCK_WORDS], lo, maxn, bucket)
+    blocks = [_hash_block(todo[a:a + _HASH_BLOCK_WORDS], lo, maxn, bucket, encoding)
               for a in range(0, len(todo), _HASH_BLOCK_WORDS)]
     if blocks:
         counts[active] = np.concatenate([c for c, _ in blocks])
@@ -176,7 +179,10 @@ def _check_int(name: str, value: Any) -> int:
 
 
 def _float32_rows(matrix: Any, rows: int, what: str) -> FloatArray:
-    """Read-only float32 (rows, D): shared when already read-only (or a memory map), else copied."""
+    """Read-only, aligned, C-contiguous float32 (rows, D).
+
+    Shared when already so and read-only (or a memory map); otherwise copied once.
+    """
     arr = np.asarray(matrix)
     if arr.ndim != 2:
         raise ConfigError(f"{what} must be 2-d, got shape {arr.shape}")
@@ -184,8 +190,12 @@ def _float32_rows(matrix: Any, rows: int, what: str) -> FloatArray:
         raise ConfigError(f"{what} has {arr.shape[0]} rows, expected {rows}")
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ConfigError(f"{what} must hold numbers, got dtype {arr.dtype}")
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float32)
+    if arr.dtype != np.float32 or not (arr.flags.aligned and arr.flags.c_contiguous):
+        # One aligned C-contiguous copy: numpy's take/fancy indexing copies an unaligned or
+        # strided source whole before gathering, which would copy the table on every lookup.
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if not arr.flags.aligned:  # ascontiguousarray keeps an already contiguous buffer
+            arr = arr.copy()
     elif arr.flags.writeable and not isinstance(arr, np.memmap):
         arr = arr.copy()  # ours now: the cached composition cannot go stale
     else:
@@ -199,7 +209,9 @@ class SubwordVectors(QueryMethods):
 
     ``keys`` name the rows of ``word_matrix`` (N, D); ``ngram_matrix`` (bucket, D) holds one
     row per hash bucket; n-grams have ``minn``..``maxn`` characters. Arrays are converted to
-    float32; writable ones are copied, read-only ones and memory maps are shared.
+    aligned, C-contiguous float32; writable ones are copied, read-only ones and memory maps
+    already in that layout are shared. ``encoding``: the bytes n-grams are hashed from (the
+    encoding of the model's training text, as fastText hashes bytes; default UTF-8).
 
     >>> sv = SubwordVectors(["ab"], [[3.0, 0.0]], np.zeros((4, 2)), minn=3, maxn=3, bucket=4)
     >>> sv["ab"].tolist()  # (own row + the rows of "<ab" and "ab>") / 3
@@ -218,6 +230,7 @@ class SubwordVectors(QueryMethods):
         maxn: int,
         bucket: int,
         no_subwords: Iterable[str] = (EOS,),
+        encoding: str = "utf-8",
     ) -> None:
         self._vocab = keys if isinstance(keys, Vocab) else Vocab(list(keys), unk_token=None)
         self._minn = _check_int("minn", minn)
@@ -232,6 +245,7 @@ class SubwordVectors(QueryMethods):
         if not all(isinstance(w, str) for w in no_subwords):
             raise ConfigError(f"no_subwords must be strings, got {no_subwords!r}")
         self._skip = frozenset(no_subwords)
+        self._encoding = encoding
         self._matrix: FloatArray | None = None
         self._norms: FloatArray | None = None
 
@@ -327,6 +341,11 @@ class SubwordVectors(QueryMethods):
         return self._bucket
 
     @property
+    def encoding(self) -> str:
+        """The encoding words are hashed in (their bytes in the model's own file)."""
+        return self._encoding
+
+    @property
     def no_subwords(self) -> frozenset[str]:
         """Words whose vector uses no n-grams (fastText: the end-of-sentence token ``</s>``)."""
         return self._skip
@@ -334,7 +353,7 @@ class SubwordVectors(QueryMethods):
     def ngram_ids(self, word: str) -> IntArray:
         """Rows of ``ngram_matrix`` that ``word``'s vector averages in, in fastText's order."""
         return subword_ids([word], minn=self._minn, maxn=self._maxn, bucket=self._bucket,
-                           skip=self._skip)[1]
+                           skip=self._skip, encoding=self._encoding)[1]
 
     def ngram_vectors(self, word: str) -> FloatArray:
         """(k, dim) float32 copy: the n-gram rows of ``word`` (k = 0 when it has none)."""
@@ -351,7 +370,7 @@ class SubwordVectors(QueryMethods):
         base = np.zeros((len(words), self.dim), dtype=np.float32)
         base[known] = self._word[word_ids[known]]
         indptr, ids = subword_ids(words, minn=self._minn, maxn=self._maxn, bucket=self._bucket,
-                                  skip=self._skip)
+                                  skip=self._skip, encoding=self._encoding)
         return _compose(base, known, self._ngram, indptr, ids)
 
     def __repr__(self) -> str:

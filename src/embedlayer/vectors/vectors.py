@@ -3,7 +3,9 @@
 What it holds: the matrix E (N x D, float32, read-only; may be a memory map), lookups by key
 or id, the OOV policy, cached row norms, and query methods that delegate to the free
 functions of ``vectors/query.py``. Unit-normalized rows are never stored as a full copy
-unless asked for (``unit_matrix()``): queries normalize block by block. Files: ``vectors/io``.
+unless asked for (``unit_matrix()``): queries normalize block by block. What it leaves out:
+files. ``vectors/io`` imports this value type (``save_vectors(v, path, format=...)``,
+``load_vectors(path)``); this module imports nothing from it (STYLE.md rule 18).
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ def _readonly_float32(matrix: Any, n: int) -> FloatArray:
         raise ConfigError(f"matrix must be 2-d (N, D), got shape {arr.shape}")
     if arr.shape[0] != n:
         raise ConfigError(f"matrix has {arr.shape[0]} rows but there are {n} keys")
-    if arr.dtype != np.float32:
-        arr = arr.astype(np.float32)
+    if arr.dtype != np.float32 or not (arr.flags.aligned and arr.flags.c_contiguous):
+        # One aligned C-contiguous copy, so row gathers never copy the whole matrix.
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if not arr.flags.aligned:
+            arr = arr.copy()
     elif arr.flags.writeable and not isinstance(arr, np.memmap):
         arr = arr.copy()  # ours now: nobody else can change it under us
     if isinstance(arr, np.memmap) or not arr.flags.writeable:
@@ -161,13 +166,6 @@ class Vectors(QueryMethods):
             unit.setflags(write=False)
             self._unit = unit
         return self._unit
-
-    # --- files ---------------------------------------------------------------------------
-    def save(self, path: Any, *, format: str = "native") -> Any:  # noqa: A002 - a file format
-        """Write to ``path`` in ``format`` (see ``embedlayer.vectors.io``)."""
-        from embedlayer.vectors.io import save_vectors
-
-        return save_vectors(self, path, format=format)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Vectors):

@@ -9,7 +9,9 @@ What it leaves out: parsing (the format modules) and the choice of options (``fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +28,13 @@ __all__ = [
     "check_keys",
     "check_rows_fit",
     "check_shape",
+    "decode_hint",
+    "encoding_label",
     "decode_keys",
     "encode_keys",
     "fail",
+    "progress_enabled",
+    "show_progress",
 ]
 
 # A row position for messages, e.g. "line 12" or "byte 4096".
@@ -38,6 +44,28 @@ Locate = Callable[[int], str]
 MAX_DIM = 1 << 20  # 1M dimensions: the largest published embeddings have a few thousand
 MAX_KEY_BYTES = 1 << 16  # the C tool caps words at 100 bytes; 64 KiB is generous
 SMALL_ALLOCATION = 1 << 24  # bytes a reader may allocate for a header it has not yet verified
+
+# Whether the current load_vectors/save_vectors call shows progress bars (its ``progress``
+# keyword): a context variable, so the one keyword reaches every format module's bar
+# without threading it through each reader's signature.
+_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("vectors_io_progress",
+                                                                 default=True)
+
+
+def show_progress(large: bool) -> bool:
+    """Show a bar for this job: it is ``large`` and the caller did not pass progress=False."""
+    return large and _PROGRESS.get()
+
+
+@contextlib.contextmanager
+def progress_enabled(progress: bool) -> Iterator[None]:
+    """Within the block, format modules show bars only if ``progress`` is true."""
+    token = _PROGRESS.set(bool(progress))
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
 
 _NONFINITE_HINT = "non-finite values are refused (pass allow_nonfinite=True to keep them)"
 
@@ -75,24 +103,30 @@ def check_rows_fit(
 
 
 def decode_keys(
-    path: Path, raw: Sequence[bytes], errors: UnicodeErrors, locate: Locate,
+    path: Path, raw: Sequence[bytes], errors: UnicodeErrors, locate: Locate, *,
+    encoding: str = "utf-8",
 ) -> list[str]:
-    """UTF-8 keys with the ``unicode_errors`` policy; a strict failure names the row."""
+    """Keys decoded from ``encoding`` with the ``unicode_errors`` policy.
+
+    A strict failure names the row and the two ways out: another error policy
+    ("surrogateescape" keeps the exact bytes, and writing restores them) or the file's
+    encoding. ``encoding`` is ASCII-compatible (``formats.check_encoding``).
+    """
     if not raw:
         return []
-    # One decode for the whole batch: "\n" never occurs inside a key, and UTF-8 decoders
-    # resynchronize at ASCII, so the split gives the same keys as decoding one by one.
+    # One decode for the whole batch: "\n" never occurs inside a key, and the decoders of
+    # ASCII-compatible encodings resynchronize at ASCII, so the split gives the same keys as
+    # decoding one by one.
     joined = b"\n".join(raw)
     try:
-        keys = joined.decode("utf-8", errors).split("\n")
+        keys = joined.decode(encoding, errors).split("\n")
     except UnicodeDecodeError:
         for i, key in enumerate(raw):
             try:
-                key.decode("utf-8")
+                key.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise fail(path, f"key {key[:40]!r} is not valid UTF-8 (byte {exc.start} of the "
-                                 f"key); pass unicode_errors='replace' or 'ignore' to load it",
-                           where=locate(i)) from None
+                raise fail(path, f"key {key[:40]!r} is not valid {encoding_label(encoding)} (byte {exc.start} of "
+                                 f"the key); {decode_hint(encoding)}", where=locate(i)) from None
         raise  # pragma: no cover - the loop always finds the key
     if len(keys) != len(raw):  # pragma: no cover - guarded by the comment above
         raise fail(path, "keys hold line breaks")
@@ -123,8 +157,25 @@ def check_finite(path: Path, block: np.ndarray, locate: Locate, *, allow: bool) 
                where=locate(row))
 
 
-def encode_keys(keys: Sequence[str], fmt: str, *, forbidden: str) -> list[bytes]:
-    """UTF-8 bytes of each key; ``ConfigError`` for a key the format cannot hold."""
+def encoding_label(encoding: str) -> str:
+    """How messages name an encoding ("UTF-8" for Python's "utf-8")."""
+    return "UTF-8" if encoding == "utf-8" else encoding
+
+
+def decode_hint(encoding: str) -> str:
+    """The ways out of an undecodable key, named as ``load_vectors``'s keywords."""
+    return (f"pass unicode_errors='surrogateescape' to keep its exact bytes (written back "
+            f"unchanged), unicode_errors='replace' to mark them, or the file's encoding "
+            f"(encoding='cp1252', for example; now encoding='{encoding}')")
+
+
+def encode_keys(keys: Sequence[str], fmt: str, *, forbidden: str,
+                encoding: str = "utf-8") -> list[bytes]:
+    """Each key's bytes in ``encoding``; ``ConfigError`` for a key the format cannot hold.
+
+    Lone surrogates from ``unicode_errors="surrogateescape"`` become the bytes they were
+    read from, so such a file is written back byte for byte.
+    """
     out = []
     for i, key in enumerate(keys):
         bad = next((ch for ch in forbidden if ch in key), None)
@@ -132,8 +183,8 @@ def encode_keys(keys: Sequence[str], fmt: str, *, forbidden: str) -> list[bytes]
             raise ConfigError(f"key {key!r} (row {i}) holds {bad!r}, which the {fmt} format "
                               f"cannot store; save as 'native' or 'npy' instead")
         try:
-            out.append(key.encode("utf-8"))
+            out.append(key.encode(encoding, "surrogateescape"))
         except UnicodeEncodeError as exc:
-            raise ConfigError(f"key {key!r} (row {i}) cannot be encoded as UTF-8 "
-                              f"({exc.reason})") from None
+            raise ConfigError(f"key {key!r} (row {i}) cannot be encoded as {encoding} "
+                              f"({exc.reason}); choose another encoding, such as utf-8") from None
     return out

@@ -21,7 +21,7 @@ import numpy as np
 
 from embedlayer._progress import progress_bar
 from embedlayer._types import FloatArray
-from embedlayer.vectors.io._limits import check_finite, fail
+from embedlayer.vectors.io._limits import check_finite, fail, show_progress
 
 __all__ = ["BLOCK_BYTES", "PROGRESS_BYTES", "RowBlock", "count_rows", "iter_line_blocks",
            "parse_block", "write_rows"]
@@ -163,7 +163,7 @@ def write_rows(
     # "%.9g": 9 significant digits always read back to the same float32; one format string
     # per row keeps the formatting in C.
     row_fmt = sep.decode().join(["%.9g"] * dim)
-    with progress_bar(total=n, desc=desc, unit="row", enabled=n * dim >= PROGRESS_BYTES // 8) as bar:
+    with progress_bar(total=n, desc=desc, unit="row", enabled=show_progress(n * dim >= PROGRESS_BYTES // 8)) as bar:
         for start in range(0, n, _WRITE_ROWS):
             block = np.asarray(matrix[start:start + _WRITE_ROWS], dtype=np.float32).tolist()
             text = [(row_fmt % tuple(row)).encode("ascii") for row in block]

@@ -6,7 +6,9 @@ safetensors header -> native (its folder); fastText's magic int32 793712314 foll
 version 11 or 12 -> fasttext-bin (and the pre-2017 fastText layout without magic, when
 ``fasttext_bin.sniff_fasttext_bin`` finds its leading arguments plausible); a first line "N D" -> word2vec, binary or
 text depending on whether the bytes after the first key read as D text numbers and a line
-break (text with a ".vec" suffix -> fasttext-vec, the same layout); tab-separated numbers
+break (text with a ".vec" suffix -> fasttext-vec, the same layout); a text "N D" line that
+the row after it contradicts (line 2 without D values) is an error naming both readings, a header and a GloVe row, since either guess could
+misread the file; tab-separated numbers
 -> projector-tsv; "key v1 ... vD" with no header -> glove. Compressed files and anything
 else are refused with a ``FormatError`` that says what was expected.
 What it leaves out: reading the file (the format modules).
@@ -73,10 +75,30 @@ def _after_header(head: bytes, start: int, complete: bool) -> str:
     return ""
 
 
-def _glove_after_all(head: bytes, start: int, dim: int) -> bool:
-    """ "1990 5" then "1991 6": GloVe rows with numeric keys and one value, not a header."""
-    second = head[start:].split(b"\n", 1)[0]
-    return dim != 1 and len(second.split()) == 2
+def _header_conflict(path: Path, head: bytes, start: int, rows: int, dim: int,
+                     complete: bool) -> None:
+    """Refuse a text file whose "N D" first line the row after it contradicts.
+
+    "N D" is both a word2vec header and a GloVe row (key N, one value D). When the second line
+    does not hold D values the two readings disagree, and guessing either could silently
+    misread the file: the caller must name the format. (A header promising more rows than
+    follow is a truncated word2vec file, which its reader reports.)
+    """
+    end = head.find(b"\n", start)
+    if end < 0 and not complete:
+        return  # a first row longer than the peek: only its reader can count its values
+    second = head[start:end if end >= 0 else len(head)].rstrip(b"\r")
+    values = len(second.split()) - 1
+    if values == dim:
+        return
+    why = f"line 2 holds {values} value{'s' if values != 1 else ''}, not {dim}"
+    first = head[:start].strip()
+    glove = ("GloVe rows (a key and values, no header)" if values != 1 else
+             "GloVe rows of dimension 1 (line 1 being the key "
+             f"{first.split()[0].decode('ascii', 'replace')!r})")
+    raise fail(path, f"line 1 {first.decode('ascii', 'replace')!r} reads as a word2vec header "
+                     f"({rows:,} rows x {dim} dims), but {why}; read without a header these are "
+                     f"{glove}. Name the format: format='glove' or format='word2vec-text'")
 
 
 def _file_format(path: Path) -> VectorFormat:
@@ -104,7 +126,9 @@ def _file_format(path: Path) -> VectorFormat:
         kind = _after_header(head, start, complete) if rows > 0 else "text"
         if kind == "binary":
             return "word2vec-binary"
-        if kind == "text" and not _glove_after_all(head, start, dim):
+        if kind == "text":
+            if rows > 0:
+                _header_conflict(path, head, start, rows, dim, complete)
             return "fasttext-vec" if path.suffix.lower() == ".vec" else "word2vec-text"
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
     if b"\t" in first and all(_is_float(v) for v in first.split(b"\t") if v):

@@ -34,12 +34,13 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
 
 import numpy as np
 
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, FormatError, MissingFileError, VocabError
+from embedlayer.vectors.io._limits import decode_hint, encoding_label
+from embedlayer.vectors.io.formats import UNICODE_ERRORS, UnicodeErrors, check_encoding
 from embedlayer.vectors.subword import SubwordVectors
 from embedlayer.vocab import EOS, Vocab
 
@@ -47,12 +48,12 @@ __all__ = ["FASTTEXT_MAGIC", "BinUnicodeErrors", "read_fasttext_bin", "sniff_fas
 
 FASTTEXT_MAGIC = 793712314
 _VERSIONS = (11, 12)
-# How to decode word bytes that are not UTF-8 (the "strict"/"replace"/"ignore" of
-# ``vectors.io``, and two more): "strict" refuses the file; "surrogateescape" keeps the exact
-# bytes (n-grams then hash as in fastText); "replace", "ignore" and "backslashreplace" give
-# readable keys, but the n-grams of those few words no longer match fastText's.
-BinUnicodeErrors = Literal["strict", "replace", "ignore", "backslashreplace", "surrogateescape"]
-_UNICODE_ERRORS = get_args(BinUnicodeErrors)
+# How to decode word bytes not valid in the encoding: "strict" refuses the file;
+# "surrogateescape" keeps the exact bytes (n-grams then hash as in fastText); "replace",
+# "ignore" and "backslashreplace" give readable keys, but the n-grams of those few words no
+# longer match fastText's.
+BinUnicodeErrors = UnicodeErrors  # the same choices as every other format's
+_UNICODE_ERRORS = UNICODE_ERRORS
 
 _ARGS = struct.Struct("<12id")  # dim ws epoch minCount neg wordNgrams loss model bucket minn maxn lrUpdateRate t
 _I32 = struct.Struct("<i")
@@ -61,6 +62,8 @@ _I64 = struct.Struct("<q")
 _MATRIX = struct.Struct("<2q")  # m (rows), n (columns)
 _LOSSES = {1: "hs", 2: "ns", 3: "softmax", 4: "one-vs-all"}
 _MODELS = {1: "cbow", 2: "skipgram", 3: "supervised"}
+# float32 alignment: a matrix at a file offset that is a multiple of this can be mapped.
+_F32_ALIGN = np.dtype(np.float32).alignment
 _ENTRY_MIN = 10  # an entry: >= 0 word bytes, NUL, int64 count, int8 type
 _NOT_VECTORS = "supervised/quantized fastText models are not word vectors"
 
@@ -203,27 +206,27 @@ def _word_bytes(region: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> byt
     return region[keep].tobytes()
 
 
-def _decode(cur: _Cursor, blob: bytes, starts: np.ndarray, errors: str) -> list[str]:
+def _decode(cur: _Cursor, blob: bytes, starts: np.ndarray, errors: str,
+            encoding: str) -> list[str]:
     """All words with one ``decode``, then a split at NUL.
 
     No word holds a NUL and no error policy swallows one, so the split gives back exactly
     one string per entry.
     """
     try:
-        text = blob.decode("utf-8", errors)
+        text = blob.decode(encoding, errors)
     except UnicodeDecodeError as exc:
         i = blob.count(b"\0", 0, exc.start)
         into = exc.start - (blob.rfind(b"\0", 0, exc.start) + 1)
-        raise cur.error(f"word {i:,} is not valid UTF-8 ({exc.reason} at its byte {into}); pass "
-                        f"unicode_errors='surrogateescape' or 'replace' to read it anyway",
-                        at=int(starts[i])) from None
+        raise cur.error(f"word {i:,} is not valid {encoding_label(encoding)} ({exc.reason} at its byte "
+                        f"{into}); {decode_hint(encoding)}", at=int(starts[i])) from None
     words = text.split("\0")
     words.pop()  # after the last NUL
     return words
 
 
 def _read_dictionary(cur: _Cursor, version: int | None,
-                     unicode_errors: str) -> tuple[Vocab, int]:
+                     unicode_errors: str, encoding: str) -> tuple[Vocab, int]:
     at = cur.pos
     size, nwords, nlabels, _ntokens = cur.take(_DICT, "the dictionary header")
     if nlabels > 0:
@@ -269,7 +272,7 @@ def _read_dictionary(cur: _Cursor, version: int | None,
         i = int(np.argmin(counts))
         raise cur.error(f"dictionary entry {i:,} has count {counts[i]} (expected >= 0)",
                         at=int(ends[i]) + 1)
-    words = _decode(cur, blob, starts, unicode_errors)
+    words = _decode(cur, blob, starts, unicode_errors, encoding)
     if unicode_errors != "strict" and "" in words:
         i = words.index("")
         raise cur.error(f"dictionary entry {i:,} is empty once decoded with "
@@ -318,18 +321,24 @@ def read_fasttext_bin(
     *,
     mmap: bool = False,
     unicode_errors: BinUnicodeErrors = "strict",
+    encoding: str = "utf-8",
 ) -> SubwordVectors:
     """Read the word vectors of a fastText ``.bin`` model (cbow or skipgram, not quantized).
 
-    ``mmap=True`` maps the input matrix read-only instead of reading it into memory (the
-    composed ``matrix`` of the result is still computed, once, when first asked for).
-    ``unicode_errors``: how words that are not UTF-8 are decoded (``BinUnicodeErrors``).
+    ``mmap=True`` maps the input matrix read-only instead of reading it into memory when
+    its offset in the file is float32-aligned; otherwise it is read once into aligned memory
+    (a map would be unaligned, and numpy copies unaligned arrays whole on every lookup). The
+    composed ``matrix`` of the result is computed once, when first asked for.
+    ``encoding``: the encoding of the words (fastText stores the bytes of its training text;
+    their n-grams are hashed from those bytes, so vectors match fastText's in any encoding).
+    ``unicode_errors``: how words not valid in ``encoding`` are decoded (``UnicodeErrors``).
     Raises ``FormatError`` for anything the file does not do as fastText writes it, and for
     supervised or quantized models; ``MissingFileError`` when ``path`` does not exist.
     """
     if unicode_errors not in _UNICODE_ERRORS:
         raise ConfigError(f"unicode_errors must be one of {', '.join(_UNICODE_ERRORS)}, "
                           f"got {unicode_errors!r}")
+    encoding = check_encoding(encoding)
     path = Path(path)
     if not path.exists():
         raise MissingFileError(f"{path}: no such fastText .bin file")
@@ -342,7 +351,7 @@ def read_fasttext_bin(
         with _mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_READ) as buf:
             cur = _Cursor(buf, path)
             version, args = _read_header(cur)
-            vocab, nwords = _read_dictionary(cur, version, unicode_errors)
+            vocab, nwords = _read_dictionary(cur, version, unicode_errors, encoding)
             if version is not None and cur.flag("the quant_input flag"):
                 raise cur.error(f"{_NOT_VECTORS}; its input matrix is quantized (a .ftz model)",
                                 at=cur.pos - 1)
@@ -358,9 +367,14 @@ def read_fasttext_bin(
                                 f"(expected the end of the file)")
         if rows * dim == 0:
             matrix = np.zeros((rows, dim), dtype=np.float32)
-        elif mmap:
+        elif mmap and offset % _F32_ALIGN == 0:
             matrix = np.memmap(path, dtype="<f4", mode="r", offset=offset, shape=(rows, dim))
         else:
+            # The matrix starts right after the variable-length dictionary, so its offset is
+            # rarely a multiple of 4. A map of it would be an unaligned array, and numpy copies
+            # an unaligned array whole before take/fancy indexing: every lookup would copy the
+            # entire n-gram table (seconds per word on a 2M-bucket model). One aligned read
+            # instead: memory stays at one copy, and every later lookup reads rows in place.
             matrix = _read_floats(f, path, offset, rows, dim)
     matrix.setflags(write=False)  # shared, not copied, by SubwordVectors
     return SubwordVectors(
@@ -368,4 +382,5 @@ def read_fasttext_bin(
         minn=args.minn, maxn=args.maxn, bucket=args.bucket,
         # fastText from version 11 on gives "</s>" no n-grams; the pre-2017 one did.
         no_subwords=(EOS,) if version is not None else (),
+        encoding=encoding,
     )

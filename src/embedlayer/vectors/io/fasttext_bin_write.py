@@ -45,12 +45,14 @@ _MODELS = {"cbow": 1, "skipgram": 2}
 _ROWS_PER_WRITE = 65536  # float32 rows converted and written at a time (bounded memory)
 
 
-def _word_bytes(word: str) -> bytes:
-    # surrogateescape gives back the exact bytes of a word read from a non-UTF-8 .bin
+def _word_bytes(word: str, encoding: str = "utf-8") -> bytes:
+    # surrogateescape gives back the exact bytes of a word read with unicode_errors=
+    # "surrogateescape"; the encoding is the store's, so n-grams keep hashing the same bytes.
     try:
-        data = word.encode("utf-8", "surrogateescape")
+        data = word.encode(encoding, "surrogateescape")
     except UnicodeEncodeError:
-        raise ConfigError(f"word {word!r} cannot be encoded as UTF-8 for a fastText .bin") from None
+        raise ConfigError(f"word {word!r} cannot be encoded as {encoding} for a fastText "
+                          f".bin") from None
     if not data or b"\0" in data:
         raise ConfigError(f"word {word!r}: a fastText .bin word must be non-empty and hold no "
                           f"NUL byte")
@@ -135,7 +137,10 @@ def write_fasttext_bin(
         _MODELS[model], _int32("bucket", bucket), _int32("minn", minn), _int32("maxn", maxn),
         _int32("lr_update_rate", lr_update_rate), float(sample))
     _int32("nwords + bucket", nwords + bucket)
-    entries = b"".join(_word_bytes(w) + b"\0" + _ENTRY_TAIL.pack(int(c), 0)
+    # A store read from a .bin in another encoding hashes its n-grams from those bytes: the
+    # words are written back in it, so the file reads (and composes) as the original did.
+    encoding = getattr(vectors, "encoding", "utf-8")
+    entries = b"".join(_word_bytes(w, encoding) + b"\0" + _ENTRY_TAIL.pack(int(c), 0)
                        for w, c in zip(tokens, counts.tolist(), strict=True))
     path = Path(path)
     with atomic_write(path, "wb") as fh:

@@ -19,6 +19,8 @@ __all__ = [
     "UnicodeErrors",
     "VectorFormat",
     "VerifyMode",
+    "UNICODE_ERRORS",
+    "check_encoding",
     "check_format",
     "check_limit",
     "check_unicode_errors",
@@ -43,7 +45,10 @@ READ_ONLY_FORMATS: tuple[VectorFormat, ...] = ("fasttext-bin",)
 # How undecodable bytes in keys are handled (Python's codec error handlers, as gensim's
 # ``unicode_errors``): the C word2vec tool cuts long words at a byte count, which can split a
 # UTF-8 character; "replace" keeps such a key as "...\ufffd", "ignore" drops the cut bytes.
-UnicodeErrors = Literal["strict", "replace", "ignore"]
+# "surrogateescape" is lossless: each undecodable byte becomes a lone surrogate that writing
+# turns back into the same byte; "backslashreplace" gives readable keys such as "caf\\xe9".
+UnicodeErrors = Literal["strict", "replace", "ignore", "backslashreplace", "surrogateescape"]
+UNICODE_ERRORS: tuple[str, ...] = get_args(UnicodeErrors)
 
 # How much of a native folder is checked against meta.json: every byte (sha256 of the
 # matrix too), the small files and the sizes/header only (O(keys), keeps a memory-mapped load
@@ -69,6 +74,34 @@ def check_format(value: object, *, writing: bool = False) -> VectorFormat:
 def check_unicode_errors(value: object) -> UnicodeErrors:
     _check("unicode_errors", value, get_args(UnicodeErrors))
     return value  # type: ignore[return-value]
+
+
+def check_encoding(value: object) -> str:
+    """``value`` as a codec name the readers can use: known and ASCII-compatible.
+
+    Every text and binary vector format delimits keys with ASCII spaces, tabs and line
+    breaks, so the encoding must write those as single ASCII bytes (UTF-8, cp1252, cp852,
+    latin-1, ... do; UTF-16 does not).
+    """
+    import codecs
+
+    if not isinstance(value, str):
+        raise ConfigError(f"encoding must be a codec name such as 'utf-8', got {value!r}")
+    try:
+        name = codecs.lookup(value).name
+    except LookupError:
+        raise ConfigError(f"encoding {value!r} is not a codec Python knows (e.g. 'utf-8', "
+                          f"'cp1252', 'cp852', 'latin-1')") from None
+    probe = "k 0.5\t-1\n"
+    try:
+        ascii_compatible = probe.encode(name) == probe.encode("ascii")
+    except UnicodeError:  # pragma: no cover - every ASCII-compatible codec encodes ASCII
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise ConfigError(f"encoding {value!r} does not write spaces, tabs and line breaks as "
+                          f"ASCII bytes, which every vector file format relies on; convert "
+                          f"the file to UTF-8 first")
+    return name
 
 
 def check_verify(value: object) -> VerifyMode | None:

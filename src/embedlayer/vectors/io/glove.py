@@ -22,6 +22,7 @@ from embedlayer.vectors.io._limits import (
     decode_keys,
     encode_keys,
     fail,
+    show_progress,
 )
 from embedlayer.vectors.io._text import (
     PROGRESS_BYTES,
@@ -66,7 +67,7 @@ def _dimension(path: Path, offset: int) -> int:
 
 def read_glove(
     path: Path, *, limit: int | None = None, unicode_errors: UnicodeErrors = "strict",
-    allow_nonfinite: bool = False,
+    allow_nonfinite: bool = False, encoding: str = "utf-8",
 ) -> Vectors:
     """Read GloVe text: no header, D = the number of values on the first line."""
     size = path.stat().st_size
@@ -86,7 +87,7 @@ def read_glove(
     done = 0
     dim_source = "the number of values on line 1"
     with open(path, "rb") as fh, progress_bar(total=size, desc=f"reading {path.name}", unit="B",
-                                              enabled=size >= PROGRESS_BYTES) as bar:
+                                              enabled=show_progress(size >= PROGRESS_BYTES)) as bar:
         fh.seek(start)
         for first_line, lines in iter_line_blocks(path, fh, first_line=1, progress=bar):
             take = lines[: rows - done]
@@ -102,13 +103,14 @@ def read_glove(
                 break
     if done != rows:  # pragma: no cover - the file changed while it was read
         raise fail(path, f"expected {rows:,} rows, read {done:,}; was the file changed meanwhile?")
-    keys = decode_keys(path, raw_keys, unicode_errors, lambda i: f"line {i + 1}")
+    keys = decode_keys(path, raw_keys, unicode_errors, lambda i: f"line {i + 1}",
+                       encoding=encoding)
     return keyed_vectors(path, keys, out, lambda i: f"line {i + 1}")
 
 
-def write_glove(vectors, path: Path) -> Path:
+def write_glove(vectors, path: Path, *, encoding: str = "utf-8") -> Path:
     """ "key v1 ... vD" lines without a header (9 significant digits: float32-exact)."""
-    keys = encode_keys(vectors.vocab.tokens, "glove", forbidden=" \n")
+    keys = encode_keys(vectors.vocab.tokens, "glove", forbidden=" \n", encoding=encoding)
     with atomic_write(path, "wb") as fh:
         write_rows(fh, vectors.matrix, keys=keys, desc=f"writing {path.name}")
     return path

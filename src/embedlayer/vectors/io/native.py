@@ -31,7 +31,7 @@ from embedlayer import __version__
 from embedlayer._progress import progress_bar
 from embedlayer.errors import MissingFileError
 from embedlayer.vectors.io._folder import atomic_folder
-from embedlayer.vectors.io._limits import check_finite, fail
+from embedlayer.vectors.io._limits import check_finite, fail, show_progress
 from embedlayer.vectors.io._safetensors import header_bytes, read_header
 from embedlayer.vectors.io._text import PROGRESS_BYTES
 from embedlayer.vectors.io._vocab import make_vocab, parse_json, parse_vocab_json
@@ -75,7 +75,7 @@ def _write_matrix(matrix: np.ndarray, target: Path, *, name: str) -> dict[str, A
     digest = hashlib.sha256(head)
     with open(target, "wb") as fh, progress_bar(
         total=n, desc=f"writing {name}", unit="row",
-        enabled=n * dim * 4 >= PROGRESS_BYTES,
+        enabled=show_progress(n * dim * 4 >= PROGRESS_BYTES),
     ) as bar:
         fh.write(head)
         for start in range(0, n, _WRITE_ROWS):

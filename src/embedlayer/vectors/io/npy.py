@@ -71,7 +71,8 @@ def _folder(path: Path) -> tuple[Path, Path]:
     return path.parent, path
 
 
-def _read_keys(folder: Path, unicode_errors: UnicodeErrors) -> tuple[Path, list[str], dict]:
+def _read_keys(folder: Path, unicode_errors: UnicodeErrors,
+               encoding: str) -> tuple[Path, list[str], dict]:
     vocab_path, txt_path = folder / VOCAB_FILE, folder / KEYS_TXT
     if vocab_path.is_file():
         tokens, counts, specials, unk = parse_vocab_json(vocab_path, vocab_path.read_bytes())
@@ -81,7 +82,8 @@ def _read_keys(folder: Path, unicode_errors: UnicodeErrors) -> tuple[Path, list[
         if raw and raw[-1] == b"":
             raw.pop()
         raw = [line[:-1] if line.endswith(b"\r") else line for line in raw]
-        keys = decode_keys(txt_path, raw, unicode_errors, lambda i: f"line {i + 1}")
+        keys = decode_keys(txt_path, raw, unicode_errors, lambda i: f"line {i + 1}",
+                           encoding=encoding)
         return txt_path, keys, {}
     raise fail(folder, f"no keys for {MATRIX_FILE}: expected {VOCAB_FILE} or {KEYS_TXT} beside it")
 
@@ -89,6 +91,7 @@ def _read_keys(folder: Path, unicode_errors: UnicodeErrors) -> tuple[Path, list[
 def read_npy(
     path: Path, *, limit: int | None = None, mmap: bool = True,
     unicode_errors: UnicodeErrors = "strict", allow_nonfinite: bool = False,
+    encoding: str = "utf-8",
 ) -> Vectors:
     """Load ``matrix.npy`` and its keys (``path``: the folder or the .npy file)."""
     folder, matrix_path = _folder(path)
@@ -97,7 +100,7 @@ def read_npy(
             raise MissingFileError(f"{folder}: no such folder")
         raise fail(folder, f"{MATRIX_FILE} is missing")
     dtype, shape, _, _ = read_npy_header(matrix_path)
-    keys_path, keys, extra = _read_keys(folder, unicode_errors)
+    keys_path, keys, extra = _read_keys(folder, unicode_errors, encoding)
     if len(keys) != shape[0]:
         raise fail(keys_path, f"{len(keys):,} keys for the {shape[0]:,} rows of {MATRIX_FILE}")
     rows = shape[0] if limit is None else min(shape[0], limit)

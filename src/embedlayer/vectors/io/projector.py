@@ -16,7 +16,13 @@ import numpy as np
 from embedlayer._progress import progress_bar
 from embedlayer.errors import MissingFileError
 from embedlayer.vectors.io._folder import atomic_folder
-from embedlayer.vectors.io._limits import check_rows_fit, decode_keys, encode_keys, fail
+from embedlayer.vectors.io._limits import (
+    check_rows_fit,
+    decode_keys,
+    encode_keys,
+    fail,
+    show_progress,
+)
 from embedlayer.vectors.io._text import (
     PROGRESS_BYTES,
     count_rows,
@@ -41,7 +47,8 @@ def _paths(path: Path) -> tuple[Path, Path]:
     return vectors, folder / METADATA_FILE
 
 
-def _read_metadata(path: Path, unicode_errors: UnicodeErrors) -> tuple[list[str], int]:
+def _read_metadata(path: Path, unicode_errors: UnicodeErrors,
+                   encoding: str) -> tuple[list[str], int]:
     """The keys and the line number of the first one."""
     lines = path.read_bytes().split(b"\n")
     if lines and lines[-1] == b"":
@@ -51,13 +58,14 @@ def _read_metadata(path: Path, unicode_errors: UnicodeErrors) -> tuple[list[str]
     if lines and b"\t" in lines[0]:  # several columns: a header row, keys in the first column
         lines = [line.split(b"\t", 1)[0] for line in lines[1:]]
         first = 2
-    keys = decode_keys(path, lines, unicode_errors, lambda i: f"line {i + first}")
+    keys = decode_keys(path, lines, unicode_errors, lambda i: f"line {i + first}",
+                       encoding=encoding)
     return keys, first
 
 
 def read_projector(
     path: Path, *, limit: int | None = None, unicode_errors: UnicodeErrors = "strict",
-    allow_nonfinite: bool = False,
+    allow_nonfinite: bool = False, encoding: str = "utf-8",
 ) -> Vectors:
     """Load ``vectors.tsv`` + ``metadata.tsv`` (``path``: their folder or vectors.tsv)."""
     vectors_path, metadata_path = _paths(path)
@@ -67,7 +75,7 @@ def read_projector(
                 raise MissingFileError(f"{p.parent}: no such folder")
             raise fail(p.parent, f"{p.name} is missing (the projector format needs {VECTORS_FILE} "
                                  f"and {METADATA_FILE})")
-    keys, first_key_line = _read_metadata(metadata_path, unicode_errors)
+    keys, first_key_line = _read_metadata(metadata_path, unicode_errors, encoding)
     with open(vectors_path, "rb") as fh:
         first = fh.readline(_FIRST_LINE_MAX)
     dim = len(first.split())
@@ -86,7 +94,7 @@ def read_projector(
     out = np.empty((rows, dim), dtype=np.float32)
     done = 0
     with open(vectors_path, "rb") as fh, progress_bar(
-        total=size, desc=f"reading {vectors_path.name}", unit="B", enabled=size >= PROGRESS_BYTES,
+        total=size, desc=f"reading {vectors_path.name}", unit="B", enabled=show_progress(size >= PROGRESS_BYTES),
     ) as bar:
         for first_line, lines in iter_line_blocks(vectors_path, fh, first_line=1, progress=bar):
             take = lines[: rows - done]
@@ -101,9 +109,10 @@ def read_projector(
     return keyed_vectors(metadata_path, keys[:rows], out, lambda i: f"line {i + first_key_line}")
 
 
-def write_projector(vectors, path: Path) -> Path:
+def write_projector(vectors, path: Path, *, encoding: str = "utf-8") -> Path:
     """Write the folder ``path``: ``vectors.tsv`` and a one-column ``metadata.tsv``."""
-    keys = encode_keys(vectors.vocab.tokens, "projector-tsv", forbidden="\t\n\r")
+    keys = encode_keys(vectors.vocab.tokens, "projector-tsv", forbidden="\t\n\r",
+                       encoding=encoding)
     with atomic_folder(path, fmt="projector-tsv") as tmp:
         with open(tmp / VECTORS_FILE, "wb") as fh:
             write_rows(fh, vectors.matrix, keys=None, sep=b"\t", desc=f"writing {VECTORS_FILE}")

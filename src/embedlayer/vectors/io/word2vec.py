@@ -30,6 +30,7 @@ from embedlayer.vectors.io._limits import (
     decode_keys,
     encode_keys,
     fail,
+    show_progress,
 )
 from embedlayer.vectors.io._text import (
     PROGRESS_BYTES,
@@ -95,7 +96,7 @@ def _trailing(path: Path, tail: bytes, *, rows: int, where: str) -> None:
 # --- text ---------------------------------------------------------------------------------
 def read_word2vec_text(
     path: Path, *, limit: int | None = None, unicode_errors: UnicodeErrors = "strict",
-    allow_nonfinite: bool = False, fmt: str = "word2vec text",
+    allow_nonfinite: bool = False, fmt: str = "word2vec text", encoding: str = "utf-8",
 ) -> Vectors:
     """Read "N D" then "key v1 ... vD" lines (word2vec ``-binary 0``, fastText .vec)."""
     size = path.stat().st_size
@@ -110,7 +111,7 @@ def read_word2vec_text(
         raw_keys: list[bytes] = []
         done = 0
         with progress_bar(total=size, desc=f"reading {path.name}", unit="B",
-                          enabled=size >= PROGRESS_BYTES) as bar:
+                          enabled=show_progress(size >= PROGRESS_BYTES)) as bar:
             blocks = iter_line_blocks(path, fh, first_line=2, progress=bar)
             for first_line, lines in blocks:
                 take = lines[: rows - done]
@@ -135,14 +136,16 @@ def read_word2vec_text(
                          f"{n:,}; it is truncated, or pass limit={done} to read the rows present"
                    if done else f"the header promises {n:,} rows but none follow",
                    where=f"line {done + 2}")
-    keys = decode_keys(path, raw_keys, unicode_errors, lambda i: f"line {i + 2}")
+    keys = decode_keys(path, raw_keys, unicode_errors, lambda i: f"line {i + 2}",
+                       encoding=encoding)
     return keyed_vectors(path, keys, out, lambda i: f"line {i + 2}")
 
 
-def write_word2vec_text(vectors, path: Path, *, fmt: str = "word2vec-text") -> Path:
+def write_word2vec_text(vectors, path: Path, *, fmt: str = "word2vec-text",
+                        encoding: str = "utf-8") -> Path:
     """ "N D" then "key v1 ... vD" lines, each float32 written with 9 significant digits."""
     matrix = vectors.matrix
-    keys = encode_keys(vectors.vocab.tokens, fmt, forbidden=" \n")
+    keys = encode_keys(vectors.vocab.tokens, fmt, forbidden=" \n", encoding=encoding)
     with atomic_write(path, "wb") as fh:
         fh.write(f"{matrix.shape[0]} {matrix.shape[1]}\n".encode("ascii"))
         write_rows(fh, matrix, keys=keys, desc=f"writing {path.name}")
@@ -205,7 +208,7 @@ def _scan(path: Path, mm: mmap.mmap, pos: int, rows: int, n: int, dim: int, bar,
 
 def read_word2vec_binary(
     path: Path, *, limit: int | None = None, unicode_errors: UnicodeErrors = "strict",
-    allow_nonfinite: bool = False,
+    allow_nonfinite: bool = False, encoding: str = "utf-8",
 ) -> Vectors:
     """Read the C tool's ``-binary 1`` layout (with or without "\\n" after each vector)."""
     size = path.stat().st_size
@@ -218,7 +221,7 @@ def read_word2vec_binary(
         check_rows_fit(path, rows=rows, dim=dim, available=size - pos,
                        min_row_bytes=4 * dim + 2, where="line 1")
         with progress_bar(total=rows, desc=f"reading {path.name}", unit="row",
-                          enabled=size >= PROGRESS_BYTES) as bar:
+                          enabled=show_progress(size >= PROGRESS_BYTES)) as bar:
             raw_keys, starts, data, pos = _scan(path, mm, pos, rows, n, dim, bar)
         if limit is None:  # nothing but line breaks may follow the last row
             _trailing(path, mm[pos:pos + 64], rows=n, where=f"byte {pos}")
@@ -230,17 +233,18 @@ def read_word2vec_binary(
         return f"byte {starts[i]} (row {i + 1})"
 
     check_finite(path, matrix, locate, allow=allow_nonfinite)
-    keys = decode_keys(path, raw_keys, unicode_errors, locate)
+    keys = decode_keys(path, raw_keys, unicode_errors, locate, encoding=encoding)
     return keyed_vectors(path, keys, matrix, locate)
 
 
-def write_word2vec_binary(vectors, path: Path) -> Path:
+def write_word2vec_binary(vectors, path: Path, *, encoding: str = "utf-8") -> Path:
     """The C tool's bytes: "N D\\n", then key, space, D float32 little-endian, "\\n" per row."""
     matrix = vectors.matrix
     n, dim = matrix.shape
-    keys = encode_keys(vectors.vocab.tokens, "word2vec-binary", forbidden=" \n")
+    keys = encode_keys(vectors.vocab.tokens, "word2vec-binary", forbidden=" \n",
+                       encoding=encoding)
     with atomic_write(path, "wb") as fh, progress_bar(
-        total=n, desc=f"writing {path.name}", unit="row", enabled=n * dim >= PROGRESS_BYTES // 4,
+        total=n, desc=f"writing {path.name}", unit="row", enabled=show_progress(n * dim >= PROGRESS_BYTES // 4),
     ) as bar:
         fh.write(f"{n} {dim}\n".encode("ascii"))
         for start in range(0, n, _BINARY_BLOCK):
