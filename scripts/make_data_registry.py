@@ -257,6 +257,32 @@ SPEC: list[dict] = [
         "files": ["qa/wikiqa/WikiQA-test.tsv"],
     },
     {
+        "name": "cess-esp", "title": "CESS-ESP Spanish treebank text (news), one sentence a line",
+        "citation": "Marti et al. 2007", "format": "tokenized-lines", "encoding": "utf-8",
+        "licence": f"CESS-ECE corpus; research use; {NLTK_NOTE}",
+        "origin": NLTK.format("cess_esp"),
+        "derived": "treebank leaves joined by spaces, one sentence a line, multiword names split",
+        "files": ["corpora/es/cess_esp.txt"],
+    },
+    {
+        "name": "swadesh",
+        "title": "Swadesh basic-vocabulary lists as English-foreign word pairs (es, it, fr, de, "
+                 "pt, nl)",
+        "citation": "Wiktionary Swadesh lists (NLTK swadesh)", "format": "bilingual-pairs",
+        "encoding": "utf-8", "licence": "Wiktionary: CC BY-SA; " + NLTK_NOTE,
+        "origin": NLTK.format("swadesh"),
+        "derived": "each concept's single-word variants paired, lower-cased, 'english foreign' "
+                   "a line",
+        "files": ["bilingual/swadesh/"],
+    },
+    {
+        "name": "ppdb-xl", "title": "PPDB 1.0 XL lexical paraphrases as a retrofitting graph",
+        "citation": "Ganitkevitch et al. 2013; Faruqui et al. 2015", "format": "lexicon-graph",
+        "encoding": "utf-8", "licence": "PPDB: CC BY 3.0",
+        "origin": "https://github.com/mfaruqui/retrofitting", "derived": None,
+        "files": ["lexicons/ppdb-xl.txt"],
+    },
+    {
         "name": "formats",
         "title": "Vector files written by the original tools (word2vec, GloVe, fastText)",
         "citation": "gensim test data", "format": "vector-files", "encoding": None,

@@ -55,7 +55,7 @@ def test_unknown_name_is_one_line_with_suggestions(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == ("embedlayer data: error: unknown dataset 'simlex'; did you mean "
-                            "'simlex999'? `embedlayer data list` shows all 28 names\n")
+                            "'simlex999'? `embedlayer data list` shows all 31 names\n")
 
 
 def test_info_shows_origin_licence_and_download_urls(capsys, monkeypatch):
@@ -90,7 +90,7 @@ def test_verify_missing_fails_only_when_named(tmp_path, capsys):
     assert main(["data", "verify", "mc30", "--root", str(tmp_path)]) == 1
     assert "MISSING   mc30" in capsys.readouterr().out
     assert main(["data", "verify", "--root", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "0 OK, 0 MISMATCH, 28 MISSING"
+    assert capsys.readouterr().out.splitlines()[-1] == "0 OK, 0 MISMATCH, 31 MISSING"
 
 
 @pytest.mark.parametrize("command", ["list", "path", "info", "verify"])

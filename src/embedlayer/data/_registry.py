@@ -39,6 +39,8 @@ DatasetFormat = Literal[
     "lee-docsim",         # documents one a line + a matrix of human similarity ratings
     "wikiqa-tsv",         # WikiQA's tab-separated columns with a header row
     "vector-files",       # word2vec / GloVe / fastText files, text and binary
+    "bilingual-pairs",    # "english foreign" a line (a seed / test dictionary)
+    "lexicon-graph",      # "word neighbour neighbour ..." a line (retrofitting lexicons)
 ]
 
 
