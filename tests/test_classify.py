@@ -303,17 +303,6 @@ def test_cross_validation_reports_every_fold():
     assert len(result.seconds) == 3 and all(e >= 1 for e in result.epochs)
 
 
-def test_a_bag_of_embeddings_on_trec_beats_a_floor():
-    from embedlayer.data.classify import load_classification
-
-    trec = load_classification("trec", progress=False)
-    clf = TextClassifier("bag", epochs=8, learning_rate=0.01, dim=50)
-    clf.fit(trec.train.texts, trec.train.labels, progress=False)
-    report = clf.evaluate(trec.test.texts, trec.test.labels)
-    assert report.accuracy >= 0.80, clf.history_
-    assert report.confusion.shape == (6, 6)
-
-
 def test_sparse_and_dense_embedding_updates_both_learn_and_differ_as_documented(binary):
     (texts, labels), (test_t, test_l) = binary
     sparse = TextClassifier("bag", **FAST).fit(texts, labels, progress=False)
