@@ -82,3 +82,17 @@ def test_demo_settings_are_validated():
         DemoSettings(seed=-1).check()
     with pytest.raises(ConfigError, match="clf_workers must be an int >= 1"):
         DemoSettings(clf_workers=0).check()
+
+
+def test_every_demo_option_shows_its_default_and_the_cli_holds_no_pipeline():
+    import argparse
+
+    import embedlayer.cli._demo as cli_demo
+    from embedlayer.cli.main import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for action in commands.choices["demo"]._actions:
+        if action.option_strings and action.dest != "help" and action.help != argparse.SUPPRESS:
+            assert "default" in (action.help or ""), action.option_strings
+    assert not hasattr(cli_demo, "run_demo") and not hasattr(cli_demo, "DemoSettings")

@@ -22,6 +22,31 @@ _PREDICT_CHUNK = 1024  # lines classified at a time, so stdin streams
 _FLAGS = {"sparse": "--dense-updates", "lr": "--learning-rate"}
 
 
+_TRAIN_DESCRIPTION = """\
+Train on DATA and save the model folder. DATA with a test part (trec) is also
+evaluated on it. --cv K runs stratified K-fold cross-validation instead (the
+standard protocol for mr) and saves nothing.
+
+Defaults are per encoder: the settings benchmarks/bench_classify.py measured
+best (docs/benchmarks.md, "Text classification"); a flag overrides one. Every
+encoder: early stopping (--patience 2) on a held-out 10% (--dev-split 0.1),
+then --refit on all the training data; with --vectors: --freeze 1
+--vocab-from-vectors; without: --dim 300 --oov-init uniform.
+"""
+
+
+def _preset_table() -> str:
+    from embedlayer.tasks.presets import ENCODER_PRESETS
+
+    lines = []
+    for kind, (enc, opts) in ENCODER_PRESETS.items():
+        shown = {**enc, **opts}
+        lines.append(f"  {kind:<7} " + ", ".join(
+            f"--{k.replace('_', '-')} " + (",".join(map(str, v)) if isinstance(v, tuple) else
+                                           str(v)) for k, v in shown.items()))
+    return "\n" + "\n".join(lines)
+
+
 def _preset_help(key: str, *, pretrained: bool | None = None, encoder: bool = False) -> str:
     """'lstm 32, bilstm 50, ...': the per-encoder default of one setting, for --help."""
     from embedlayer.tasks.presets import ENCODER_PRESETS, recommended
@@ -45,14 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train = cmds.add_parser(
         "train", help="train a classifier (or cross-validate one)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train on DATA and save the model folder. DATA with a test part (trec) is "
-                    "also evaluated on it. --cv K runs stratified K-fold cross-validation "
-                    "instead (the standard protocol for mr) and saves nothing.\n\n"
-                    "Defaults are per encoder: the settings benchmarks/bench_classify.py "
-                    "measured best (docs/benchmarks.md); any flag overrides one. Every "
-                    "encoder: early stopping (patience 2) on a held-out 10%%, then --refit; "
-                    "with --vectors: --freeze 1 --vocab-from-vectors; without: --dim 300 "
-                    "--oov-init uniform.")
+        description=_TRAIN_DESCRIPTION + _preset_table())
     train.add_argument("data", metavar="DATA",
                        help="dataset name (mr, trec, polarity2.0) or a .csv/.tsv/.jsonl file")
     train.add_argument("-o", "--output", type=Path, default=None, metavar="MODEL_DIR",
