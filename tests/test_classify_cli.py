@@ -186,3 +186,20 @@ def test_every_option_shows_its_default_in_the_help():
         for action in cmd._actions:
             if action.option_strings and action.dest != "help":
                 assert "default" in (action.help or ""), (name, action.option_strings)
+
+
+def test_predict_writes_json_lines_to_an_output_file(files, capsys):
+    tmp, train = files
+    assert main(["classify", "train", str(train), "--encoder", "bag", *QUICK,
+                 "-o", str(tmp / "m")]) == 0
+    (tmp / "texts.txt").write_text("superb film\nawful film\n")
+    out = tmp / "labels.jsonl"
+    assert main(["classify", "predict", str(tmp / "m"), str(tmp / "texts.txt"), "--quiet",
+                 "-o", str(out)]) == 0
+    assert [json.loads(x)["label"] for x in out.read_text().splitlines()] == ["pos", "neg"]
+    capsys.readouterr()
+    assert main(["classify", "predict", str(tmp / "m"), str(tmp / "texts.txt"), "--quiet",
+                 "-o", str(out)]) == 1
+    assert "labels.jsonl exists; pass --force" in capsys.readouterr().err
+    assert main(["classify", "predict", str(tmp / "m"), str(tmp / "texts.txt"), "--quiet",
+                 "-o", str(out), "--force"]) == 0
