@@ -57,6 +57,7 @@ from embedlayer.errors import (
     MissingFileError,
 )
 from embedlayer.nn import EmbeddingLayer
+from embedlayer.nn._init import OOV_INITS
 from embedlayer.nn.encoders import (
     EncoderConfig,
     EncoderKind,
@@ -156,6 +157,8 @@ class ClassifierConfig:
                 expected = "a finite number >= 0" if name == "weight_decay" else \
                     "a finite number > 0" + ("" if name == "learning_rate" else " or None")
                 raise bad(name, expected)
+        if self.oov_init not in OOV_INITS:
+            raise bad("oov_init", f"one of {', '.join(OOV_INITS)}")
         for name in ("embedding_dropout", "dev_split"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v < 1.0:
