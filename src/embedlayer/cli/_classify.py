@@ -47,13 +47,12 @@ def _preset_table() -> str:
     return "\n" + "\n".join(lines)
 
 
-def _preset_help(key: str, *, pretrained: bool | None = None, encoder: bool = False) -> str:
+def _preset_help(key: str, *, encoder: bool = False) -> str:
     """'lstm 32, bilstm 50, ...': the per-encoder default of one setting, for --help."""
-    from embedlayer.tasks.presets import ENCODER_PRESETS, recommended
+    from embedlayer.tasks.presets import ENCODER_PRESETS
 
     out = []
-    for kind in ENCODER_PRESETS:
-        enc, opts = recommended(kind, pretrained=bool(pretrained))
+    for kind, (enc, opts) in ENCODER_PRESETS.items():
         value = (enc if encoder else opts).get(key)
         if value is not None:
             shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
