@@ -1,37 +1,47 @@
 """Text classification: MR (10-fold CV) and TREC (train/test) for every encoder, random vs
-pretrained initialization, next to a TF-IDF + logistic regression baseline.
+pretrained initialization, next to a TF-IDF + logistic regression baseline; the encoder and
+its initialization chosen on development data only.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_classify.py
       [--datasets mr,trec] [--encoders lstm,bilstm,cnn,bag,bag2] [--inits random,w2v]
-      [--folds 10] [--seeds 3] [--quick] [--no-baseline] [--threads 1]
-(needs scikit-learn: ``pip install -e '.[bench]'``). Prints Markdown for docs/benchmarks.md.
+      [--folds 10] [--seeds 3] [--dev-fraction 0.1] [--log FILE] [--quick] [--limit N]
+      [--no-baseline] [--workers 1]
+(needs scikit-learn: ``pip install -e '.[bench]'``). Prints the command line, the per-fold
+log (also written to ``--log``) and the Markdown table for docs/benchmarks.md.
 
-Pretrained vectors: ``embedlayer.train.Word2Vec`` (skip-gram, negative sampling, dim 300,
-window 5, min_count 3, 5 epochs, seed 1) on all of corpora/en/*.txt, lower-cased regex
-tokens. corpora/en includes the polarity 2.0 movie reviews, in-domain text for MR (not the
-MR sentences themselves). They are trained once and cached (native format) under
-``$EMBEDLAYER_CACHE/bench-classify`` (default ``~/.cache/embedlayer/bench-classify``).
+Settings: each encoder's are ``embedlayer.tasks.presets.recommended`` (the defaults of
+``embedlayer classify train``), so the table and the CLI cannot drift apart; ``bag2`` is
+``bag`` with hashed word bigrams (100k buckets). Pretrained vectors:
+``embedlayer.train.Word2Vec`` (skip-gram, negative sampling, dim 300, window 5, min_count 3,
+5 epochs, seed 1) on all of corpora/en/*.txt, lower-cased regex tokens (corpora/en includes
+the polarity 2.0 reviews: in-domain text for MR, not the MR sentences themselves), trained
+once and cached under ``$EMBEDLAYER_CACHE/bench-classify``.
 
-Protocol: MR, stratified 10-fold CV (the same folds for every model); TREC (6 coarse
-labels), the standard 5,452 / 500 split, repeated over ``--seeds`` seeds. Neural models hold
-out 10% of their training part (stratified) for early stopping, which chooses the number of
-epochs; a fresh model (same seed) is then trained on the whole training part for that many
-epochs (``refit``; ``--no-refit`` keeps the early-stopped model).
-Figures: accuracy and macro-F1 as mean ± sample std over folds (MR) or seeds (TREC); "train s"
-is the mean training time of one fit (vocabulary, training, early stopping). The baseline is
-scikit-learn's TfidfVectorizer (word uni+bigrams incl. one-letter words and punctuation,
-sublinear tf) + LogisticRegression (liblinear, one-vs-rest for TREC) with C chosen by 5-fold inner CV on each training part. ``--quick``: 2 folds /
-1 seed, at most 3 epochs, for trying settings.
+Protocol. MR: stratified 10-fold CV, the same folds for every model. TREC (6 coarse labels):
+the standard 5,452 / 500 split, repeated over ``--seeds`` seeds. Each candidate (encoder x
+initialization) is trained on the whole training part of a fold (seed) and tested on its test
+part: those are the per-candidate rows. The "selected" row never looks at test data: within
+each fold (seed), every candidate is also trained on the training part minus a stratified
+development split (``--dev-fraction``, seeded by the fold), the candidate with the best
+development accuracy is chosen, and its test accuracy on that fold is the one reported.
+Figures are mean ± sample std over the folds (MR: the 10 fold accuracies) or seeds (TREC).
+Inside every fit, early stopping holds out a further 10% of the data it is given to choose
+the number of epochs, then refits on all of it. "train s" is the mean time of one fit.
+The baseline is scikit-learn's TfidfVectorizer (word uni+bigrams incl. one-letter words and
+punctuation, sublinear tf) + LogisticRegression (liblinear, one-vs-rest for TREC) with C
+chosen by 5-fold CV inside each training part. ``--quick``: 2 folds / 1 seed, at most 3
+epochs; with ``--limit N`` (at most N training texts) it is a smoke test only.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,24 +49,13 @@ from bench_word2vec import CORPORA  # noqa: E402 - the same English corpora
 
 W2V = {"model": "skipgram", "loss": "ns", "dim": 300, "window": 5, "negative": 5,
        "min_count": 3, "epochs": 5, "seed": 1}
-
-# The settings of each model in the table: an encoder and its TextClassifier options.
-# "bag2" is the bag of embeddings with hashed word bigrams.
-MODELS: dict[str, tuple[str, dict, dict]] = {
-    # name: (encoder kind, encoder settings, classifier settings)
-    "lstm": ("lstm", {}, {"epochs": 10, "batch_size": 32, "patience": 2}),
-    "bilstm": ("bilstm", {"hidden": 64, "dropout": 0.5},
-               {"epochs": 10, "batch_size": 50, "patience": 2}),
-    "cnn": ("cnn", {"widths": (3, 4, 5), "maps": 100, "dropout": 0.5},
-            {"epochs": 10, "batch_size": 50, "patience": 2}),
-    "bag": ("bag", {}, {"epochs": 20, "batch_size": 32, "lr": 5e-3, "patience": 2}),
-    "bag2": ("bag", {"bigrams": True, "buckets": 100_000},
-             {"epochs": 20, "batch_size": 32, "lr": 5e-3, "patience": 2}),
+# Table rows: name -> (encoder kind, extra encoder settings over its preset).
+MODELS: dict[str, tuple[str, dict]] = {
+    "lstm": ("lstm", {}), "bilstm": ("bilstm", {}), "cnn": ("cnn", {}), "bag": ("bag", {}),
+    "bag2": ("bag", {"bigrams": True, "buckets": 100_000}),
 }
-# Extra settings when the embedding starts from the pretrained vectors: keep them fixed for
-# the first epoch (the encoder learns to read them), then fine-tune; every word of the
-# vectors gets a row, so test words unseen in training keep their pretrained vector.
-PRETRAINED = {"freeze": 1, "vocab_from_vectors": True}
+LOG_COLUMNS = ("dataset", "fold", "model", "init", "dev_accuracy", "test_accuracy",
+               "test_macro_f1", "train_s", "selected")
 
 
 def cache_dir() -> Path:
@@ -89,9 +88,9 @@ class Row:
     dataset: str
     model: str
     init: str
-    accuracy: list[float]
-    macro_f1: list[float]
-    seconds: list[float]
+    accuracy: list[float] = field(default_factory=list)
+    macro_f1: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
     note: str = ""
 
 
@@ -101,50 +100,99 @@ def _fmt(values: list[float]) -> str:
     return f"{mean:.1f} ± {std:.1f}"
 
 
-def run_neural(name: str, init: str, dataset, vectors, args) -> Row:
+def make_classifier(name: str, init: str, vectors, args, seed: int):
     from embedlayer.nn.encoders import encoder_config
-    from embedlayer.tasks import TextClassifier, cross_validate
+    from embedlayer.tasks import TextClassifier
+    from embedlayer.tasks.presets import recommended
 
-    kind, enc_settings, settings = MODELS[name]
-    settings = dict(settings)
-    if init == "w2v":
-        settings.update(PRETRAINED)
-    else:
+    kind, extra = MODELS[name]
+    enc, settings = recommended(kind, pretrained=init == "w2v")
+    enc.update(extra)
+    if init != "w2v":
         settings["dim"] = vectors.dim if vectors is not None else W2V["dim"]
-        settings["oov_init"] = "uniform"
     if args.quick:
         settings["epochs"] = min(settings["epochs"], 3)
     if args.epochs:
         settings["epochs"] = args.epochs
-    if args.refit:
-        settings["refit"] = True
-    encoder = encoder_config(kind, enc_settings)
-    store = vectors if init == "w2v" else None
-
-    def make(seed: int = 0):
-        return TextClassifier(encoder, vectors=store, seed=seed, progress=False, **settings)
-
-    if dataset.test is None:  # cross-validation
-        result = cross_validate(
-            make, dataset.train, folds=args.folds, seed=0,
-            on_fold=lambda i, r: print(f"  {dataset.name} {name} {init} fold {i + 1}: "
-                                       f"{r.accuracy:.4f} (macro-F1 {r.macro_f1:.4f})",
-                                       file=sys.stderr, flush=True))
-        return Row(dataset.name, name, init, result.accuracies, result.macro_f1s, result.seconds)
-    accs, f1s, secs = [], [], []
-    for seed in range(args.seeds):
-        clf = make(seed).fit(dataset.train.texts, dataset.train.labels)
-        report = clf.evaluate(dataset.test.texts, dataset.test.labels)
-        print(f"  {dataset.name} {name} {init} seed {seed}: {report.accuracy:.4f} (macro-F1 "
-              f"{report.macro_f1:.4f}, {clf.train_seconds_:.0f} s)",
-              file=sys.stderr, flush=True)
-        accs.append(report.accuracy)
-        f1s.append(report.macro_f1)
-        secs.append(clf.train_seconds_)
-    return Row(dataset.name, name, init, accs, f1s, secs)
+    if not args.refit:
+        settings["refit"] = False
+    return TextClassifier(encoder_config(kind, enc), vectors=vectors if init == "w2v" else None,
+                          seed=seed, **settings)
 
 
-def run_baseline(dataset, args) -> Row:
+def _splits(dataset, args):
+    """(fold or seed, training part, test part): MR's outer folds, TREC's seeds."""
+    import numpy as np
+
+    from embedlayer.tasks import stratified_folds
+
+    if dataset.test is None:
+        data = dataset.train
+        for i, test in enumerate(stratified_folds(data.labels, args.folds, seed=0)):
+            rest = np.setdiff1d(np.arange(len(data)), test)
+            yield i, _limit(data.select(rest), args), data.select(test)
+    else:
+        for seed in range(args.seeds):
+            yield seed, _limit(dataset.train, args), dataset.test
+
+
+def _limit(part, args):
+    """At most ``--limit`` texts (a stratified, seeded subset): smoke tests only."""
+    if args.limit is None or len(part) <= args.limit:
+        return part
+    from embedlayer.tasks import stratified_folds
+
+    k = max(2, -(-len(part) // args.limit))
+    return part.select(stratified_folds(part.labels, k, seed=0)[0])
+
+
+def _dev_split(part, fraction: float, seed: int):
+    """(fit part, development part): a stratified ``fraction`` held out, seeded."""
+    import numpy as np
+
+    from embedlayer.tasks import stratified_folds
+
+    k = max(2, round(1 / fraction))
+    dev = stratified_folds(part.labels, k, seed=seed)[0]
+    return part.select(np.setdiff1d(np.arange(len(part)), dev)), part.select(dev)
+
+
+def run_neural(dataset, candidates, vectors, args, log) -> list[Row]:
+    """One row per candidate (its test score per fold/seed) and the dev-selected row."""
+    rows = {c: Row(dataset.name, *c) for c in candidates}
+    chosen = Row(dataset.name, "selected", "dev", note="")
+    picks: list[str] = []
+    for fold, train, test in _splits(dataset, args):
+        fit_part, dev = _dev_split(train, args.dev_fraction, seed=1000 + fold)
+        seed = fold if dataset.test is not None else 0  # TREC: the repeat's seed
+        scores = {}
+        for c in candidates:
+            dev_clf = make_classifier(*c, vectors, args, seed).fit(
+                fit_part.texts, fit_part.labels, progress=False)
+            dev_acc = dev_clf.evaluate(dev.texts, dev.labels).accuracy
+            clf = make_classifier(*c, vectors, args, seed).fit(train.texts, train.labels,
+                                                               progress=False)
+            report = clf.evaluate(test.texts, test.labels)
+            scores[c] = (dev_acc, report, clf.train_seconds_)
+            rows[c].accuracy.append(report.accuracy)
+            rows[c].macro_f1.append(report.macro_f1)
+            rows[c].seconds.append(clf.train_seconds_)
+        # Ties on the development accuracy go to the earlier candidate (the cheaper encoder
+        # comes first only if listed first: the order is --encoders x --inits).
+        best = max(candidates, key=lambda c: (scores[c][0], -candidates.index(c)))
+        picks.append(f"{best[0]}/{best[1]}")
+        dev_acc, report, seconds = scores[best]
+        chosen.accuracy.append(report.accuracy)
+        chosen.macro_f1.append(report.macro_f1)
+        chosen.seconds.append(seconds)
+        for c in candidates:
+            d, r, s = scores[c]
+            log(dataset.name, fold, c[0], c[1], d, r.accuracy, r.macro_f1, s, int(c == best))
+    chosen.note = "picked " + ", ".join(f"{p} x{picks.count(p)}" for p in dict.fromkeys(picks))
+    return [*rows.values(), chosen]
+
+
+def run_baseline(dataset, args, log) -> Row:
     """TF-IDF (word uni+bigrams) + logistic regression, C chosen by 5-fold inner CV.
 
     The vectorizer is fitted once on each training part (unsupervised; the inner folds share
@@ -157,9 +205,12 @@ def run_baseline(dataset, args) -> Row:
     from sklearn.model_selection import GridSearchCV
     from sklearn.multiclass import OneVsRestClassifier
 
-    from embedlayer.tasks import stratified_folds
-
-    def one(train, test) -> tuple[float, float, float, float]:
+    row = Row(dataset.name, "tfidf-lr", "-")
+    cs = set()
+    splits = list(_splits(dataset, args))
+    if dataset.test is not None:
+        splits = splits[:1]  # deterministic: one run is every run
+    for fold, train, test in splits:
         t0 = time.perf_counter()
         # Words of one character and punctuation kept ("?", "I", "!" matter for TREC).
         vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
@@ -173,68 +224,95 @@ def run_baseline(dataset, args) -> Row:
         seconds = time.perf_counter() - t0
         pred = grid.predict(vec.transform(test.texts))
         acc = float(np.mean(pred == np.array(test.labels)))
-        return (acc, f1_score(test.labels, pred, average="macro"), seconds,
-                grid.best_params_["estimator__C"])
-
-    runs = []
-    if dataset.test is None:
-        data = dataset.train
-        for fold in stratified_folds(data.labels, args.folds, seed=0):
-            rest = np.setdiff1d(np.arange(len(data)), fold)
-            runs.append(one(data.select(rest), data.select(fold)))
-    else:
-        runs.append(one(dataset.train, dataset.test))
-    cs = sorted({r[3] for r in runs})
-    return Row(dataset.name, "tfidf-lr", "-", [r[0] for r in runs], [r[1] for r in runs],
-               [r[2] for r in runs], note=f"C in {cs}")
+        f1 = float(f1_score(test.labels, pred, average="macro"))
+        row.accuracy.append(acc)
+        row.macro_f1.append(f1)
+        row.seconds.append(seconds)
+        cs.add(grid.best_params_["estimator__C"])
+        log(dataset.name, fold, "tfidf-lr", "-", grid.best_score_, acc, f1, seconds, 0)
+    row.note = f"C in {sorted(cs)} (inner 5-fold CV)"
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default="mr,trec")
-    parser.add_argument("--encoders", default="lstm,bilstm,cnn,bag,bag2")
-    parser.add_argument("--inits", default="random,w2v")
-    parser.add_argument("--folds", type=int, default=10)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=None, help="override every model's epochs")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--datasets", default="mr,trec",
+                        help="comma-separated (default: %(default)s)")
+    parser.add_argument("--encoders", default="lstm,bilstm,cnn,bag,bag2",
+                        help="comma-separated (default: %(default)s)")
+    parser.add_argument("--inits", default="random,w2v",
+                        help="comma-separated (default: %(default)s)")
+    parser.add_argument("--folds", type=int, default=10, help="MR folds (default: %(default)s)")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="TREC repeats (default: %(default)s)")
+    parser.add_argument("--dev-fraction", type=float, default=0.1,
+                        help="development split of each training part, for choosing the "
+                             "encoder (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="override every model's epochs (default: the preset's)")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 folds, 1 seed, at most 3 epochs (default: off)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="at most this many training texts per fold, for smoke tests "
+                             "(default: %(default)s, all)")
     parser.add_argument("--no-refit", dest="refit", action="store_false",
                         help="keep the early-stopped model instead of retraining on the whole "
-                             "training part for the chosen number of epochs")
-    parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--w2v-dim", type=int, default=W2V["dim"])
-    parser.add_argument("--w2v-epochs", type=int, default=W2V["epochs"])
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1 is fastest on a busy 2-core machine)")
+                             "training part for the chosen number of epochs (default: refit)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip TF-IDF + logistic regression (default: run it)")
+    parser.add_argument("--w2v-dim", type=int, default=W2V["dim"],
+                        help="default: %(default)s")
+    parser.add_argument("--w2v-epochs", type=int, default=W2V["epochs"],
+                        help="default: %(default)s")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="torch threads (default: %(default)s, fastest on a busy 2-core "
+                             "machine)")
+    parser.add_argument("--log", type=Path, default=Path("bench_classify_folds.tsv"),
+                        help="per-fold log, tab-separated (default: %(default)s)")
     args = parser.parse_args()
     if args.quick:
         args.folds, args.seeds = 2, 1
+    if not 0 < args.dev_fraction < 0.5:
+        raise SystemExit(f"--dev-fraction must be in (0, 0.5), got {args.dev_fraction}")
 
     import torch
 
     from embedlayer.data.classify import load_classification
 
-    torch.set_num_threads(args.threads)
-    inits = args.inits.split(",")
+    command = "python benchmarks/bench_classify.py " + shlex.join(sys.argv[1:])
+    torch.set_num_threads(args.workers)
+    inits = [i for i in args.inits.split(",") if i]
+    names = [n for n in args.encoders.split(",") if n]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise SystemExit(f"unknown model {unknown[0]!r}; expected one of {sorted(MODELS)}")
+    candidates = [(n, i) for n in names for i in inits]
     W2V.update(dim=args.w2v_dim, epochs=args.w2v_epochs)
     vectors = pretrained_vectors() if "w2v" in inits else None
+
+    log_lines = ["\t".join(LOG_COLUMNS)]
+
+    def log(*values) -> None:
+        line = "\t".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in values)
+        log_lines.append(line)
+        print(line, file=sys.stderr, flush=True)
+
     rows: list[Row] = []
-    for ds_name in args.datasets.split(","):
+    for ds_name in filter(None, args.datasets.split(",")):
         dataset = load_classification(ds_name)
         if not args.no_baseline:
-            rows.append(run_baseline(dataset, args))
-            print(f"{ds_name} tfidf-lr: {_fmt(rows[-1].accuracy)}", file=sys.stderr, flush=True)
-        for name in filter(None, args.encoders.split(",")):
-            if name not in MODELS:
-                raise SystemExit(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
-            for init in inits:
-                rows.append(run_neural(name, init, dataset, vectors, args))
-                print(f"{ds_name} {name} {init}: {_fmt(rows[-1].accuracy)}", file=sys.stderr,
-                      flush=True)
+            rows.append(run_baseline(dataset, args, log))
+        if candidates:
+            rows += run_neural(dataset, candidates, vectors, args, log)
 
-    print(f"torch {torch.__version__}, {args.threads} thread(s); MR: {args.folds}-fold CV; "
-          f"TREC: {args.seeds} seed(s); refit after early stopping: {args.refit}; "
-          f"vectors: word2vec {W2V} on corpora/en\n")
+    args.log.write_text("\n".join(log_lines) + "\n", encoding="utf-8")
+    print(f"command: {command}")
+    print(f"torch {torch.__version__}, {args.workers} thread(s); MR: {args.folds}-fold CV; "
+          f"TREC: {args.seeds} seed(s); development split {args.dev_fraction} of each "
+          f"training part; refit after early stopping: {args.refit}"
+          + (f"; vectors: word2vec {W2V} on corpora/en" if vectors is not None else "") + "\n")
+    print(f"per-fold log ({args.log}; dev_accuracy of tfidf-lr is its inner-CV score):\n")
+    print("\n".join(log_lines) + "\n")
     print("| dataset | model | init | accuracy % | macro-F1 % | train s (one fit) | note |")
     print("| --- | --- | --- | ---: | ---: | ---: | --- |")
     for r in rows:

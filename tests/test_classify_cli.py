@@ -14,7 +14,7 @@ from embedlayer.cli.main import main  # noqa: E402
 
 POS = ["good", "great", "lovely", "superb"]
 NEG = ["bad", "awful", "dull", "boring"]
-QUICK = ["--epochs", "3", "--dim", "8", "--lr", "0.02", "--quiet", "--threads", "1"]
+QUICK = ["--epochs", "3", "--dim", "8", "--learning-rate", "0.02", "--quiet", "--workers", "1"]
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def test_train_eval_predict(files, capsys, monkeypatch):
     assert "trained bag" in out and "epoch  1" in out and "saved the classifier" in out
     assert (model / "model.safetensors").is_file()
 
-    assert main(["classify", "eval", str(model), str(train), "--quiet", "--json",
+    assert main(["classify", "eval", str(model), str(train), "--quiet", "-o",
                  str(tmp / "scores.json")]) == 0
     out = capsys.readouterr().out
     assert "accuracy:" in out and "macro" in out and "confusion" in out
@@ -86,13 +86,22 @@ def test_cross_validation_prints_mean_and_std(files, capsys):
     (["eval", "{tmp}/model", "{tmp}/other.csv"], "'meh' were not seen in training"),
     (["eval", "{tmp}/nowhere", "{train}"], "no such model folder"),
     (["predict", "{tmp}/model", "{tmp}/missing.txt"], "missing.txt: no such file"),
+    (["train", "{train}", "--seed", "-1", "-o", "{tmp}/m"], "--seed must be an int >= 0, got -1"),
+    (["train", "{train}", "--embedding-learning-rate", "0", "-o", "{tmp}/m"],
+     "--embedding-learning-rate must be a finite number > 0"),
+    (["train", "{tmp}/cols.csv", "--text-column", "body", "-o", "{tmp}/m"],
+     "no column 'body' in the header; the columns found are 'review', 'stars'"),
+    (["train", "{train}", "-o", "{tmp}/model"], "model exists; pass --force"),
+    (["eval", "{tmp}/model", "{train}", "-o", "{tmp}/one.csv"], "one.csv exists; pass --force"),
+    (["train", "{train}", "--force", "-o", "{tmp}/one.csv"], "one.csv is a file"),
 ])
 def test_bad_input_gives_one_line_and_no_traceback(files, capsys, argv, message):
     tmp, train = files
     (tmp / "empty.csv").write_text("")
     (tmp / "one.csv").write_text("text,label\na,pos\nb,pos\nc,pos\n")
     (tmp / "other.csv").write_text("text,label\ngood,pos\nso so,meh\n")
-    if argv[0] != "train":
+    (tmp / "cols.csv").write_text("review,stars\ngood,5\nbad,1\n")
+    if argv[0] != "train" or "{tmp}/model" in argv:
         assert main(["classify", "train", str(train), "--encoder", "bag", *QUICK,
                      "-o", str(tmp / "model")]) == 0
         capsys.readouterr()
@@ -102,3 +111,95 @@ def test_bad_input_gives_one_line_and_no_traceback(files, capsys, argv, message)
     assert code == 1
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
     assert not (tmp / "m").exists()
+
+
+def test_columns_are_named_by_flags(files, capsys):
+    tmp, _ = files
+    rows = "".join(f"{i},{t},{y}\n" for i, (t, y) in enumerate(
+        [("good great film", "up"), ("bad dull film", "down")] * 30))
+    (tmp / "reviews.csv").write_text("id,Body,Verdict\n" + rows)
+    assert main(["classify", "train", str(tmp / "reviews.csv"), "--encoder", "bag",
+                 "--text-column", "body", "--label-column", "verdict", *QUICK,
+                 "-o", str(tmp / "m")]) == 0
+    assert "2 classes" in capsys.readouterr().out
+    assert main(["classify", "eval", str(tmp / "m"), str(tmp / "reviews.csv"), "--quiet",
+                 "--text-column", "body", "--label-column", "verdict"]) == 0
+
+
+def test_an_existing_output_is_refused_before_any_training_unless_forced(files, capsys):
+    tmp, train = files
+    args = ["classify", "train", str(train), "--encoder", "bag", *QUICK, "-o", str(tmp / "m")]
+    assert main(args) == 0
+    before = (tmp / "m" / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    assert "pass --force" in err and out == ""  # refused before reading or training
+    assert (tmp / "m" / "model.safetensors").read_bytes() == before
+    assert main([*args, "--force", "--seed", "3"]) == 0
+    assert (tmp / "m" / "model.safetensors").read_bytes() != before
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "notes.txt").write_text("keep me")
+    assert main([*args[:-1], str(tmp / "mine"), "--force"]) == 1
+    assert "refusing to replace" in capsys.readouterr().err
+    assert (tmp / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_the_measured_best_settings_are_each_encoders_defaults(tmp_path):
+    from embedlayer.cli._classify import _settings
+    from embedlayer.cli.main import build_parser
+    from embedlayer.nn.encoders import encoder_config
+    from embedlayer.tasks.presets import recommended
+
+    parser = build_parser()
+    for kind in ("lstm", "bilstm", "cnn", "bag"):
+        for vectors in ([], ["--vectors", str(tmp_path / "v")]):
+            args = parser.parse_args(["classify", "train", "mr", "--encoder", kind, *vectors])
+            encoder, options = _settings(args)
+            enc, expected = recommended(kind, pretrained=bool(vectors))
+            assert encoder == encoder_config(kind, enc)
+            assert {k: options[k] for k in expected if k in options} == {
+                k: v for k, v in expected.items() if not (vectors and k == "dim")}
+    # The README's `--encoder cnn --vectors V` gets the benchmark's cnn/w2v settings.
+    args = parser.parse_args(["classify", "train", "mr", "--encoder", "cnn", "--vectors", "v"])
+    encoder, options = _settings(args)
+    assert (encoder.widths, encoder.maps, encoder.dropout) == ((3, 4, 5), 100, 0.5)
+    assert (options["batch_size"], options["patience"], options["refit"], options["freeze"],
+            options["vocab_from_vectors"]) == (50, 2, True, 1, True)
+    args = parser.parse_args(["classify", "train", "mr", "--encoder", "bag", "--epochs", "3",
+                              "--no-refit", "--batch-size", "8"])
+    _, options = _settings(args)
+    assert (options["epochs"], options["refit"], options["batch_size"],
+            options["learning_rate"]) == (3, False, 8, 5e-3)
+
+
+def test_every_option_shows_its_default_in_the_help():
+    import argparse
+
+    from embedlayer.cli.main import build_parser
+
+    parser = build_parser()
+    classify = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub = next(a for a in classify.choices["classify"]._actions
+               if isinstance(a, argparse._SubParsersAction))
+    for name, cmd in sub.choices.items():
+        for action in cmd._actions:
+            if action.option_strings and action.dest != "help":
+                assert "default" in (action.help or ""), (name, action.option_strings)
+
+
+def test_predict_writes_json_lines_to_an_output_file(files, capsys):
+    tmp, train = files
+    assert main(["classify", "train", str(train), "--encoder", "bag", *QUICK,
+                 "-o", str(tmp / "m")]) == 0
+    (tmp / "texts.txt").write_text("superb film\nawful film\n")
+    out = tmp / "labels.jsonl"
+    assert main(["classify", "predict", str(tmp / "m"), str(tmp / "texts.txt"), "--quiet",
+                 "-o", str(out)]) == 0
+    assert [json.loads(x)["label"] for x in out.read_text().splitlines()] == ["pos", "neg"]
+    capsys.readouterr()
+    assert main(["classify", "predict", str(tmp / "m"), str(tmp / "texts.txt"), "--quiet",
+                 "-o", str(out)]) == 1
+    assert "labels.jsonl exists; pass --force" in capsys.readouterr().err
+    assert main(["classify", "predict", str(tmp / "m"), str(tmp / "texts.txt"), "--quiet",
+                 "-o", str(out), "--force"]) == 0

@@ -105,3 +105,25 @@ def test_labeled_texts_select_and_check_lengths():
     assert data.select([2, 0]).texts == ["c", "a"] and data.classes == ("x", "y")
     with pytest.raises(ConfigError, match="3 texts but 2 labels"):
         LabeledTexts(["a", "b", "c"], ["x", "y"], "mem")
+
+
+def test_named_columns_are_read_and_a_missing_one_lists_the_columns_found(tmp_path):
+    csv_path = tmp_path / "reviews.csv"
+    csv_path.write_text("id,Body,Verdict\n1,fine film,up\n2,dull film,down\n")
+    got = read_labeled_file(csv_path, text_column="body", label_column="VERDICT")
+    assert (got.texts, got.labels) == (["fine film", "dull film"], ["up", "down"])
+    data = load_classification(csv_path, text_column="Body", label_column="Verdict")
+    assert data.train.labels == ["up", "down"]
+    with pytest.raises(FormatError, match=r"no column 'text' in the header; the columns found "
+                                          r"are 'id', 'Body', 'Verdict'"):
+        read_labeled_file(csv_path)
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text('{"body": "fine", "verdict": "up"}\n')
+    assert read_labeled_file(jsonl, text_column="body", label_column="verdict").labels == ["up"]
+    with pytest.raises(FormatError, match=r"line 1: no field 'text'; the fields found are "
+                                          r"'body', 'verdict'"):
+        read_labeled_file(jsonl)
+    with pytest.raises(ConfigError, match="both 'body'"):
+        read_labeled_file(jsonl, text_column="body", label_column="body")
+    with pytest.raises(ConfigError, match="apply to CSV/TSV/JSONL files"):
+        load_classification("mr", text_column="body", progress=False)

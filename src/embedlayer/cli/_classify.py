@@ -1,14 +1,16 @@
 """`embedlayer classify train | eval | predict`: text classifiers over the embedding layer.
 
 Thin: reads the data (``embedlayer.data.classify``), builds a ``TextClassifier`` from the
-flags, calls ``fit`` / ``cross_validate`` / ``evaluate`` / ``predict_proba`` and prints.
-DATA is a dataset name (mr, trec, polarity2.0) or a CSV/TSV/JSONL file of ``text,label``.
+flags over the encoder's measured-best settings (``embedlayer.tasks.presets``), calls ``fit``
+/ ``cross_validate`` / ``evaluate`` / ``predict_proba`` and prints. DATA is a dataset name
+(mr, trec, polarity2.0) or a CSV/TSV/JSONL file with a text and a label column.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,46 @@ from typing import Any
 
 _ENCODERS = ("lstm", "bilstm", "cnn", "bag")
 _PREDICT_CHUNK = 1024  # lines classified at a time, so stdin streams
+# ClassifierConfig fields whose CLI flag is not the field's name with dashes.
+_FLAGS = {"sparse": "--dense-updates", "lr": "--learning-rate"}
+
+
+_TRAIN_DESCRIPTION = """\
+Train on DATA and save the model folder. DATA with a test part (trec) is also
+evaluated on it. --cv K runs stratified K-fold cross-validation instead (the
+standard protocol for mr) and saves nothing.
+
+Defaults are per encoder: the settings benchmarks/bench_classify.py measured
+best (docs/benchmarks.md, "Text classification"); a flag overrides one. Every
+encoder: early stopping (--patience 2) on a held-out 10% (--dev-split 0.1),
+then --refit on all the training data; with --vectors: --freeze 1
+--vocab-from-vectors; without: --dim 300 --oov-init uniform.
+"""
+
+
+def _preset_table() -> str:
+    from embedlayer.tasks.presets import ENCODER_PRESETS
+
+    lines = []
+    for kind, (enc, opts) in ENCODER_PRESETS.items():
+        shown = {**enc, **opts}
+        lines.append(f"  {kind:<7} " + ", ".join(
+            f"--{k.replace('_', '-')} " + (",".join(map(str, v)) if isinstance(v, tuple) else
+                                           str(v)) for k, v in shown.items()))
+    return "\n" + "\n".join(lines)
+
+
+def _preset_help(key: str, *, encoder: bool = False) -> str:
+    """'lstm 32, bilstm 50, ...': the per-encoder default of one setting, for --help."""
+    from embedlayer.tasks.presets import ENCODER_PRESETS
+
+    out = []
+    for kind, (enc, opts) in ENCODER_PRESETS.items():
+        value = (enc if encoder else opts).get(key)
+        if value is not None:
+            shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+            out.append(f"{kind} {shown}")
+    return ", ".join(out) if out else "the encoder's own"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,57 +68,93 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = cmds.add_parser(
         "train", help="train a classifier (or cross-validate one)",
-        description="Train on DATA and save the model folder. DATA with a test part (trec) is "
-                    "also evaluated on it. --cv K runs stratified K-fold cross-validation "
-                    "instead (the standard protocol for mr) and saves nothing.")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_TRAIN_DESCRIPTION + _preset_table())
     train.add_argument("data", metavar="DATA",
                        help="dataset name (mr, trec, polarity2.0) or a .csv/.tsv/.jsonl file")
     train.add_argument("-o", "--output", type=Path, default=None, metavar="MODEL_DIR",
-                       help="folder to write the model to (required unless --cv)")
+                       help="folder to write the model to (required unless --cv; "
+                            "default: %(default)s)")
+    train.add_argument("--force", action="store_true",
+                       help="replace an existing --output folder (default: refuse)")
     train.add_argument("--encoder", choices=_ENCODERS, default="lstm",
-                       help="lstm (the seed's LSTM(64)), bilstm (max pooling), cnn (Kim 2014), "
-                            "bag (fastText-style mean); default lstm")
+                       help="lstm (the founding LSTM(64)), bilstm (max pooling), cnn (Kim "
+                            "2014), bag (fastText-style mean) (default: %(default)s)")
     train.add_argument("--vectors", type=Path, default=None, metavar="V",
-                       help="pretrained vectors (any format embedlayer reads) to start from")
-    train.add_argument("--vocab-from-vectors", action="store_true",
+                       help="pretrained vectors (any format embedlayer reads) to start from "
+                            "(default: %(default)s, a random start)")
+    train.add_argument("--vocab-from-vectors", action=argparse.BooleanOptionalAction,
+                       default=None,
                        help="give every word of --vectors a row (test words unseen in training "
-                            "keep their pretrained vector instead of <unk>)")
+                            "keep their pretrained vector instead of <unk>) (default: on with "
+                            "--vectors)")
     train.add_argument("--dim", type=int, default=None,
-                       help="embedding size without --vectors (default 100)")
+                       help="embedding size without --vectors (default: 300; with --vectors "
+                            "their size)")
     train.add_argument("--oov-init", choices=["normal", "uniform", "zeros", "subword"],
-                       default="normal", help="rows of words without a pretrained vector")
-    train.add_argument("--freeze", default="0", metavar="N|all",
-                       help="keep the embedding fixed for N epochs, or 'all' (default 0)")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate")
-    train.add_argument("--embedding-lr", type=float, default=None,
-                       help="the embedding matrix's own learning rate (default: --lr)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--dev-split", type=float, default=0.1,
-                       help="share of the training data held out for early stopping (0: none)")
-    train.add_argument("--patience", type=int, default=3,
-                       help="stop after N epochs without a better held-out accuracy")
-    train.add_argument("--refit", action="store_true",
+                       default=None,
+                       help="rows of words without a pretrained vector (default: normal with "
+                            "--vectors, uniform without)")
+    train.add_argument("--freeze", default=None, metavar="N|all",
+                       help="keep the embedding fixed for N epochs, or 'all' (default: 1 with "
+                            "--vectors, else 0)")
+    train.add_argument("--epochs", type=int, default=None,
+                       help=f"at most this many epochs (default: {_preset_help('epochs')})")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help=f"default: {_preset_help('batch_size')}")
+    train.add_argument("--learning-rate", type=float, default=None,
+                       help=f"Adam's learning rate (default: {_preset_help('learning_rate')})")
+    train.add_argument("--embedding-learning-rate", type=float, default=None,
+                       help="the embedding matrix's own learning rate (default: %(default)s, "
+                            "the --learning-rate)")
+    train.add_argument("--seed", type=int, default=0,
+                       help="weights, shuffling and splits derive from it (default: "
+                            "%(default)s)")
+    train.add_argument("--dev-split", type=float, default=None,
+                       help="share of the training data held out for early stopping, 0: none "
+                            "(default: 0.1)")
+    train.add_argument("--patience", type=int, default=None,
+                       help="stop after N epochs without a better held-out accuracy "
+                            "(default: 2)")
+    train.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
                        help="after early stopping, train again on all the training data for "
-                            "the epochs it chose")
-    train.add_argument("--min-count", type=int, default=1, help="vocabulary min_count")
-    train.add_argument("--max-length", type=int, default=None, help="tokens kept per text")
-    train.add_argument("--embedding-dropout", type=float, default=0.0)
+                            "the epochs it chose (default: on)")
+    train.add_argument("--min-count", type=int, default=1,
+                       help="vocabulary: words seen at least this often (default: "
+                            "%(default)s)")
+    train.add_argument("--max-vocab", type=int, default=None,
+                       help="vocabulary: keep at most this many words, the most frequent "
+                            "(default: %(default)s, all)")
+    train.add_argument("--max-length", type=int, default=None,
+                       help="tokens kept per text (default: %(default)s, all)")
+    train.add_argument("--embedding-dropout", type=float, default=0.0,
+                       help="drop whole word vectors while training (default: %(default)s)")
     train.add_argument("--dense-updates", action="store_true",
                        help="train the embedding with dense Adam (every row, every step) "
-                            "instead of lazy Adam on the rows each batch uses (the default, "
+                            "instead of lazy Adam on the rows each batch uses (default: lazy, "
                             "several times faster on a large vocabulary)")
-    train.add_argument("--hidden", type=int, default=None, help="lstm/bilstm units")
-    train.add_argument("--maps", type=int, default=None, help="cnn feature maps per width")
-    train.add_argument("--widths", default=None, help="cnn filter widths, e.g. 3,4,5")
-    train.add_argument("--bigrams", action="store_true", help="bag: add hashed word bigrams")
-    train.add_argument("--buckets", type=int, default=None, help="bag: bigram hash buckets")
+    train.add_argument("--hidden", type=int, default=None,
+                       help=f"lstm/bilstm units (default: "
+                            f"{_preset_help('hidden', encoder=True)})")
+    train.add_argument("--maps", type=int, default=None,
+                       help=f"cnn feature maps per width (default: "
+                            f"{_preset_help('maps', encoder=True)})")
+    train.add_argument("--widths", default=None,
+                       help=f"cnn filter widths, comma-separated (default: "
+                            f"{_preset_help('widths', encoder=True)})")
+    train.add_argument("--bigrams", action="store_true",
+                       help="bag: add hashed word bigrams (default: off)")
+    train.add_argument("--buckets", type=int, default=None,
+                       help="bag: bigram hash buckets (default: 100000)")
     train.add_argument("--dropout", type=float, default=None,
-                       help="dropout on the encoder's output")
-    train.add_argument("--fine", action="store_true", help="trec: the 50 fine labels")
+                       help=f"dropout on the encoder's output (default: "
+                            f"{_preset_help('dropout', encoder=True)}, lstm and bag 0.0)")
+    train.add_argument("--fine", action="store_true",
+                       help="trec: the 50 fine labels (default: the 6 coarse ones)")
     train.add_argument("--cv", type=int, default=None, metavar="K",
-                       help="K-fold cross-validation; prints mean ± std, saves no model")
+                       help="K-fold cross-validation; prints mean ± std, saves no model "
+                            "(default: %(default)s)")
+    _columns(train)
     _common(train)
     train.set_defaults(func=_train)
 
@@ -87,8 +165,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("model", type=Path, metavar="MODEL_DIR")
     ev.add_argument("data", metavar="DATA",
                     help="dataset name (mr, trec, polarity2.0) or a .csv/.tsv/.jsonl file")
-    ev.add_argument("--json", type=Path, default=None, metavar="OUT",
-                    help="also write the scores as JSON")
+    ev.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
+                    help="also write the scores as JSON (default: %(default)s)")
+    ev.add_argument("--force", action="store_true",
+                    help="replace an existing --output file (default: refuse)")
+    _columns(ev)
     _common(ev)
     ev.set_defaults(func=_eval)
 
@@ -100,25 +181,66 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("model", type=Path, metavar="MODEL_DIR")
     pr.add_argument("input", nargs="?", default="-", metavar="FILE|-",
                     help="text file, one text a line (default: stdin)")
+    pr.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
+                    help="write the JSON lines to this file (default: stdout)")
+    pr.add_argument("--force", action="store_true",
+                    help="replace an existing --output file (default: refuse)")
     _common(pr)
     pr.set_defaults(func=_predict)
 
 
+def _columns(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-column", default="text", metavar="NAME",
+                   help="CSV/TSV header (or JSONL field) of the texts (default: %(default)s)")
+    p.add_argument("--label-column", default="label", metavar="NAME",
+                   help="CSV/TSV header (or JSONL field) of the labels (default: %(default)s)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--workers", type=int, default=None,
+                   help="torch CPU threads (default: %(default)s, torch's choice)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (default: show them)")
 
 
-def _setup(args: argparse.Namespace) -> None:
-    import torch
-
+def _check_workers(args: argparse.Namespace) -> None:
     from embedlayer.errors import ConfigError
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+
+
+def _check_output(path: Path | None, *, force: bool, folder: bool) -> None:
+    """Refuse an existing output unless --force, before any work (never at the end of it)."""
+    from embedlayer.errors import ConfigError
+
+    if path is None:
+        return
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists; pass --force to replace it, or choose another "
+                          "--output")
+    if folder:
+        from embedlayer._atomic import _check_replaceable
+        from embedlayer.tasks.classify import _FILES
+
+        _check_replaceable(path, "a text classifier", _FILES)  # the check save() makes
+    elif path.is_dir():
+        raise ConfigError(f"{path} is a folder; --output names a file")
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is not None and not os.access(parent, os.W_OK):
+        raise ConfigError(f"{parent}: not writable; cannot create --output {path}")
+
+
+def _flag_error(exc: Exception) -> Exception:
+    """A ConfigError about a TextClassifier setting, reworded to name the CLI flag."""
+    from embedlayer.errors import ConfigError
+
+    text = str(exc)
+    for prefix in ("ClassifierConfig: ", "TextClassifier: "):
+        if text.startswith(prefix):
+            field, _, rest = text[len(prefix):].partition(" ")
+            flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
+            return ConfigError(f"{flag} {rest}")
+    return exc
 
 
 def _freeze(value: str) -> bool | int:
@@ -135,26 +257,44 @@ def _freeze(value: str) -> bool | int:
     return n if n else False
 
 
-def _encoder(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """(encoder config, TextClassifier options): the encoder's preset, then the flags."""
     from embedlayer.errors import ConfigError
     from embedlayer.nn.encoders import encoder_config
+    from embedlayer.tasks.presets import recommended
 
-    settings: dict[str, Any] = {}
+    enc, opts = recommended(args.encoder, pretrained=args.vectors is not None)
     for key in ("hidden", "maps", "buckets", "dropout"):
         if getattr(args, key) is not None:
-            settings[key] = getattr(args, key)
+            enc[key] = getattr(args, key)
     if args.widths is not None:
         try:
-            settings["widths"] = tuple(int(w) for w in args.widths.split(","))
+            enc["widths"] = tuple(int(w) for w in args.widths.split(","))
         except ValueError:
             raise ConfigError(f"--widths must be integers separated by commas, "
                               f"got {args.widths!r}") from None
     if args.bigrams:
-        settings["bigrams"] = True
+        enc["bigrams"] = True
     try:
-        return encoder_config(args.encoder, settings)
+        encoder = encoder_config(args.encoder, enc)
     except ConfigError as exc:  # name the flag rather than the field
         raise ConfigError(f"--encoder {args.encoder}: {exc}") from None
+    if args.vectors is not None:
+        opts.pop("dim", None)  # the vectors' size
+    flags = {
+        "dim": args.dim, "oov_init": args.oov_init, "epochs": args.epochs,
+        "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+        "embedding_learning_rate": args.embedding_learning_rate, "dev_split": args.dev_split,
+        "patience": args.patience, "refit": args.refit,
+        "vocab_from_vectors": args.vocab_from_vectors, "max_vocab": args.max_vocab,
+        "max_length": args.max_length,
+    }
+    opts.update({k: v for k, v in flags.items() if v is not None})
+    if args.freeze is not None:
+        opts["freeze"] = _freeze(args.freeze)
+    opts.update(seed=args.seed, min_count=args.min_count, workers=args.workers,
+                embedding_dropout=args.embedding_dropout, sparse=not args.dense_updates)
+    return encoder, opts
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -162,38 +302,38 @@ def _train(args: argparse.Namespace) -> int:
     from embedlayer.errors import ConfigError
     from embedlayer.tasks import TextClassifier, cross_validate
 
-    _setup(args)
+    _check_workers(args)
     if args.cv is None and args.output is None:
         raise ConfigError("give -o MODEL_DIR (where to save the model), or --cv K to "
                           "cross-validate")
     if args.cv is not None and args.output is not None:
         raise ConfigError("--cv saves no model: drop -o, or drop --cv to train and save one")
-    encoder = _encoder(args)
+    if args.cv is not None and args.cv < 2:
+        raise ConfigError(f"--cv must be >= 2 folds, got {args.cv}")
+    _check_output(args.output, force=args.force, folder=True)
+    encoder, settings = _settings(args)
+
+    def make() -> TextClassifier:
+        return TextClassifier(encoder, vectors=vectors, **settings)
+
     vectors = None
+    try:
+        make()  # check the settings before reading or training anything
+    except ConfigError as exc:
+        raise _flag_error(exc) from None
     if args.vectors is not None:
         from embedlayer.vectors.io import load_vectors
 
         vectors = load_vectors(args.vectors)
-    dataset = load_classification(args.data, fine=args.fine, progress=not args.quiet)
-    settings = {
-        "dim": args.dim, "oov_init": args.oov_init, "freeze": _freeze(args.freeze),
-        "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-        "dev_split": args.dev_split, "patience": args.patience, "min_count": args.min_count,
-        "max_length": args.max_length, "embedding_dropout": args.embedding_dropout,
-        "vocab_from_vectors": args.vocab_from_vectors, "embedding_lr": args.embedding_lr,
-        "refit": args.refit, "sparse": not args.dense_updates,
-    }
-
-    def make() -> TextClassifier:
-        return TextClassifier(encoder, vectors=vectors, progress=not args.quiet, **settings)
-
-    make()  # check the settings before reading or training anything
+    dataset = load_classification(args.data, fine=args.fine, progress=not args.quiet,
+                                  text_column=args.text_column,
+                                  label_column=args.label_column)
     if args.cv is not None:
         data = dataset.train
         print(f"{args.cv}-fold cross-validation of {args.encoder} on {data.source} "
               f"({len(data):,} texts, {len(data.classes)} classes)")
         result = cross_validate(
-            make, data, folds=args.cv, seed=args.seed,
+            make, data, folds=args.cv, seed=args.seed, progress=not args.quiet,
             on_fold=lambda i, r: print(f"fold {i + 1:>2}: accuracy {r.accuracy:.4f}  "
                                        f"macro-F1 {r.macro_f1:.4f}", flush=True))
         (acc, acc_sd), (f1, f1_sd) = result.accuracy, result.macro_f1
@@ -203,7 +343,7 @@ def _train(args: argparse.Namespace) -> int:
         return 0
 
     train = dataset.train
-    clf = make().fit(train.texts, train.labels)
+    clf = make().fit(train.texts, train.labels, progress=not args.quiet)
     print(f"trained {args.encoder} on {train.source}: {len(train):,} texts, "
           f"{len(clf.labels_)} classes, {len(clf.vocab_):,} words, best epoch "
           f"{clf.best_epoch_} of {len(clf.history_)} ({clf.train_seconds_:.1f} s)")
@@ -226,19 +366,22 @@ def _eval(args: argparse.Namespace) -> int:
     from embedlayer.data.classify import load_classification
     from embedlayer.tasks import TextClassifier
 
-    _setup(args)
-    clf = TextClassifier.load(args.model, progress=not args.quiet)
+    _check_workers(args)
+    _check_output(args.output, force=args.force, folder=False)
+    clf = TextClassifier.load(args.model, workers=args.workers)
     fine = any(":" in label for label in clf.labels_)  # a TREC model trained with --fine
-    dataset = load_classification(args.data, fine=fine, progress=not args.quiet)
+    dataset = load_classification(args.data, fine=fine, progress=not args.quiet,
+                                  text_column=args.text_column,
+                                  label_column=args.label_column)
     part = dataset.test if dataset.test is not None else dataset.train
     report = clf.evaluate(part.texts, part.labels)
     print(f"{part.source}:")
     print(report.format())
-    if args.json is not None:
-        with atomic_write(args.json, "w", encoding="utf-8") as fh:
+    if args.output is not None:
+        with atomic_write(args.output, "w", encoding="utf-8") as fh:
             json.dump({"model": str(args.model), "data": part.source, **report.to_dict()}, fh,
                       indent=1)
-        print(f"wrote {args.json}")
+        print(f"wrote {args.output}")
     return 0
 
 
@@ -269,15 +412,22 @@ def _lines(source: str) -> Iterator[list[str]]:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from embedlayer._atomic import atomic_write
     from embedlayer.tasks import TextClassifier
 
-    _setup(args)
-    clf = TextClassifier.load(args.model, progress=not args.quiet)
-    for texts in _lines(args.input):
-        probs = clf.predict_proba(texts)
-        for text, row in zip(texts, probs, strict=True):
-            out = {"text": text, "label": clf.labels_[int(row.argmax())],
-                   "probabilities": {label: round(float(p), 6)
-                                     for label, p in zip(clf.labels_, row, strict=True)}}
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    _check_workers(args)
+    _check_output(args.output, force=args.force, folder=False)
+    clf = TextClassifier.load(args.model, workers=args.workers)
+    with contextlib.ExitStack() as stack:
+        out = sys.stdout if args.output is None else stack.enter_context(
+            atomic_write(args.output, "w", encoding="utf-8"))
+        for texts in _lines(args.input):
+            probs = clf.predict_proba(texts)
+            for text, row in zip(texts, probs, strict=True):
+                doc = {"text": text, "label": clf.labels_[int(row.argmax())],
+                       "probabilities": {label: round(float(p), 6)
+                                         for label, p in zip(clf.labels_, row, strict=True)}}
+                out.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return 0

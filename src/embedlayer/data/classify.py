@@ -15,9 +15,11 @@ Layouts:
   (Latin-1); the label is the coarse class (6 labels) or, with ``fine=True``, ``COARSE:fine``.
 - ``polarity-docs`` (polarity 2.0): ``pos/*.txt`` and ``neg/*.txt``, one review a file (its
   lines joined by spaces); no test split.
-- CSV / TSV: a header row naming a ``text`` and a ``label`` column (any order, other columns
-  ignored); JSONL: one object a line with ``"text"`` (a string) and ``"label"`` (a string or
-  an integer, kept as its decimal string).
+- CSV / TSV: a header row naming the text and the label column (``text`` and ``label`` unless
+  ``text_column`` / ``label_column`` say otherwise; matched ignoring case, any order, other
+  columns ignored); JSONL: one object a line with those fields, the text a string and the
+  label a string or an integer (kept as its decimal string). A missing column is a
+  ``FormatError`` naming it and the columns the header has.
 """
 
 from __future__ import annotations
@@ -170,11 +172,18 @@ def read_polarity_docs(folder: PathLike, *, encoding: str = "utf-8") -> LabeledT
 
 # --- generic files --------------------------------------------------------------------------
 def read_labeled_file(
-    path: PathLike, *, text_field: str = "text", label_field: str = "label",
+    path: PathLike, *, text_column: str = "text", label_column: str = "label",
     encoding: str = "utf-8",
 ) -> LabeledTexts:
     """A ``.csv``, ``.tsv`` (header row) or ``.jsonl`` file of ``text, label`` examples."""
     path = Path(path)
+    for name, value in (("text_column", text_column), ("label_column", label_column)):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{name} must name a column, got {value!r}")
+    if text_column.strip().lower() == label_column.strip().lower():
+        raise ConfigError(f"text_column and label_column are both {text_column!r}; expected "
+                          "two different columns")
+    text_field, label_field = text_column.strip(), label_column.strip()
     kind = _FILE_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise ConfigError(f"{path}: unknown suffix {path.suffix!r}; expected one of "
@@ -206,8 +215,10 @@ def _parse_delimited(
     names = [h.strip().lower() for h in header]
     missing = [f for f in (text_field, label_field) if f.lower() not in names]
     if missing:
-        raise FormatError(f"{path}: line 1: the header {header!r} has no column "
-                          f"{missing[0]!r}; expected columns '{text_field}' and '{label_field}'")
+        found = ", ".join(repr(h.strip()) for h in header)
+        raise FormatError(f"{path}: line 1: no column {missing[0]!r} in the header; the "
+                          f"columns found are {found} (expected '{text_field}' and "
+                          f"'{label_field}'; choose others with text_column / label_column)")
     ti, li = names.index(text_field.lower()), names.index(label_field.lower())
     texts: list[str] = []
     labels: list[str] = []
@@ -244,6 +255,12 @@ def _parse_jsonl(
         if not isinstance(obj, dict):
             raise FormatError(f"{path}: line {lineno}: expected an object with "
                               f"'{text_field}' and '{label_field}', got {type(obj).__name__}")
+        for key in (text_field, label_field):
+            if key not in obj:
+                found = ", ".join(repr(k) for k in obj) or "none"
+                raise FormatError(f"{path}: line {lineno}: no field {key!r}; the fields found "
+                                  f"are {found} (choose others with text_column / "
+                                  "label_column)")
         text, label = obj.get(text_field), obj.get(label_field)
         if not isinstance(text, str):
             raise FormatError(f"{path}: line {lineno}: field '{text_field}' is {text!r}, "
@@ -260,16 +277,22 @@ def _parse_jsonl(
 
 # --- one entry point ------------------------------------------------------------------------
 def load_classification(
-    spec: PathLike, *, fine: bool = False, progress: bool = True,
+    spec: PathLike, *, fine: bool = False, progress: bool = True, text_column: str = "text",
+    label_column: str = "label",
 ) -> ClassificationData:
     """A registered dataset name (``mr``, ``trec``, ``polarity2.0``) or a CSV/TSV/JSONL path.
 
-    ``fine`` picks TREC's 50 fine labels instead of its 6 coarse ones. A file has no test part.
+    ``fine`` picks TREC's 50 fine labels instead of its 6 coarse ones. A file has no test part;
+    ``text_column`` / ``label_column`` name its columns (JSONL: its fields).
     """
     path = Path(spec)
     if path.is_file():
-        return ClassificationData(path.stem, read_labeled_file(path), None)
+        return ClassificationData(path.stem, read_labeled_file(
+            path, text_column=text_column, label_column=label_column), None)
     name = _ALIASES.get(str(spec), str(spec))
+    if name in CLASSIFICATION_DATASETS and (text_column, label_column) != ("text", "label"):
+        raise ConfigError(f"text_column / label_column apply to CSV/TSV/JSONL files; the "
+                          f"dataset {name!r} has its own layout")
     if name not in CLASSIFICATION_DATASETS:
         if path.is_dir():
             raise ConfigError(f"{path} is a folder; expected a .csv/.tsv/.jsonl file or a "

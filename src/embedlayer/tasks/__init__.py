@@ -1,8 +1,9 @@
 """Tasks built on the embedding layer (layer L4 of DESIGN.md): text classification so far.
 
 What it holds: ``TextClassifier`` and ``cross_validate`` (``tasks.classify``, needs the
-``torch`` extra) and the numpy metrics they report (``tasks.metrics``). The torch-based names
-are loaded on first use, so ``embedlayer.tasks.metrics`` works without torch. What it leaves
+``torch`` extra), the numpy metrics they report (``tasks.metrics``) and each encoder's
+measured-best settings (``tasks.presets.recommended``). The torch-based names are loaded on
+first use, so ``embedlayer.tasks.metrics`` and ``presets`` work without torch. What it leaves
 out: the encoders (``embedlayer.nn.encoders``) and the data readers
 (``embedlayer.data.classify``).
 """
@@ -19,9 +20,11 @@ from embedlayer.tasks.metrics import (
     confusion_matrix,
     precision_recall_f1,
 )
+from embedlayer.tasks.presets import recommended
 
 __all__ = [
     "CVResult",
+    "Callback",
     "ClassificationReport",
     "ClassifierConfig",
     "TextClassifier",
@@ -30,10 +33,12 @@ __all__ = [
     "confusion_matrix",
     "cross_validate",
     "precision_recall_f1",
+    "recommended",
     "stratified_folds",
 ]
 
-_LAZY = {"CVResult", "ClassifierConfig", "TextClassifier", "cross_validate", "stratified_folds"}
+_LAZY = {"CVResult", "Callback", "ClassifierConfig", "TextClassifier", "cross_validate",
+         "stratified_folds"}
 
 
 def __getattr__(name: str) -> Any:

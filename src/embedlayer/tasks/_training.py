@@ -157,10 +157,11 @@ def evaluate_logits(net: ClassifierNet, logits: torch.Tensor, y: IntArray) -> tu
 
 def _optimizers(
     net: ClassifierNet, lr: float, embedding_lr: float | None, weight_decay: float,
-) -> list[torch.optim.Optimizer]:
+) -> list[torch.optim.Optimizer]:  # lr: Adam's learning rate (torch's name for it)
     """Adam for dense parameters, lazy Adam (``SparseAdam``) for tables with sparse gradients.
 
-    The embedding matrix learns at ``embedding_lr`` (default ``lr``). Tables with sparse
+    The embedding matrix learns at ``embedding_lr`` (default ``lr``), the classifier's
+    ``embedding_learning_rate`` and ``learning_rate``. Tables with sparse
     gradients (``EmbeddingLayer(sparse=True)``, the bag encoder's bigram buckets) move only
     the rows a batch used, which makes a step 2-4x faster on a large vocabulary; SparseAdam
     has no weight decay, so ``weight_decay`` applies to the dense parameters only.
@@ -204,15 +205,17 @@ def _clip(net: nn.Module, max_norm: float) -> None:
 def train(
     net: ClassifierNet, seqs: Sequence[IntArray], y: IntArray, *,
     val: tuple[Sequence[IntArray], IntArray] | None, pad_id: int, epochs: int, batch_size: int,
-    lr: float, embedding_lr: float | None, weight_decay: float, clip_norm: float | None,
-    patience: int | None,
+    learning_rate: float, embedding_learning_rate: float | None, weight_decay: float,
+    clip_norm: float | None, patience: int | None,
     rng: np.random.Generator, device: torch.device, progress: bool,
     on_epoch_start: Callable[[int], None],
+    on_epoch_end: Callable[[int, EpochRecord], None] | None = None,
 ) -> tuple[list[EpochRecord], int]:
     """Train ``net`` in place; returns (history, best epoch). With ``val``, the weights of the
     epoch with the best held-out accuracy (ties: lower loss) are restored at the end, and
-    training stops after ``patience`` epochs without improvement."""
-    optimizers = _optimizers(net, lr, embedding_lr, weight_decay)
+    training stops after ``patience`` epochs without improvement. ``on_epoch_end(epoch,
+    record)`` runs after each epoch (``epoch`` from 0)."""
+    optimizers = _optimizers(net, learning_rate, embedding_learning_rate, weight_decay)
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
     target = torch.from_numpy(np.asarray(y, dtype=np.int64))
     per_epoch = math.ceil(len(seqs) / batch_size)
@@ -254,6 +257,8 @@ def train(
                                     f"val_acc {val_acc:.4f}")
             history.append(EpochRecord(epoch + 1, loss_sum / seen, correct / seen, val_loss,
                                        val_acc, time.perf_counter() - start))
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, history[-1])
             if val is None:
                 continue
             score = (val_acc, -val_loss)

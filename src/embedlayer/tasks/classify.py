@@ -19,21 +19,26 @@ Defined answers for odd input:
 Errors: no training examples (``CorpusError``), a single class, texts and labels of different
 lengths, or labels in ``evaluate`` that the model never saw (``ConfigError``).
 
-The saved folder holds ``config.json`` (format ``embedlayer.text-classifier``, version 1: the
-labels, the settings, the encoder, the tokenizer pipeline, the embedding layer's config and
-the training history), ``vocab.json`` and ``model.safetensors`` (the torch state dict).
+The saved folder holds ``config.json`` (format ``embedlayer.text-classifier``, version 2: the
+labels, the settings, the encoder, the tokenizer pipeline, the embedding layer's config, the
+training history, and the size and sha256 of the two other files, checked on load),
+``vocab.json`` and ``model.safetensors`` (the torch state dict). Loading also reads version 1
+folders (no digests; ``lr`` for ``learning_rate``). A malformed ``config.json`` is a
+``FormatError`` naming the field.
 What it leaves out: the training loop (``tasks/_training.py``), encoders (``nn/encoders.py``),
 metrics (``tasks/metrics.py``) and file readers (``embedlayer.data.classify``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +49,15 @@ from embedlayer._atomic import atomic_folder
 from embedlayer._jsondoc import read_json_doc
 from embedlayer._types import Float64Array, IntArray, PathLike
 from embedlayer.data.classify import LabeledTexts
-from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError
+from embedlayer.errors import (
+    ConfigError,
+    CorpusError,
+    EmbedlayerError,
+    FormatError,
+    MissingFileError,
+)
 from embedlayer.nn import EmbeddingLayer
+from embedlayer.nn._init import OOV_INITS
 from embedlayer.nn.encoders import (
     EncoderConfig,
     EncoderKind,
@@ -69,6 +81,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "CVResult",
+    "Callback",
     "ClassifierConfig",
     "TextClassifier",
     "cross_validate",
@@ -76,9 +89,13 @@ __all__ = [
 ]
 
 FORMAT = "embedlayer.text-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: config.json records the sha256 of the weight and vocabulary files
 _FILES = frozenset({"config.json", "vocab.json", "model.safetensors"})
+_HASHED = ("model.safetensors", "vocab.json")  # files whose sha256 config.json records
 _PREDICT_BATCH = 256
+
+# callback(model, epoch, record) after each epoch: the trainers' signature (epoch from 0).
+Callback = Callable[["TextClassifier", int, EpochRecord], None]
 
 
 @dataclass(frozen=True)
@@ -98,9 +115,10 @@ class ClassifierConfig:
     # (only the rows a batch uses move); False: dense Adam over the whole matrix every step
     epochs: int = 10  # at most this many passes over the training data
     batch_size: int = 32
-    lr: float = 1e-3  # Adam's learning rate
-    embedding_lr: float | None = None  # the embedding matrix's own rate (None: lr); a small
-    # one fine-tunes pretrained vectors gently (Adam moves every row it sees by ~lr a step)
+    learning_rate: float = 1e-3  # Adam's learning rate
+    embedding_learning_rate: float | None = None  # the embedding matrix's own rate (None:
+    # learning_rate); a small one fine-tunes pretrained vectors gently (Adam moves every row
+    # it sees by about the learning rate a step)
     weight_decay: float = 0.0  # Adam's L2 penalty
     clip_norm: float | None = None  # clip the gradient's global norm to this; None: no clipping
     patience: int | None = 3  # stop after this many epochs without a better held-out score
@@ -130,14 +148,17 @@ class ClassifierConfig:
             raise bad("seed", "an int >= 0")
         if not isinstance(self.freeze, bool) and (not is_int(self.freeze) or self.freeze < 0):
             raise bad("freeze", "True, False or a number of epochs >= 0")
-        for name in ("lr", "embedding_lr", "weight_decay", "clip_norm"):
+        for name in ("learning_rate", "embedding_learning_rate", "weight_decay", "clip_norm"):
             v = getattr(self, name)
-            if v is None and name in ("embedding_lr", "clip_norm"):
+            if v is None and name in ("embedding_learning_rate", "clip_norm"):
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
                     or v < 0 or (v == 0 and name != "weight_decay"):
-                raise bad(name, "a finite number > 0" + ("" if name in ("lr", "weight_decay")
-                                                         else " or None"))
+                expected = "a finite number >= 0" if name == "weight_decay" else \
+                    "a finite number > 0" + ("" if name == "learning_rate" else " or None")
+                raise bad(name, expected)
+        if self.oov_init not in OOV_INITS:
+            raise bad("oov_init", f"one of {', '.join(OOV_INITS)}")
         for name in ("embedding_dropout", "dev_split"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v < 1.0:
@@ -151,6 +172,9 @@ class TextClassifier:
     >>> clf = TextClassifier("cnn", vectors=vectors, freeze=1).fit(texts, labels)  # doctest: +SKIP
     >>> clf.predict(["a gripping, beautifully acted film"])  # doctest: +SKIP
     ['pos']
+
+    ``workers`` is the number of torch CPU threads used while training and predicting (None:
+    torch's setting, left alone); the caller's setting is restored afterwards.
     """
 
     def __init__(
@@ -171,50 +195,55 @@ class TextClassifier:
         sparse: bool = True,
         epochs: int = 10,
         batch_size: int = 32,
-        lr: float = 1e-3,
-        embedding_lr: float | None = None,
+        learning_rate: float = 1e-3,
+        embedding_learning_rate: float | None = None,
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
         patience: int | None = 3,
         dev_split: float = 0.1,
         refit: bool = False,
         seed: int = 0,
+        workers: int | None = None,
         device: str | torch.device = "cpu",
-        progress: bool = True,
     ) -> None:
         self.config = ClassifierConfig(
             lowercase=lowercase, min_count=min_count, max_vocab=max_vocab,
             vocab_from_vectors=vocab_from_vectors, max_length=max_length, dim=dim,
-            oov_init=oov_init, freeze=freeze,
-            embedding_dropout=embedding_dropout, sparse=sparse, epochs=epochs, batch_size=batch_size, lr=lr,
-            embedding_lr=embedding_lr, weight_decay=weight_decay, clip_norm=clip_norm,
-            patience=patience,
-            dev_split=dev_split, refit=refit, seed=seed,
+            oov_init=oov_init, freeze=freeze, embedding_dropout=embedding_dropout,
+            sparse=sparse, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            embedding_learning_rate=embedding_learning_rate, weight_decay=weight_decay,
+            clip_norm=clip_norm, patience=patience, dev_split=dev_split, refit=refit, seed=seed,
         ).check()
         self.encoder = encoder_config(encoder) if isinstance(encoder, str) else encoder
         self.vectors = vectors
         self.tokenizer = tokenizer
+        self.workers = _check_workers(workers)
         self.device = torch.device(device)
-        self.progress = progress
 
     @classmethod
     def from_config(
         cls, config: ClassifierConfig, encoder: EncoderKind | EncoderConfig = "lstm", *,
         vectors: VectorStore | None = None, tokenizer: str | TokenizerPipeline = "regex",
-        device: str | torch.device = "cpu", progress: bool = True,
+        workers: int | None = None, device: str | torch.device = "cpu",
     ) -> TextClassifier:
-        return cls(encoder, vectors=vectors, tokenizer=tokenizer, device=device,
-                   progress=progress, **asdict(config))
+        return cls(encoder, vectors=vectors, tokenizer=tokenizer, workers=workers,
+                   device=device, **asdict(config))
 
     # --- training --------------------------------------------------------------------------
     def fit(
         self, texts: Sequence[str], labels: Sequence[Any], *,
         validation: tuple[Sequence[str], Sequence[Any]] | None = None,
+        progress: bool = True,
+        callbacks: Sequence[Callback] = (),
     ) -> TextClassifier:
         """Train on ``texts`` / ``labels``; early stopping on ``validation``, else on a held-out
         ``dev_split`` of the training data (none when ``dev_split`` is 0). With ``refit`` (and
         a ``dev_split``), the model kept is a fresh one trained on all of ``texts`` for the
-        ``best_epoch_`` epochs chosen on the held-out part; ``history_`` records the first."""
+        ``best_epoch_`` epochs chosen on the held-out part; ``history_`` records the first.
+
+        ``callbacks`` are called as ``callback(model, epoch, record)`` after each epoch (the
+        trainers' signature: ``epoch`` counts from 0, ``record`` is that epoch's
+        :class:`EpochRecord`); with ``refit``, again for each epoch of the final run."""
         start = time.perf_counter()
         cfg = self.config.check()
         texts, str_labels = _check_examples(texts, labels, "fit")
@@ -252,14 +281,19 @@ class TextClassifier:
                 val = ([seqs[i] for i in held], y[held])
                 seqs, y = [seqs[i] for i in keep], y[keep]
 
+        def on_epoch_end(epoch: int, record: EpochRecord) -> None:
+            for callback in callbacks:
+                callback(self, epoch, record)
+
         # The caller's global RNG is left as it was; torch.manual_seed seeds every device.
         devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), _threads(self.workers):
             torch.manual_seed(cfg.seed)
-            history, best = self._train(seqs, y, val, cfg.epochs, rng)
+            history, best = self._train(seqs, y, val, cfg.epochs, rng, progress, on_epoch_end)
             if cfg.refit and validation is None and len(seqs) < len(everything[0]):
                 torch.manual_seed(cfg.seed)
-                self._train(*everything, None, best, rng)  # all the data, the chosen epochs
+                # all the data, the chosen epochs
+                self._train(*everything, None, best, rng, progress, on_epoch_end)
         self.model_.eval()
         self.history_: list[EpochRecord] = history
         self.best_epoch_ = best
@@ -269,16 +303,18 @@ class TextClassifier:
 
     def _train(
         self, seqs: list[IntArray], y: IntArray, val: tuple[list[IntArray], IntArray] | None,
-        epochs: int, rng: np.random.Generator,
+        epochs: int, rng: np.random.Generator, progress: bool,
+        on_epoch_end: Callable[[int, EpochRecord], None],
     ) -> tuple[list[EpochRecord], int]:
         cfg = self.config
         self.model_ = self._build_net(vectors=self.vectors).to(self.device)
         return train(
             self.model_, seqs, y, val=val, pad_id=self._pad_id, epochs=epochs,
-            batch_size=cfg.batch_size, lr=cfg.lr, embedding_lr=cfg.embedding_lr,
+            batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
+            embedding_learning_rate=cfg.embedding_learning_rate,
             weight_decay=cfg.weight_decay, clip_norm=cfg.clip_norm, patience=cfg.patience,
-            rng=rng, device=self.device, progress=self.progress,
-            on_epoch_start=self.model_.embedding.on_epoch_start)
+            rng=rng, device=self.device, progress=progress,
+            on_epoch_start=self.model_.embedding.on_epoch_start, on_epoch_end=on_epoch_end)
 
     def _build_net(self, *, vectors: VectorStore | None) -> ClassifierNet:
         cfg = self.config
@@ -324,7 +360,8 @@ class TextClassifier:
 
     def _logits(self, texts: Sequence[str]) -> torch.Tensor:
         seqs = [self._encode(t) for t in self._tokenize(texts)]
-        return forward_all(self.model_, seqs, self._pad_id, _PREDICT_BATCH, self.device)
+        with _threads(self.workers):
+            return forward_all(self.model_, seqs, self._pad_id, _PREDICT_BATCH, self.device)
 
     # --- using it ----------------------------------------------------------------------------
     def predict_proba(self, texts: Sequence[str]) -> Float64Array:
@@ -360,7 +397,7 @@ class TextClassifier:
 
         self._check_fitted("save")
         target = Path(path)
-        doc = {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "labels": list(self.labels_),
@@ -374,20 +411,28 @@ class TextClassifier:
         state = {k: v.detach().to("cpu").contiguous() for k, v in
                  self.model_.state_dict().items()}
         with atomic_folder(target, fmt="a text classifier", allowed=_FILES) as tmp:
+            save_vocab(self.vocab_, tmp / "vocab.json")
+            save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+            # Written last, so it can record the digests of the files it describes.
+            doc["files"] = {name: _file_digest(tmp / name) for name in _HASHED}
             with open(tmp / "config.json", "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, ensure_ascii=False, indent=1)
                 fh.write("\n")
-            save_vocab(self.vocab_, tmp / "vocab.json")
-            save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
         return target
 
     @classmethod
-    def load(cls, path: PathLike, *, device: str | torch.device = "cpu",
-             progress: bool = True) -> TextClassifier:
-        """Read a folder written by :meth:`save`; ``FormatError`` names what is wrong."""
+    def load(cls, path: PathLike, *, workers: int | None = None,
+             device: str | torch.device = "cpu", progress: bool = True) -> TextClassifier:
+        """Read a folder written by :meth:`save`; ``FormatError`` names what is wrong.
+
+        The weight and vocabulary files must match the sha256 digests that ``config.json``
+        records (folders of format version 1, which predate them, are read without).
+        ``progress`` is accepted like every loader's; reading a classifier shows no bar.
+        """
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
+        del progress  # nothing here runs long enough for a bar
         folder = Path(path)
         if not folder.is_dir():
             raise MissingFileError(f"{folder}: no such model folder (expected a folder written "
@@ -396,47 +441,42 @@ class TextClassifier:
             if not (folder / name).is_file():
                 raise MissingFileError(f"{folder}: {name} is missing; not a text-classifier "
                                        f"folder (expected {', '.join(sorted(_FILES))})")
-        doc = read_json_doc(folder / "config.json", fmt=FORMAT, version=FORMAT_VERSION)
         where = folder / "config.json"
-        try:
-            settings = {k: (tuple(v) if isinstance(v, list) else v)
-                        for k, v in doc["classifier"].items()}
-            config = ClassifierConfig(**settings).check()
-            encoder = encoder_config(doc["encoder"]["kind"],
-                                     {k: v for k, v in doc["encoder"].items() if k != "kind"})
-            tokenizer = pipeline_from_dict(doc["tokenizer"], source=f"{where}: tokenizer")
-            labels = doc["labels"]
-        except (KeyError, TypeError, ConfigError) as exc:
-            raise FormatError(f"{where}: bad or missing field ({exc})") from None
-        if not isinstance(labels, list) or len(labels) < 2 \
-                or not all(isinstance(x, str) for x in labels):
-            raise FormatError(f"{where}: field 'labels' must list at least 2 strings")
-        model = cls.from_config(config, encoder, tokenizer=tokenizer, device=device,
-                                progress=progress)
+        doc = _read_config(where)
+        if doc["format_version"] >= 2:
+            _check_digests(folder, doc["files"])
+        config, encoder, tokenizer, labels = _parse_config(where, doc)
+        model = cls.from_config(config, encoder, tokenizer=tokenizer, workers=workers,
+                                device=device)
         model.tokenizer_ = tokenizer
         model.labels_ = tuple(labels)
         model.vocab_ = load_vocab(folder / "vocab.json")
         try:
             embedding = EmbeddingLayer.from_config(model.vocab_, doc["embedding"])
-        except (KeyError, ConfigError) as exc:
+        except (KeyError, TypeError, ValueError, ConfigError) as exc:
             raise FormatError(f"{where}: field 'embedding': {exc}") from None
-        net = ClassifierNet(embedding, build_encoder(encoder, embedding.dim), len(labels))
         try:
-            state = load_file(str(folder / "model.safetensors"))
+            net = ClassifierNet(embedding, build_encoder(encoder, embedding.dim), len(labels))
+        except (TypeError, ValueError, ConfigError) as exc:
+            raise FormatError(f"{where}: fields 'encoder' and 'embedding' do not make a "
+                              f"model ({exc})") from None
+        weights = folder / "model.safetensors"
+        try:
+            state = load_file(str(weights))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise FormatError(f"{folder / 'model.safetensors'}: not a safetensors file "
-                              f"({exc})") from None
+            raise FormatError(f"{weights}: not a safetensors file ({exc})") from None
         try:
             net.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0][:200]
-            raise FormatError(f"{folder / 'model.safetensors'}: the weights do not fit the "
-                              f"model described in config.json ({first})") from None
+            raise FormatError(f"{weights}: the weights do not fit the model described in "
+                              f"config.json ({first})") from None
+        bad = next((k for k, v in state.items() if v.is_floating_point()
+                    and not bool(torch.isfinite(v).all())), None)
+        if bad is not None:  # a damaged file of a version without digests
+            raise FormatError(f"{weights}: tensor {bad!r} holds NaN or infinite values")
         model.model_ = net.to(model.device).eval()
-        training = doc.get("training", {})
-        model.history_ = [EpochRecord(**r) for r in training.get("history", [])]
-        model.best_epoch_ = training.get("best_epoch")
-        model.train_seconds_ = training.get("seconds")
+        model.history_, model.best_epoch_, model.train_seconds_ = _parse_training(where, doc)
         model.coverage_ = embedding.coverage
         return model
 
@@ -444,6 +484,164 @@ class TextClassifier:
         state = f"{len(self.labels_)} classes, {len(self.vocab_):,} words" \
             if hasattr(self, "model_") else "not trained"
         return f"TextClassifier({encoder_config_dict(self.encoder)}, {state})"
+
+
+# --- the saved folder's config.json -----------------------------------------------------------
+_LEGACY_NAMES = {"lr": "learning_rate", "embedding_lr": "embedding_learning_rate"}  # version 1
+_CONFIG_FIELDS = ("labels", "classifier", "encoder", "tokenizer", "embedding")
+
+
+def _file_digest(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _read_config(where: Path) -> dict[str, Any]:
+    """config.json of version 2 (with file digests), or of version 1 (before them)."""
+    if _peek_version(where) == 1:
+        doc = read_json_doc(where, fmt=FORMAT, version=1, required=_CONFIG_FIELDS)
+        if isinstance(doc.get("classifier"), dict):
+            doc["classifier"] = {_LEGACY_NAMES.get(k, k): v for k, v in doc["classifier"].items()}
+        return doc
+    try:
+        return read_json_doc(where, fmt=FORMAT, version=FORMAT_VERSION,
+                             required=(*_CONFIG_FIELDS, "files"))
+    except FormatError as exc:
+        if "format_version" in str(exc) and "is not supported" in str(exc):
+            raise FormatError(f"{where}: format_version {_peek_version(where)!r} is not "
+                              f"supported (this embedlayer reads versions 1 and "
+                              f"{FORMAT_VERSION})") from None
+        raise
+
+
+def _peek_version(where: Path) -> Any:
+    try:
+        doc = json.loads(where.read_text(encoding="utf-8"))
+    except (ValueError, OSError):  # read_json_doc reports it
+        return None
+    return doc.get("format_version") if isinstance(doc, dict) else None
+
+
+def _check_digests(folder: Path, files: Any) -> None:
+    where = folder / "config.json"
+    if not isinstance(files, dict):
+        raise FormatError(f"{where}: field 'files' must map file names to their size and "
+                          f"sha256, got {files!r}")
+    for name in _HASHED:
+        entry = files.get(name)
+        if not (isinstance(entry, dict) and isinstance(entry.get("size"), int)
+                and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
+            raise FormatError(f"{where}: field 'files' needs {{'size', 'sha256'}} for {name}, "
+                              f"got {entry!r}")
+        got = _file_digest(folder / name)
+        if got["size"] != entry["size"]:
+            raise FormatError(f"{folder / name}: {got['size']:,} bytes, but config.json "
+                              f"records {entry['size']:,}; the file is truncated or was "
+                              "replaced")
+        if got["sha256"] != entry["sha256"]:
+            raise FormatError(f"{folder / name}: sha256 {got['sha256'][:16]}... differs from "
+                              f"{entry['sha256'][:16]}... recorded in config.json; the file is "
+                              "damaged or was changed")
+
+
+def _parse_config(
+    where: Path, doc: dict[str, Any],
+) -> tuple[ClassifierConfig, EncoderConfig, TokenizerPipeline, list[str]]:
+    """The settings of a saved classifier; every problem is a ``FormatError`` naming a field."""
+    settings = doc["classifier"]
+    if not isinstance(settings, dict):
+        raise FormatError(f"{where}: field 'classifier' must be an object, got "
+                          f"{type(settings).__name__}")
+    known = [f.name for f in fields(ClassifierConfig)]
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise FormatError(f"{where}: field 'classifier.{unknown[0]}' is not a classifier "
+                          f"setting (expected {', '.join(known)})")
+    missing = [k for k in known if k not in settings]
+    if missing:
+        raise FormatError(f"{where}: field 'classifier.{missing[0]}' is missing")
+    try:
+        config = ClassifierConfig(**settings).check()
+    except ConfigError as exc:
+        raise FormatError(f"{where}: field 'classifier': {exc}") from None
+
+    spec = doc["encoder"]
+    if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
+        raise FormatError(f"{where}: field 'encoder' must be an object with a 'kind' string, "
+                          f"got {spec!r}")
+    try:
+        encoder = encoder_config(spec["kind"], {k: (tuple(v) if isinstance(v, list) else v)
+                                                for k, v in spec.items() if k != "kind"})
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise FormatError(f"{where}: field 'encoder': {exc}") from None
+
+    if not isinstance(doc["tokenizer"], dict):
+        raise FormatError(f"{where}: field 'tokenizer' must be an object, got "
+                          f"{type(doc['tokenizer']).__name__}")
+    try:
+        tokenizer = pipeline_from_dict(doc["tokenizer"], source=f"{where}: field 'tokenizer'")
+    except (EmbedlayerError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise FormatError(f"{where}: field 'tokenizer': {exc}") from None
+
+    labels = doc["labels"]
+    if not isinstance(labels, list) or len(labels) < 2 \
+            or not all(isinstance(x, str) for x in labels) or len(set(labels)) != len(labels):
+        raise FormatError(f"{where}: field 'labels' must list at least 2 distinct strings, "
+                          f"got {str(labels)[:80]}")
+    if not isinstance(doc["embedding"], dict):
+        raise FormatError(f"{where}: field 'embedding' must be an object, got "
+                          f"{type(doc['embedding']).__name__}")
+    return config, encoder, tokenizer, labels
+
+
+def _parse_training(
+    where: Path, doc: dict[str, Any],
+) -> tuple[list[EpochRecord], int | None, float | None]:
+    """(history, best epoch, seconds) from the optional field 'training' (a record only)."""
+    training = doc.get("training", {})
+    if not isinstance(training, dict):
+        raise FormatError(f"{where}: field 'training' must be an object, got "
+                          f"{type(training).__name__}")
+    history = training.get("history", [])
+    try:
+        if not isinstance(history, list):
+            raise TypeError(f"expected a list, got {type(history).__name__}")
+        records = [EpochRecord(**r) for r in history]
+    except TypeError as exc:
+        raise FormatError(f"{where}: field 'training.history': {exc}") from None
+    best, seconds = training.get("best_epoch"), training.get("seconds")
+    if best is not None and (isinstance(best, bool) or not isinstance(best, int)):
+        raise FormatError(f"{where}: field 'training.best_epoch' must be an int, got {best!r}")
+    if seconds is not None and (isinstance(seconds, bool)
+                                or not isinstance(seconds, int | float)):
+        raise FormatError(f"{where}: field 'training.seconds' must be a number, got "
+                          f"{seconds!r}")
+    return records, best, seconds
+
+
+def _check_workers(workers: int | None) -> int | None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ConfigError(f"TextClassifier: workers must be an int >= 1 or None, got "
+                          f"{workers!r}")
+    return workers
+
+
+@contextlib.contextmanager
+def _threads(workers: int | None) -> Iterator[None]:
+    """Run the block with ``workers`` torch CPU threads, then restore the caller's setting."""
+    if workers is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(workers)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _with_vector_words(vocab: Vocab, vectors: VectorStore) -> Vocab:
@@ -485,6 +683,8 @@ def _check_examples(
 # --- cross-validation -----------------------------------------------------------------------
 def stratified_folds(labels: Sequence[str], k: int, *, seed: int = 0) -> list[IntArray]:
     """``k`` disjoint, sorted index arrays covering ``labels``; each class spread evenly."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"stratified_folds: seed must be an int >= 0, got {seed!r}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 2:
         raise ConfigError(f"cross-validation needs k >= 2 folds, got {k!r}")
     if len(labels) < k:
@@ -533,16 +733,19 @@ class CVResult:
 def cross_validate(
     make: Callable[[], TextClassifier], data: LabeledTexts, *, folds: int = 10, seed: int = 0,
     on_fold: Callable[[int, ClassificationReport], None] | None = None,
+    progress: bool = True,
 ) -> CVResult:
     """Stratified ``folds``-fold cross-validation: each fold tests a fresh ``make()`` model
     trained on the other folds (its early stopping holds out part of those)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"cross_validate: seed must be an int >= 0, got {seed!r}")
     parts = stratified_folds(data.labels, folds, seed=seed)
     reports, seconds, epochs = [], [], []
     everything = np.arange(len(data))
     for i, test in enumerate(parts):
         train_idx = np.setdiff1d(everything, test)
         tr, te = data.select(train_idx), data.select(test)
-        model = make().fit(tr.texts, tr.labels)
+        model = make().fit(tr.texts, tr.labels, progress=progress)
         report = model.evaluate(te.texts, te.labels)
         reports.append(report)
         seconds.append(model.train_seconds_)

@@ -1,0 +1,57 @@
+"""The classifier settings that the benchmark measured best, per encoder.
+
+What it holds: :func:`recommended`, the encoder settings and ``TextClassifier`` options that
+``benchmarks/bench_classify.py`` runs for each encoder (its table in docs/benchmarks.md, "Text
+classification"), with and without pretrained vectors. ``embedlayer classify train`` starts
+from these (a flag overrides one), and the benchmark reads its settings from here, so the
+documented figures and the CLI's defaults cannot drift apart. The Python constructor keeps
+its own defaults (the founding example: LSTM(64), 10 epochs of 32, patience 3, no refit).
+What it leaves out: the estimator (``tasks.classify``) and the encoders (``nn.encoders``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from embedlayer.errors import ConfigError
+
+__all__ = ["ENCODER_PRESETS", "recommended"]
+
+# Every encoder: early stopping with patience 2 on a held-out 10% picks the number of epochs,
+# then a fresh model is trained on all the training data for that many (refit).
+_COMMON: dict[str, Any] = {"patience": 2, "refit": True, "dev_split": 0.1}
+
+# encoder kind -> (encoder settings, classifier options)
+ENCODER_PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # The founding example: LSTM(64), batches of 32.
+    "lstm": ({"hidden": 64}, {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3}),
+    # 64 units a direction, max pooling, dropout 0.5 (Conneau et al. 2017, smaller).
+    "bilstm": ({"hidden": 64, "dropout": 0.5},
+               {"epochs": 10, "batch_size": 50, "learning_rate": 1e-3}),
+    # Kim (2014): widths 3/4/5 x 100 maps, dropout 0.5, batches of 50.
+    "cnn": ({"widths": (3, 4, 5), "maps": 100, "dropout": 0.5},
+            {"epochs": 10, "batch_size": 50, "learning_rate": 1e-3}),
+    # fastText-style mean: a shallow model wants a larger rate and more passes.
+    "bag": ({}, {"epochs": 20, "batch_size": 32, "learning_rate": 5e-3}),
+}
+
+# Starting from pretrained vectors: fixed for the first epoch (the encoder learns to read
+# them), then fine-tuned; every word of the vectors gets a row, so a test word unseen in
+# training keeps its pretrained vector instead of <unk>'s.
+_PRETRAINED: dict[str, Any] = {"freeze": 1, "vocab_from_vectors": True, "oov_init": "normal"}
+# Without vectors: 300 dimensions (the vectors' size in the benchmark), uniform start.
+_RANDOM: dict[str, Any] = {"dim": 300, "oov_init": "uniform", "freeze": False,
+                           "vocab_from_vectors": False}
+
+
+def recommended(kind: str, *, pretrained: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(encoder settings, ``TextClassifier`` options) measured best for encoder ``kind``.
+
+    ``pretrained``: whether the embedding starts from vectors. Fresh dicts: edit them freely.
+    """
+    if kind not in ENCODER_PRESETS:
+        raise ConfigError(f"no preset for encoder {kind!r}; expected one of "
+                          f"{', '.join(ENCODER_PRESETS)}")
+    encoder, options = ENCODER_PRESETS[kind]
+    init = _PRETRAINED if pretrained else _RANDOM
+    return dict(encoder), {**_COMMON, **options, **init}
