@@ -30,8 +30,8 @@ fastText's rules, kept exactly (``Model::update`` for unsupervised models):
 
 Random stream, subsampling, reduced window, negatives (drawn for a whole center before it
 trains, a draw equal to its target skipped, not redrawn), the exact logistic and the loss
-terms are word2vec's, from ``_kernels_w2v`` (its docstring states them), so the two families
-share one set of helpers. Where fastText differs and we follow word2vec: the exact sigmoid
+terms are word2vec's (``_kernels_w2v``'s docstring states them), from the primitives of
+``_kernels_common`` that all kernels share. Where fastText differs and we follow word2vec: the exact sigmoid
 instead of fastText's table clipped at +-8, and a negative equal to the target skipped
 instead of redrawn. Not fastText's: ``</s>`` is not added at the end of every line.
 
@@ -47,8 +47,8 @@ Sharing one negative set among a center's pairs (Ji et al.) was 1.5x faster stil
 
 What it leaves out: hierarchical softmax and softmax losses, supervised models and word
 n-grams, schedules and threads (``fasttext.py`` and ``_runner.py``). Numba's disk cache keys
-each kernel on this file only: after a change to the shared helpers in ``_kernels_w2v``, clear
-``__pycache__`` (an installed release ships both files together).
+each kernel on this file only: after a change to ``_kernels_common`` or ``_kernels_w2v``,
+clear ``__pycache__`` (an installed release ships the files together).
 """
 
 from __future__ import annotations
@@ -57,18 +57,21 @@ import math
 
 import numpy as np
 
-from embedlayer.train._kernels_w2v import (
-    _add,
-    _below,
-    _draw_negatives,
-    _fill0,
-    _in_place,
-    _jit,
-    _next,
-    _ns_targets,
-    _prefetch_rows,
-    _subsample,
+from embedlayer.train._kernels_common import (
+    add as _add,
+    alias_arrays,
+    below as _below,
+    draw_negatives as _draw_negatives,
+    fill0 as _fill0,
+    hinge as _hinge,
+    in_place as _in_place,
+    jit as _jit,
+    logistic as _logistic,
+    next_u64 as _next,
+    prefetch_rows as _prefetch_rows,
+    subsample as _subsample,
 )
+from embedlayer.train._kernels_w2v import _ns_targets
 
 __all__ = ["CBOW", "SKIPGRAM", "train_chunk"]
 
@@ -120,16 +123,10 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
     prod = 1.0
     for i in range(n):  # the exact logistic and loss of _kernels_w2v._predict
         f = fs[i]
-        e = math.exp(-abs(f))
-        r = _ONE / (_ONE + e)
-        s = r if f >= _ZERO else e * r  # sigma(f)
-        if i == 0:
-            hinge += max(-f, _ZERO)
-            fs[0] = (_ONE - s) * alpha
-        else:
-            hinge += max(f, _ZERO)
-            fs[i] = -s * alpha
-        prod *= _ONE + e
+        s, p1e = _logistic(f)
+        hinge += _hinge(f, i == 0)
+        fs[i] = ((_ONE if i == 0 else _ZERO) - s) * alpha
+        prod *= p1e
     y = wo[rows[0]]
     g = fs[0]
     for k in range(dim):  # the first row assigns neu1e: no separate zeroing pass
@@ -147,8 +144,8 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
 
 
 @_jit
-def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, window, negative,
-        alpha, state):
+def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, window,
+        negative, alpha, state):
     dim = wi.shape[1]
     sen = np.empty(ids.shape[0], np.int32)  # kept tokens of the current sentence
     h = np.empty(dim, np.float32)  # (D,) the center's subword mean, moved by each pair
@@ -172,7 +169,7 @@ def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, wi
             if hi - lo == 1:
                 continue
             n_neg = (hi - lo - 1) * negative
-            state = _draw_negatives(neg_table, n_neg, negs, state)
+            state = _draw_negatives(prob, alias, n_neg, negs, state)
             _prefetch_rows(wo, negs, n_neg)
             _prefetch_rows(wo, sen[lo:hi], hi - lo)  # the targets: one output row per pair
             if p + 1 < m:  # the next center's rows arrive while this one trains
@@ -203,8 +200,8 @@ def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, wi
 
 
 @_jit
-def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, window, negative,
-          alpha, state):
+def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, window,
+          negative, alpha, state):
     dim = wi.shape[1]
     sen = np.empty(ids.shape[0], np.int32)
     h = np.empty(dim, np.float32)  # (D,) mean of every subword row of the context
@@ -223,7 +220,7 @@ def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, 
             lo, hi = max(p - r, 0), min(p + r + 1, m)
             if hi - lo == 1:
                 continue
-            state = _draw_negatives(neg_table, negative, negs, state)
+            state = _draw_negatives(prob, alias, negative, negs, state)
             _prefetch_rows(wo, negs, negative)
             if hi < m:  # the word that enters the next window
                 _prefetch_subwords(wi, sub_offsets, sub_ids, sen[hi])
@@ -258,14 +255,16 @@ def train_chunk(
     sub_ids: np.ndarray,  # int32: sub_ids[sub_offsets[w]:sub_offsets[w+1]] (rows of wi)
     sub_gain: np.ndarray,  # float32 (nwords,): sum of squared row multiplicities / row count
     keep: np.ndarray,  # float32 (nwords,): subsampling keep probability per word
-    neg_table: np.ndarray,  # int32 (T,): unigram^ns_exponent table
+    neg_table: tuple[np.ndarray, np.ndarray],  # alias table of counts**ns_exponent:
+    # (prob float32, alias int32), both (nwords,): vocab.sampling.alias_table
     window: int, negative: int, alpha: float, seed: int,
 ) -> tuple[float, int, int]:
-    """Train one chunk; returns (loss_sum, loss_terms, words), as ``_kernels_w2v.train_chunk``.
+    """Train one chunk; returns (loss_sum, loss_terms, words), as ``_kernels_w2v.train_chunk``
+    (a non-finite ``loss_sum`` signals divergence, with the same contract).
 
     Every word needs at least one subword row (its own row first, as fastText's
-    ``getSubwords``). ``len(neg_table)`` must be below 2**32; ids, subword rows and table
-    entries must index their matrices (not checked here: ``fit`` builds them).
+    ``getSubwords``). Ids, subword rows and alias entries must index their matrices (not
+    checked here: ``fit`` builds them).
     """
     wi = _in_place("wi", wi)
     wo = _in_place("wo", wo)
@@ -276,7 +275,7 @@ def train_chunk(
         wi, wo, np.ascontiguousarray(sub_offsets, dtype=np.int64),
         np.ascontiguousarray(sub_ids, dtype=np.int32),
         np.ascontiguousarray(sub_gain, dtype=np.float32), np.ascontiguousarray(keep, dtype=np.float32),
-        np.ascontiguousarray(neg_table, dtype=np.int32), int(window), int(negative),
+        *alias_arrays("neg_table", neg_table), int(window), int(negative),
         np.float32(alpha),
     )
     state = np.uint64(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
