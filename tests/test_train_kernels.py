@@ -77,7 +77,7 @@ def test_kernel_matches_reference(combo, window, negative, cbow_mean):
 def test_rng_is_splitmix64():
     # The first splitmix64 output for seed 0, as published with the algorithm.
     assert SplitMix64(0).next() == 0xE220A8397B1DCDAF
-    state, z = K._next(np.uint64(0))
+    state, z = K.next_u64(np.uint64(0))
     assert int(z) == 0xE220A8397B1DCDAF and int(state) == SplitMix64(0).state + 0x9E3779B97F4A7C15
 
 

@@ -58,18 +58,18 @@ import math
 import numpy as np
 
 from embedlayer.train._kernels_common import (
-    add as _add,
+    add,
     alias_arrays,
-    below as _below,
-    draw_negatives as _draw_negatives,
-    fill0 as _fill0,
-    hinge as _hinge,
-    in_place as _in_place,
-    jit as _jit,
-    logistic as _logistic,
-    next_u64 as _next,
-    prefetch_rows as _prefetch_rows,
-    subsample as _subsample,
+    below,
+    draw_negatives,
+    fill0,
+    hinge,
+    in_place,
+    jit,
+    logistic,
+    next_u64,
+    prefetch_rows,
+    subsample,
 )
 from embedlayer.train._kernels_w2v import _ns_targets
 
@@ -81,13 +81,13 @@ _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
 
-@_jit
+@jit
 def _prefetch_subwords(wi, sub_offsets, sub_ids, word):
     a, b = sub_offsets[word], sub_offsets[word + 1]
-    _prefetch_rows(wi, sub_ids[a:b], b - a)
+    prefetch_rows(wi, sub_ids[a:b], b - a)
 
 
-@_jit
+@jit
 def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
     """``target`` and ``negs[q0:q0+negative]`` against a fixed ``h``; ``neu1e`` := gradient of h.
 
@@ -110,7 +110,7 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
         rows[n] = w
         n += 1
     if repeated:
-        _fill0(neu1e)
+        fill0(neu1e)
         return _ns_targets(target, negs, q0, negative, h, wo, neu1e, alpha)
     dim = h.shape[0]
     for i in range(n):
@@ -119,12 +119,12 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
         for k in range(dim):
             f += h[k] * y[k]
         fs[i] = f
-    hinge = 0.0
+    hinges = 0.0
     prod = 1.0
     for i in range(n):  # the exact logistic and loss of _kernels_w2v._predict
         f = fs[i]
-        s, p1e = _logistic(f)
-        hinge += _hinge(f, i == 0)
+        s, p1e = logistic(f)
+        hinges += hinge(f, i == 0)
         fs[i] = ((_ONE if i == 0 else _ZERO) - s) * alpha
         prod *= p1e
     y = wo[rows[0]]
@@ -140,10 +140,10 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
             o = y[k]
             neu1e[k] += g * o
             y[k] = o + g * h[k]
-    return hinge + math.log(prod)
+    return hinges + math.log(prod)
 
 
-@_jit
+@jit
 def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, window,
         negative, alpha, state):
     dim = wi.shape[1]
@@ -158,31 +158,31 @@ def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, 
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         if m > 0:
             _prefetch_subwords(wi, sub_offsets, sub_ids, sen[0])
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             lo, hi = max(p - r, 0), min(p + r + 1, m)
             if hi - lo == 1:
                 continue
             n_neg = (hi - lo - 1) * negative
-            state = _draw_negatives(prob, alias, n_neg, negs, state)
-            _prefetch_rows(wo, negs, n_neg)
-            _prefetch_rows(wo, sen[lo:hi], hi - lo)  # the targets: one output row per pair
+            state = draw_negatives(prob, alias, n_neg, negs, state)
+            prefetch_rows(wo, negs, n_neg)
+            prefetch_rows(wo, sen[lo:hi], hi - lo)  # the targets: one output row per pair
             if p + 1 < m:  # the next center's rows arrive while this one trains
                 _prefetch_subwords(wi, sub_offsets, sub_ids, sen[p + 1])
             a, b = sub_offsets[word], sub_offsets[word + 1]
-            _fill0(h)
+            fill0(h)
             for j in range(a, b):
-                _add(h, wi[sub_ids[j]])
+                add(h, wi[sub_ids[j]])
             inv = _ONE / np.float32(b - a)
             for k in range(dim):
                 h[k] *= inv
             gain = sub_gain[word]
-            _fill0(acc)
+            fill0(acc)
             q = 0
             for c in range(lo, hi):
                 if c == p:
@@ -195,11 +195,11 @@ def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, 
                 q += negative
                 terms += 1
             for j in range(a, b):
-                _add(wi[sub_ids[j]], acc)
+                add(wi[sub_ids[j]], acc)
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
+@jit
 def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, window,
           negative, alpha, state):
     dim = wi.shape[1]
@@ -213,24 +213,24 @@ def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             lo, hi = max(p - r, 0), min(p + r + 1, m)
             if hi - lo == 1:
                 continue
-            state = _draw_negatives(prob, alias, negative, negs, state)
-            _prefetch_rows(wo, negs, negative)
+            state = draw_negatives(prob, alias, negative, negs, state)
+            prefetch_rows(wo, negs, negative)
             if hi < m:  # the word that enters the next window
                 _prefetch_subwords(wi, sub_offsets, sub_ids, sen[hi])
-            _fill0(h)
+            fill0(h)
             count = 0
             for c in range(lo, hi):
                 if c != p:
                     w = sen[c]
                     for j in range(sub_offsets[w], sub_offsets[w + 1]):
-                        _add(h, wi[sub_ids[j]])
+                        add(h, wi[sub_ids[j]])
                     count += sub_offsets[w + 1] - sub_offsets[w]
             inv = _ONE / np.float32(count)
             for k in range(dim):
@@ -240,7 +240,7 @@ def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias
                 if c != p:
                     w = sen[c]
                     for j in range(sub_offsets[w], sub_offsets[w + 1]):
-                        _add(wi[sub_ids[j]], neu1e)
+                        add(wi[sub_ids[j]], neu1e)
             terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
@@ -266,8 +266,8 @@ def train_chunk(
     ``getSubwords``). Ids, subword rows and alias entries must index their matrices (not
     checked here: ``fit`` builds them).
     """
-    wi = _in_place("wi", wi)
-    wo = _in_place("wo", wo)
+    wi = in_place("wi", wi)
+    wo = in_place("wo", wo)
     if window < 1 or negative < 0:
         raise ValueError(f"need window >= 1 and negative >= 0, got {window=}, {negative=}")
     args = (

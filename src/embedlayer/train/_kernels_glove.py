@@ -80,7 +80,7 @@ def _slot(key, capacity):
 
 
 @_jit
-def _add(keys, vals, key, value, used):
+def _table_add(keys, vals, key, value, used):
     """``table[key] += value``; returns the new number of used slots."""
     capacity = keys.shape[0]
     s = _slot(key, capacity)
@@ -127,9 +127,9 @@ def count_pairs(ids, bounds, sentence, position, window, symmetric, weighting, v
             for k in range(p - 1, k0 - 1, -1):
                 left = np.int64(ids[k])
                 weight = 1.0 / (p - k) if weighting else 1.0
-                used = _add(keys, vals, left * vs + right, weight, used)
+                used = _table_add(keys, vals, left * vs + right, weight, used)
                 if symmetric:
-                    used = _add(keys, vals, right * vs + left, weight, used)
+                    used = _table_add(keys, vals, right * vs + left, weight, used)
                 updates += 1
             p += 1
         s += 1

@@ -62,18 +62,18 @@ import math
 import numpy as np
 
 from embedlayer.train._kernels_common import (
-    add as _add,
+    add,
     alias_arrays,
-    below as _below,
-    draw_negatives as _draw_negatives,
-    fill0 as _fill0,
-    hinge as _hinge,
-    in_place as _in_place,
-    jit as _jit,
-    logistic as _logistic,
-    next_u64 as _next,
-    prefetch_rows as _prefetch_rows,
-    subsample as _subsample,
+    below,
+    draw_negatives,
+    fill0,
+    hinge,
+    in_place,
+    jit,
+    logistic,
+    next_u64,
+    prefetch_rows,
+    subsample,
 )
 
 __all__ = ["CBOW", "HS", "NS", "SKIPGRAM", "train_chunk"]
@@ -85,7 +85,7 @@ _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
 
-@_jit
+@jit
 def _predict(l1, out, neu1e, label, alpha):
     """One logistic prediction of ``label`` (float32 0 or 1) from input ``l1`` (D,).
 
@@ -96,32 +96,32 @@ def _predict(l1, out, neu1e, label, alpha):
     f = _ZERO
     for k in range(dim):
         f += l1[k] * out[k]
-    s, prod = _logistic(f)
+    s, prod = logistic(f)
     g = (label - s) * alpha
     for k in range(dim):  # one pass: the old output row feeds neu1e, then takes its update
         o = out[k]
         neu1e[k] += g * o
         out[k] = o + g * l1[k]
-    return _hinge(f, label > _ZERO), prod
+    return hinge(f, label > _ZERO), prod
 
 
-@_jit
+@jit
 def _ns_targets(word, negs, q0, negative, l1, syn1, neu1e, alpha):
     """The center word and its negatives ``negs[q0:q0+negative]`` against input ``l1``; loss."""
-    hinge, prod = _predict(l1, syn1[word], neu1e, _ONE, alpha)
-    loss = np.float64(hinge)
+    part, prod = _predict(l1, syn1[word], neu1e, _ONE, alpha)
+    loss = np.float64(part)
     prod64 = np.float64(prod)
     for q in range(q0, q0 + negative):
         t = negs[q]
         if t == word:  # word2vec.c skips it: one negative fewer, not a redraw
             continue
-        hinge, prod = _predict(l1, syn1[t], neu1e, _ZERO, alpha)
-        loss += hinge
+        part, prod = _predict(l1, syn1[t], neu1e, _ZERO, alpha)
+        loss += part
         prod64 *= prod
     return loss + math.log(prod64)
 
 
-@_jit
+@jit
 def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
     """The Huffman path of ``word`` against input ``l1``; (loss, number of bits)."""
     loss = 0.0
@@ -129,8 +129,8 @@ def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
     a, b = code_offsets[word], code_offsets[word + 1]
     for j in range(a, b):
         label = _ONE - np.float32(codes[j])
-        hinge, prod = _predict(l1, syn1[points[j]], neu1e, label, alpha)
-        loss += hinge
+        part, prod = _predict(l1, syn1[points[j]], neu1e, label, alpha)
+        loss += part
         prod64 *= prod
     return loss + math.log(prod64), b - a
 
@@ -138,7 +138,7 @@ def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
 # --- skip-gram --------------------------------------------------------------------------------
 
 
-@_jit
+@jit
 def _sg_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, state):
     sen = np.empty(ids.shape[0], np.int32)  # kept tokens of the current sentence
     neu1e = np.empty(syn0.shape[1], np.float32)  # (D,) gradient of the context row
@@ -147,28 +147,28 @@ def _sg_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, 
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             lo, hi = max(p - r, 0), min(p + r + 1, m)
-            state = _draw_negatives(prob, alias, (hi - lo - 1) * negative, negs, state)
-            _prefetch_rows(syn1, negs, (hi - lo - 1) * negative)
+            state = draw_negatives(prob, alias, (hi - lo - 1) * negative, negs, state)
+            prefetch_rows(syn1, negs, (hi - lo - 1) * negative)
             q = 0
             for c in range(lo, hi):
                 if c == p:
                     continue
                 l1 = syn0[sen[c]]
-                _fill0(neu1e)
+                fill0(neu1e)
                 loss += _ns_targets(word, negs, q, negative, l1, syn1, neu1e, alpha)
-                _add(l1, neu1e)
+                add(l1, neu1e)
                 q += negative
                 terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
+@jit
 def _sg_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, alpha, state):
     sen = np.empty(ids.shape[0], np.int32)
     neu1e = np.empty(syn0.shape[1], np.float32)
@@ -176,27 +176,27 @@ def _sg_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, a
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             a, b = code_offsets[word], code_offsets[word + 1]
-            _prefetch_rows(syn1, points[a:b], b - a)  # the path every pair below walks (1.1x)
+            prefetch_rows(syn1, points[a:b], b - a)  # the path every pair below walks (1.1x)
             for c in range(max(p - r, 0), min(p + r + 1, m)):
                 if c == p:
                     continue
                 l1 = syn0[sen[c]]
-                _fill0(neu1e)
+                fill0(neu1e)
                 term, bits = _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha)
-                _add(l1, neu1e)
+                add(l1, neu1e)
                 if bits:  # a one-word vocabulary has nothing to predict
                     loss += term
                     terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
+@jit
 def _sg_ns_shared(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, state):
     """Skip-gram NS with the negatives drawn once per center and shared by its contexts.
 
@@ -216,11 +216,11 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, 
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             k = 0
             for c in range(max(p - r, 0), min(p + r + 1, m)):
                 if c != p:
@@ -228,8 +228,8 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, 
                     k += 1
             if k == 0:
                 continue
-            state = _draw_negatives(prob, alias, negative, negs, state)
-            _prefetch_rows(syn1, negs, negative)
+            state = draw_negatives(prob, alias, negative, negs, state)
+            prefetch_rows(syn1, negs, negative)
             tgt[0] = word
             n = 1
             for q in range(negative):
@@ -238,25 +238,25 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, 
                     n += 1
             for j in range(k):  # F and G, one row of contexts at a time
                 x = syn0[ctx[j]]
-                hinge = 0.0
+                hinges = 0.0
                 prod = 1.0
                 for i in range(n):
                     y = syn1[tgt[i]]
                     f = _ZERO
                     for d in range(dim):
                         f += x[d] * y[d]
-                    sig, p1e = _logistic(f)
+                    sig, p1e = logistic(f)
                     if i == 0:
                         grad[j, i] = (_ONE - sig) * alpha
                     else:
                         grad[j, i] = -sig * alpha
-                    hinge += _hinge(f, i == 0)
+                    hinges += hinge(f, i == 0)
                     prod *= p1e
-                loss += hinge + math.log(prod)
+                loss += hinges + math.log(prod)
             terms += k
             for j in range(k):  # dX = G Y from the old output rows
                 dxj = dx[j]
-                _fill0(dxj)
+                fill0(dxj)
                 for i in range(n):
                     g = grad[j, i]
                     y = syn1[tgt[i]]
@@ -270,21 +270,21 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, 
                     for d in range(dim):
                         y[d] += g * x[d]
             for j in range(k):
-                _add(syn0[ctx[j]], dx[j])
+                add(syn0[ctx[j]], dx[j])
     return loss, terms, bounds[-1] - bounds[0]
 
 
 # --- CBOW -----------------------------------------------------------------------------------
 
 
-@_jit
+@jit
 def _context_mean(sen, p, r, m, syn0, cbow_mean, neu1):
     """``neu1`` (D,) = sum (or mean) of the context rows of position ``p``; the count."""
-    _fill0(neu1)
+    fill0(neu1)
     cw = 0
     for c in range(max(p - r, 0), min(p + r + 1, m)):
         if c != p:
-            _add(neu1, syn0[sen[c]])
+            add(neu1, syn0[sen[c]])
             cw += 1
     if cbow_mean and cw > 1:
         inv = _ONE / np.float32(cw)
@@ -293,15 +293,15 @@ def _context_mean(sen, p, r, m, syn0, cbow_mean, neu1):
     return cw
 
 
-@_jit
+@jit
 def _spread(sen, p, r, m, syn0, neu1e):
     """Add the full ``neu1e`` to every context row of ``p`` (word2vec.c, both modes)."""
     for c in range(max(p - r, 0), min(p + r + 1, m)):
         if c != p:
-            _add(syn0[sen[c]], neu1e)
+            add(syn0[sen[c]], neu1e)
 
 
-@_jit
+@jit
 def _cbow_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, cbow_mean,
              state):
     sen = np.empty(ids.shape[0], np.int32)
@@ -312,22 +312,22 @@ def _cbow_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             if _context_mean(sen, p, r, m, syn0, cbow_mean, neu1) == 0:
                 continue
-            state = _draw_negatives(prob, alias, negative, negs, state)
-            _prefetch_rows(syn1, negs, negative)
-            _fill0(neu1e)
+            state = draw_negatives(prob, alias, negative, negs, state)
+            prefetch_rows(syn1, negs, negative)
+            fill0(neu1e)
             loss += _ns_targets(sen[p], negs, 0, negative, neu1, syn1, neu1e, alpha)
             _spread(sen, p, r, m, syn0, neu1e)
             terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
+@jit
 def _cbow_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, alpha, cbow_mean,
              state):
     sen = np.empty(ids.shape[0], np.int32)
@@ -337,13 +337,13 @@ def _cbow_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window,
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             if _context_mean(sen, p, r, m, syn0, cbow_mean, neu1) == 0:
                 continue
-            _fill0(neu1e)
+            fill0(neu1e)
             term, bits = _hs_targets(sen[p], codes, points, code_offsets, neu1, syn1, neu1e, alpha)
             _spread(sen, p, r, m, syn0, neu1e)
             if bits:
@@ -383,8 +383,8 @@ def train_chunk(
     chunk's last updates push to inf shows in the next chunk that uses it.) The caller turns
     a non-finite ``loss_sum`` into an error; the kernels never raise.
     """
-    syn0 = _in_place("syn0", syn0)
-    syn1 = _in_place("syn1", syn1)
+    syn0 = in_place("syn0", syn0)
+    syn1 = in_place("syn1", syn1)
     if window < 1 or negative < 0:
         raise ValueError(f"need window >= 1 and negative >= 0, got {window=}, {negative=}")
     ids = np.ascontiguousarray(ids, dtype=np.int32)

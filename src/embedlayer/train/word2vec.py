@@ -26,8 +26,8 @@ from embedlayer.vectors import Vectors
 from embedlayer.vocab import (
     TokenCounter,
     Vocab,
-    huffman_codes,
     alias_table,
+    huffman_codes,
     keep_probabilities,
     load_vocab,
 )
