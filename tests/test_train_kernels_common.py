@@ -221,3 +221,18 @@ def test_no_kernel_assumes_away_nan_and_infinity():
         fastmath = kernel.targetoptions["fastmath"]
         assert fastmath and not ({"nnan", "ninf", "fast"} & set(fastmath)), kernel
         assert kernel.targetoptions["nogil"] is True
+
+
+# --- fastText's token total -----------------------------------------------------------------
+
+
+def test_encoded_corpus_counts_every_line_for_fasttexts_token_total(tmp_path):
+    # fastText's ntokens = every token read + one </s> per line, empty and unknown lines too:
+    # here 5 tokens + 4 lines, though only 2 non-empty sentences survive the vocabulary.
+    from embedlayer.train._encode import encode_corpus
+    from embedlayer.vocab import Vocab
+
+    vocab = Vocab(["a", "b"], [3, 1], unk_token=None)
+    lines = [["a", "b", "a"], [], ["zz"], ["a"]]
+    with encode_corpus(lines, vocab, folder=tmp_path / "enc") as enc:
+        assert (enc.raw_words, enc.raw_sentences, enc.sentences) == (5, 4, 2)

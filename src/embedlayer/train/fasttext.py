@@ -228,7 +228,7 @@ class FastText:
         # fastText's discard rule divides by its token total: every token read plus one
         # </s> per line (see fasttext_keep_probabilities).
         keep = fasttext_keep_probabilities(counts, cfg.sample, tokens=encoded.raw_words,
-                                           lines=encoded.sentences)
+                                           lines=encoded.raw_sentences)
         table = alias_table(counts, power=cfg.ns_exponent)
         offsets, sub, gain = subword_table(self.vocab_.tokens, minn=cfg.minn, maxn=cfg.maxn,
                                            bucket=cfg.ngram_buckets)
