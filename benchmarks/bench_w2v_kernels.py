@@ -41,7 +41,7 @@ from embedlayer.eval import evaluate_word_pairs
 from embedlayer.text import get_tokenizer
 from embedlayer.train import _kernels_w2v as K
 from embedlayer.vectors import Vectors
-from embedlayer.vocab import TokenCounter, huffman_codes, keep_probabilities, negative_table
+from embedlayer.vocab import TokenCounter, alias_table, huffman_codes, keep_probabilities
 
 DIM, WINDOW, NEGATIVE, SAMPLE, MIN_COUNT = 100, 5, 5, 1e-3, 5
 LEARNING_RATE, MIN_LEARNING_RATE = 0.025, 0.0001
@@ -157,7 +157,7 @@ def main() -> None:
     h = huffman_codes(counts)
     tables = {
         "keep": keep_probabilities(counts, SAMPLE).astype(np.float32),
-        "table": negative_table(counts, size=10_000_000),
+        "table": alias_table(counts),
         "hs": (h.codes, h.points, h.offsets),
     }
     print(f"corpus: {ids.size:,} tokens, {len(bounds) - 1:,} sentences, vocab {len(vocab):,} "

@@ -20,7 +20,7 @@ from embedlayer.vectors.io import load_vectors
 from embedlayer.vectors.io.fasttext_bin import read_fasttext_bin
 from embedlayer.vectors.io.fasttext_bin_write import write_fasttext_bin
 from embedlayer.vectors.subword import SubwordVectors
-from embedlayer.vocab import negative_table, ngram_buckets
+from embedlayer.vocab import alias_table, ngram_buckets
 
 # Words with repeated n-grams ("hahaha", "aaaa") exercise the per-word gain of the kernels.
 WORDS = ["the", "cat", "sat", "on", "mat", "hahaha", "aaaa", "running", "runner", "ran", "a",
@@ -38,8 +38,9 @@ def _setup(seed: int = 0, n: int = 260, bucket: int = 97):
     wi = (rng.standard_normal((v + bucket, 8)) * 0.3).astype(np.float32)
     wo = (rng.standard_normal((v, 8)) * 0.3).astype(np.float32)
     return {"ids": ids, "bounds": bounds, "wi": wi, "wo": wo, "sub": (off, sub, gain),
+            "counts": counts,
             "keep": rng.uniform(0.4, 1.0, v).astype(np.float32),
-            "table": negative_table(counts, power=0.5, size=2000)}
+            "table": alias_table(counts, power=0.5)}
 
 
 def _run(fn, model, s, wi, wo, *, window=3, negative=4, alpha=0.05, seed=7):
@@ -109,7 +110,7 @@ def test_skipgram_center_subwords_predict_the_context_by_hand():
     off, sub = np.array([0, 3, 5]), np.array([0, 2, 3, 1, 3], np.int32)
     out = K.train_chunk(K.SKIPGRAM, np.array([0, 1], np.int32), np.array([0, 2]), wi, wo, off,
                         sub, np.ones(2, np.float32), np.ones(2, np.float32),
-                        np.array([0, 1], np.int32), 1, 0, alpha, 3)
+                        alias_table([1, 1]), 1, 0, alpha, 3)
     assert out == (pytest.approx(loss, rel=1e-5), 2, 2)
     np.testing.assert_allclose(wi, x, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(wo, y, rtol=1e-5, atol=1e-6)
@@ -136,7 +137,7 @@ def test_cbow_averages_every_subword_row_of_the_context_by_hand():
     off, sub = np.array([0, 2, 3, 6]), np.array([0, 3, 1, 2, 3, 4], np.int32)
     out = K.train_chunk(K.CBOW, np.array([0, 1, 2], np.int32), np.array([0, 3]), wi, wo, off,
                         sub, np.ones(3, np.float32), np.ones(3, np.float32),
-                        np.zeros(1, np.int32), 1, 0, alpha, 3)
+                        alias_table([1, 1, 1]), 1, 0, alpha, 3)
     assert out == (pytest.approx(loss, rel=1e-5), 3, 3)
     np.testing.assert_allclose(wi, x, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(wo, y, rtol=1e-5, atol=1e-6)
@@ -147,7 +148,9 @@ def test_subsampled_words_are_never_trained_but_counted():
     keep = s["keep"].copy()
     keep[WORDS.index("cat")] = 0.0
     wi, wo = s["wi"].copy(), s["wo"].copy()
-    table = s["table"][s["table"] != WORDS.index("cat")]
+    counts = s["counts"].copy()
+    counts[WORDS.index("cat")] = 0  # nor drawn as a negative
+    table = alias_table(counts, power=0.5)
     out = _run(K.train_chunk, K.SKIPGRAM, {**s, "keep": keep, "table": table}, wi, wo)
     assert out[2] == s["ids"].size
     np.testing.assert_array_equal(wo[WORDS.index("cat")], s["wo"][WORDS.index("cat")])

@@ -243,12 +243,12 @@ def test_train_kernel_skips_nonfinite_and_clips():
     assert skipped == 1 and cost == 0.0  # log 0: glove.c skips the pair
     np.testing.assert_array_equal(W, before)
     W[:] = 1e3
-    C[:] = 1e3  # a huge diff: each gradient component is clipped to +-grad_clip = 0.5
-    GW[:] = 1.0
+    C[:] = 1e3  # a huge diff: each gradient component is clipped to +-grad_clip = 0.5,
+    GW[:] = 1.0  # then scaled by eta = 0.05 (glove.c's order)
     K.train_block(*_triples([0], [1], [20.0]), W, C, bw, bc, GW, GC, gbw, gbc,
                   10.0, 0.75, 0.05, 0.5)
-    np.testing.assert_allclose(W[0], 1e3 - 0.5, rtol=1e-6)
-    np.testing.assert_allclose(GW[0], 1.0 + 0.25, rtol=1e-6)
+    np.testing.assert_allclose(W[0], 1e3 - 0.5 * 0.05, rtol=1e-6)
+    np.testing.assert_allclose(GW[0], 1.0 + (0.5 * 0.05) ** 2, rtol=1e-6)
 
 
 # --- the estimator -------------------------------------------------------------------------

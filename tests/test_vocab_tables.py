@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 
 from embedlayer.errors import ConfigError
 from embedlayer.vocab import (
+    AliasTable,
+    alias_table,
     char_ngrams,
+    fasttext_keep_probabilities,
     fnv1a_32,
     huffman_codes,
     keep_probabilities,
     negative_cdf,
-    negative_table,
     ngram_buckets,
     unigram_probabilities,
 )
@@ -60,12 +62,78 @@ def test_unigram_power():
     assert negative_cdf([16, 1, 0], power=0.5)[-1] == 1.0
 
 
-def test_negative_table_shares_match_the_distribution():
-    counts = np.array([0, 1000, 300, 20, 1])
-    table = negative_table(counts, size=200_000)
-    share = np.bincount(table, minlength=5) / table.size
-    np.testing.assert_allclose(share, unigram_probabilities(counts), atol=2 / table.size)
-    assert share[0] == 0  # a zero-count special is never a negative
+def alias_distribution(table: AliasTable) -> np.ndarray:
+    """The exact distribution an alias table draws: each column's own share plus its alias's."""
+    prob = table.prob.astype(np.float64)
+    v = prob.size
+    p = prob.copy()
+    np.add.at(p, table.alias, 1.0 - prob)
+    return p / v
+
+
+@pytest.mark.parametrize("power", [0.75, 0.5, 1.0])
+def test_alias_table_draws_every_word_with_its_exact_probability(power):
+    # Counts over twelve orders of magnitude: the rarest has p ~ 1e-9 (power 0.75), far below
+    # one slot of word2vec.c's table, and a zero-count special must get nothing.
+    counts = np.array([10**12, 10**9, 3 * 10**6, 5000, 70, 2, 1, 1, 0, 1, 10**4])
+    table = alias_table(counts, power=power)
+    assert table.prob.dtype == np.float32 and table.alias.dtype == np.int32
+    assert table.prob.shape == table.alias.shape == counts.shape
+    assert ((table.prob >= 0) & (table.prob <= 1)).all()
+    want = unigram_probabilities(counts, power)
+    got = alias_distribution(table)
+    # float32 shares: each column's own word within 6e-8 relative; 1e-6 is generous
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7 / counts.size)
+    rare = want > 0
+    np.testing.assert_allclose(got[rare], want[rare], rtol=1e-6)  # the rarest too, relatively
+    assert got[counts == 0].tolist() == [0.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=300).filter(any),
+       st.sampled_from([0.5, 0.75, 1.0]))
+def test_alias_table_is_exact_for_any_counts(counts, power):
+    counts = np.array(counts)
+    table = alias_table(counts, power=power)
+    want = unigram_probabilities(counts, power)
+    np.testing.assert_allclose(alias_distribution(table), want, rtol=1e-5, atol=1e-9)
+    assert (table.alias >= 0).all() and (table.alias < counts.size).all()
+    assert (want[table.alias[table.prob < 1]] > 0).all()  # an alias is never a zero-count word
+
+
+def test_alias_table_refuses_all_zero_counts():
+    with pytest.raises(ConfigError, match="count > 0"):
+        alias_table([0, 0])
+
+
+# --- fastText subsampling ------------------------------------------------------------------
+
+
+def test_fasttext_keep_probability_uses_fasttexts_token_total_by_hand():
+    # fastText counts every token read (words below min_count too) plus one </s> per line:
+    # ntokens = 100 + 10 = 110. f = c / 110, keep = sqrt(t / f) + t / f (initTableDiscard).
+    counts = [50, 20, 5, 0]
+    keep = fasttext_keep_probabilities(counts, 0.1, tokens=100, lines=10)
+    assert keep.dtype == np.float32
+    r = 0.1 * 110 / 50  # t / f for the 50-count word: 0.22
+    assert keep[0] == pytest.approx(math.sqrt(r) + r, rel=1e-6)  # 0.689
+    assert keep[1] == 1.0  # sqrt(0.55) + 0.55 > 1: always kept
+    assert keep[2] == 1.0 and keep[3] == 1.0
+    # The same formula as word2vec.c's, over fastText's total instead of the vocabulary's:
+    np.testing.assert_allclose(keep, keep_probabilities(counts, 0.1, total=110), rtol=1e-6)
+    assert keep[0] > keep_probabilities(counts, 0.1)[0]  # over 75 vocabulary tokens: fewer kept
+    assert fasttext_keep_probabilities(counts, 0, tokens=100, lines=10).tolist() == [1] * 4
+    with pytest.raises(ConfigError, match="tokens"):
+        fasttext_keep_probabilities(counts, 0.1, tokens=0, lines=0)
+
+
+def test_fasttext_keep_probability_rounds_like_fasttext():
+    # f is a float (real) in fastText, the ratio a double: reproduce both roundings.
+    counts = np.array([123_457, 98_765, 4_321])
+    keep = fasttext_keep_probabilities(counts, 1e-4, tokens=10_000_000, lines=123_456)
+    f = counts.astype(np.float32) / np.float32(10_123_456)
+    r = 1e-4 / f.astype(np.float64)
+    np.testing.assert_array_equal(keep, (np.sqrt(r) + r).astype(np.float32))
 
 
 # --- Huffman -------------------------------------------------------------------------------

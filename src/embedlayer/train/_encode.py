@@ -36,6 +36,8 @@ class EncodedCorpus:
     raw_words: int  # tokens seen, in-vocabulary or not (what words/s counts, like gensim)
     folder: Path  # where the files live
     temporary: bool = False  # the folder was made for this corpus: close() deletes it
+    raw_sentences: int = 0  # sentences read, empty and all-unknown ones included (fastText's
+    # token total counts one </s> per line: see vocab.sampling.fasttext_keep_probabilities)
 
     def __enter__(self) -> EncodedCorpus:
         return self
@@ -99,7 +101,7 @@ def encode_corpus(
     folder = Path(tempfile.mkdtemp(prefix="embedlayer-ids-")) if folder is None else Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        raw, total, sentences_n = _write(sentences, vocab, folder, max_sentence)
+        raw, total, sentences_n, lines = _write(sentences, vocab, folder, max_sentence)
         if total == 0:
             raise CorpusError(f"the corpus has no token in the vocabulary ({raw:,} tokens read)")
     except BaseException:
@@ -109,13 +111,14 @@ def encode_corpus(
     ids_arr = np.memmap(folder / "ids.int32", dtype=np.int32, mode="r", shape=(total,))
     bounds = np.memmap(folder / "bounds.int64", dtype=np.int64, mode="r",
                        shape=(sentences_n + 1,))
-    return EncodedCorpus(ids_arr, bounds, raw, folder, temporary)
+    return EncodedCorpus(ids_arr, bounds, raw, folder, temporary, raw_sentences=lines)
 
 
 def _write(sentences: Iterable[Sequence[str]], vocab: Vocab, folder: Path,
-           max_sentence: int) -> tuple[int, int, int]:
-    """Stream ids and cumulative sentence ends to the two files; (raw, ids, sentences)."""
-    raw = total = count = 0
+           max_sentence: int) -> tuple[int, int, int, int]:
+    """Stream ids and cumulative sentence ends to the two files; (raw, ids, sentences, lines):
+    tokens read, ids written, sentences written (non-empty pieces), sentences read."""
+    raw = total = count = lines = 0
     ids_buf: list[np.ndarray] = []
     ends: list[int] = []
     buffered = 0
@@ -123,6 +126,7 @@ def _write(sentences: Iterable[Sequence[str]], vocab: Vocab, folder: Path,
         fb.write(np.zeros(1, np.int64).tobytes())
         for tokens in sentences:
             raw += len(tokens)
+            lines += 1
             ids = vocab.encode(tokens, oov="skip")
             for start in range(0, len(ids), max_sentence):
                 piece = ids[start:start + max_sentence]
@@ -139,7 +143,7 @@ def _write(sentences: Iterable[Sequence[str]], vocab: Vocab, folder: Path,
             fh.write(np.concatenate(ids_buf).tobytes())
             fb.write(np.asarray(ends, dtype=np.int64).tobytes())
             count += len(ends)
-    return raw, total, count
+    return raw, total, count, lines
 
 
 @contextlib.contextmanager

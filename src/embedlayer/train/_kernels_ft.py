@@ -30,8 +30,8 @@ fastText's rules, kept exactly (``Model::update`` for unsupervised models):
 
 Random stream, subsampling, reduced window, negatives (drawn for a whole center before it
 trains, a draw equal to its target skipped, not redrawn), the exact logistic and the loss
-terms are word2vec's, from ``_kernels_w2v`` (its docstring states them), so the two families
-share one set of helpers. Where fastText differs and we follow word2vec: the exact sigmoid
+terms are word2vec's (``_kernels_w2v``'s docstring states them), from the primitives of
+``_kernels_common`` that all kernels share. Where fastText differs and we follow word2vec: the exact sigmoid
 instead of fastText's table clipped at +-8, and a negative equal to the target skipped
 instead of redrawn. Not fastText's: ``</s>`` is not added at the end of every line.
 
@@ -47,8 +47,8 @@ Sharing one negative set among a center's pairs (Ji et al.) was 1.5x faster stil
 
 What it leaves out: hierarchical softmax and softmax losses, supervised models and word
 n-grams, schedules and threads (``fasttext.py`` and ``_runner.py``). Numba's disk cache keys
-each kernel on this file only: after a change to the shared helpers in ``_kernels_w2v``, clear
-``__pycache__`` (an installed release ships both files together).
+each kernel on this file only: after a change to ``_kernels_common`` or ``_kernels_w2v``,
+clear ``__pycache__`` (an installed release ships the files together).
 """
 
 from __future__ import annotations
@@ -57,18 +57,21 @@ import math
 
 import numpy as np
 
-from embedlayer.train._kernels_w2v import (
-    _add,
-    _below,
-    _draw_negatives,
-    _fill0,
-    _in_place,
-    _jit,
-    _next,
-    _ns_targets,
-    _prefetch_rows,
-    _subsample,
+from embedlayer.train._kernels_common import (
+    add,
+    alias_arrays,
+    below,
+    draw_negatives,
+    fill0,
+    hinge,
+    in_place,
+    jit,
+    logistic,
+    next_u64,
+    prefetch_rows,
+    subsample,
 )
+from embedlayer.train._kernels_w2v import _ns_targets
 
 __all__ = ["CBOW", "SKIPGRAM", "train_chunk"]
 
@@ -78,13 +81,13 @@ _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
 
-@_jit
+@jit
 def _prefetch_subwords(wi, sub_offsets, sub_ids, word):
     a, b = sub_offsets[word], sub_offsets[word + 1]
-    _prefetch_rows(wi, sub_ids[a:b], b - a)
+    prefetch_rows(wi, sub_ids[a:b], b - a)
 
 
-@_jit
+@jit
 def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
     """``target`` and ``negs[q0:q0+negative]`` against a fixed ``h``; ``neu1e`` := gradient of h.
 
@@ -107,7 +110,7 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
         rows[n] = w
         n += 1
     if repeated:
-        _fill0(neu1e)
+        fill0(neu1e)
         return _ns_targets(target, negs, q0, negative, h, wo, neu1e, alpha)
     dim = h.shape[0]
     for i in range(n):
@@ -116,20 +119,14 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
         for k in range(dim):
             f += h[k] * y[k]
         fs[i] = f
-    hinge = 0.0
+    hinges = 0.0
     prod = 1.0
     for i in range(n):  # the exact logistic and loss of _kernels_w2v._predict
         f = fs[i]
-        e = math.exp(-abs(f))
-        r = _ONE / (_ONE + e)
-        s = r if f >= _ZERO else e * r  # sigma(f)
-        if i == 0:
-            hinge += max(-f, _ZERO)
-            fs[0] = (_ONE - s) * alpha
-        else:
-            hinge += max(f, _ZERO)
-            fs[i] = -s * alpha
-        prod *= _ONE + e
+        s, p1e = logistic(f)
+        hinges += hinge(f, i == 0)
+        fs[i] = ((_ONE if i == 0 else _ZERO) - s) * alpha
+        prod *= p1e
     y = wo[rows[0]]
     g = fs[0]
     for k in range(dim):  # the first row assigns neu1e: no separate zeroing pass
@@ -143,12 +140,12 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
             o = y[k]
             neu1e[k] += g * o
             y[k] = o + g * h[k]
-    return hinge + math.log(prod)
+    return hinges + math.log(prod)
 
 
-@_jit
-def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, window, negative,
-        alpha, state):
+@jit
+def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, window,
+        negative, alpha, state):
     dim = wi.shape[1]
     sen = np.empty(ids.shape[0], np.int32)  # kept tokens of the current sentence
     h = np.empty(dim, np.float32)  # (D,) the center's subword mean, moved by each pair
@@ -161,31 +158,31 @@ def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, wi
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         if m > 0:
             _prefetch_subwords(wi, sub_offsets, sub_ids, sen[0])
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             lo, hi = max(p - r, 0), min(p + r + 1, m)
             if hi - lo == 1:
                 continue
             n_neg = (hi - lo - 1) * negative
-            state = _draw_negatives(neg_table, n_neg, negs, state)
-            _prefetch_rows(wo, negs, n_neg)
-            _prefetch_rows(wo, sen[lo:hi], hi - lo)  # the targets: one output row per pair
+            state = draw_negatives(prob, alias, n_neg, negs, state)
+            prefetch_rows(wo, negs, n_neg)
+            prefetch_rows(wo, sen[lo:hi], hi - lo)  # the targets: one output row per pair
             if p + 1 < m:  # the next center's rows arrive while this one trains
                 _prefetch_subwords(wi, sub_offsets, sub_ids, sen[p + 1])
             a, b = sub_offsets[word], sub_offsets[word + 1]
-            _fill0(h)
+            fill0(h)
             for j in range(a, b):
-                _add(h, wi[sub_ids[j]])
+                add(h, wi[sub_ids[j]])
             inv = _ONE / np.float32(b - a)
             for k in range(dim):
                 h[k] *= inv
             gain = sub_gain[word]
-            _fill0(acc)
+            fill0(acc)
             q = 0
             for c in range(lo, hi):
                 if c == p:
@@ -198,13 +195,13 @@ def _sg(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, wi
                 q += negative
                 terms += 1
             for j in range(a, b):
-                _add(wi[sub_ids[j]], acc)
+                add(wi[sub_ids[j]], acc)
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
-def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, window, negative,
-          alpha, state):
+@jit
+def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, prob, alias, window,
+          negative, alpha, state):
     dim = wi.shape[1]
     sen = np.empty(ids.shape[0], np.int32)
     h = np.empty(dim, np.float32)  # (D,) mean of every subword row of the context
@@ -216,24 +213,24 @@ def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, 
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             lo, hi = max(p - r, 0), min(p + r + 1, m)
             if hi - lo == 1:
                 continue
-            state = _draw_negatives(neg_table, negative, negs, state)
-            _prefetch_rows(wo, negs, negative)
+            state = draw_negatives(prob, alias, negative, negs, state)
+            prefetch_rows(wo, negs, negative)
             if hi < m:  # the word that enters the next window
                 _prefetch_subwords(wi, sub_offsets, sub_ids, sen[hi])
-            _fill0(h)
+            fill0(h)
             count = 0
             for c in range(lo, hi):
                 if c != p:
                     w = sen[c]
                     for j in range(sub_offsets[w], sub_offsets[w + 1]):
-                        _add(h, wi[sub_ids[j]])
+                        add(h, wi[sub_ids[j]])
                     count += sub_offsets[w + 1] - sub_offsets[w]
             inv = _ONE / np.float32(count)
             for k in range(dim):
@@ -243,7 +240,7 @@ def _cbow(ids, bounds, wi, wo, sub_offsets, sub_ids, sub_gain, keep, neg_table, 
                 if c != p:
                     w = sen[c]
                     for j in range(sub_offsets[w], sub_offsets[w + 1]):
-                        _add(wi[sub_ids[j]], neu1e)
+                        add(wi[sub_ids[j]], neu1e)
             terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
@@ -258,17 +255,19 @@ def train_chunk(
     sub_ids: np.ndarray,  # int32: sub_ids[sub_offsets[w]:sub_offsets[w+1]] (rows of wi)
     sub_gain: np.ndarray,  # float32 (nwords,): sum of squared row multiplicities / row count
     keep: np.ndarray,  # float32 (nwords,): subsampling keep probability per word
-    neg_table: np.ndarray,  # int32 (T,): unigram^ns_exponent table
+    neg_table: tuple[np.ndarray, np.ndarray],  # alias table of counts**ns_exponent:
+    # (prob float32, alias int32), both (nwords,): vocab.sampling.alias_table
     window: int, negative: int, alpha: float, seed: int,
 ) -> tuple[float, int, int]:
-    """Train one chunk; returns (loss_sum, loss_terms, words), as ``_kernels_w2v.train_chunk``.
+    """Train one chunk; returns (loss_sum, loss_terms, words), as ``_kernels_w2v.train_chunk``
+    (a non-finite ``loss_sum`` signals divergence, with the same contract).
 
     Every word needs at least one subword row (its own row first, as fastText's
-    ``getSubwords``). ``len(neg_table)`` must be below 2**32; ids, subword rows and table
-    entries must index their matrices (not checked here: ``fit`` builds them).
+    ``getSubwords``). Ids, subword rows and alias entries must index their matrices (not
+    checked here: ``fit`` builds them).
     """
-    wi = _in_place("wi", wi)
-    wo = _in_place("wo", wo)
+    wi = in_place("wi", wi)
+    wo = in_place("wo", wo)
     if window < 1 or negative < 0:
         raise ValueError(f"need window >= 1 and negative >= 0, got {window=}, {negative=}")
     args = (
@@ -276,7 +275,7 @@ def train_chunk(
         wi, wo, np.ascontiguousarray(sub_offsets, dtype=np.int64),
         np.ascontiguousarray(sub_ids, dtype=np.int32),
         np.ascontiguousarray(sub_gain, dtype=np.float32), np.ascontiguousarray(keep, dtype=np.float32),
-        np.ascontiguousarray(neg_table, dtype=np.int32), int(window), int(negative),
+        *alias_arrays("neg_table", neg_table), int(window), int(negative),
         np.float32(alpha),
     )
     state = np.uint64(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)

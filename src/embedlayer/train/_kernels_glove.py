@@ -22,15 +22,25 @@ Conventions shared with ``_reference_glove`` (the numpy twin the tests compare a
   ``((h >> 32) * capacity) >> 32`` (no division, any capacity below 2**32); linear probing;
   empty slots hold -1;
 - training, for a triple (i, j, x): ``diff = w_i . c_j + bw_i + bc_j - log x``, ``f(x) =
-  min(1, (x / x_max)^alpha)``, cost ``0.5 f diff^2`` (float64 sum, glove.c's), ``g = eta f
-  diff``; per component ``t_w = clip(g c_j)``, ``t_c = clip(g w_i)`` (to +-``grad_clip``),
-  ``w_i -= t_w / sqrt(G_w)``, ``c_j -= t_c / sqrt(G_c)`` with the accumulators *before* this
-  step, then ``G += t^2``; biases likewise with ``g`` unclipped. As in glove.c the
-  accumulators hold squared *eta-scaled* gradients and start at 1, a pair whose diff is not
-  finite is skipped, a vector update whose sum is not finite is dropped (it cannot happen once
-  the diff is finite: see ``train_block``), and a non-finite bias step counts as 0. The
-  kernel may compute ``t / sqrt(G)`` with a refined reciprocal square root (about 1e-7
-  relative error), the reference divides exactly.
+  min(1, (x / x_max)^alpha)``, cost ``0.5 f diff^2`` (float64 sum, glove.c's), ``fd = f
+  diff``; per component the gradient is clipped, then scaled: ``t_w = eta clip(fd c_j)``,
+  ``t_c = eta clip(fd w_i)`` (clip to +-``grad_clip``: glove.c's ``-grad-clip``, whose
+  default 100 we share), ``w_i -= t_w / sqrt(G_w)``, ``c_j -= t_c / sqrt(G_c)`` with the
+  accumulators *before* this step, then ``G += t^2``; biases step by ``g = eta fd``,
+  unclipped: ``bw_i -= g / sqrt(Gb_i)``, ``Gb_i += g^2``. As in glove.c the accumulators hold
+  squared *eta-scaled* gradients and start at 1, a pair whose diff is not finite is skipped,
+  a vector update whose sum is not finite is dropped (it cannot happen once the diff is
+  finite: see ``train_block``), and a non-finite bias step counts as 0. The kernel may
+  compute ``t / sqrt(G)`` with a refined reciprocal square root (about 1e-7 relative error),
+  the reference divides exactly.
+- where this is not glove.c: its bias step. glove.c (since gradient clipping came in,
+  stanfordnlp/GloVe PR #149, 2020) steps each bias by ``fd / sqrt(Gb)`` and adds ``fd^2``:
+  its ``fdiff *= eta`` went away with that change, so biases learn at rate 1 whatever
+  ``-eta`` says (20x the default eta; PR #209, open since 2023, proposes eta and clipping
+  for the biases). We keep glove.c's own earlier step, ``eta fd`` (GloVe 1.0-1.2 before
+  #149, the paper's AdaGrad): ``eta`` then means one learning rate for every parameter, and
+  our tuned default (eta 0.15) and the benchmarks in docs/benchmarks.md were measured with
+  it. Like glove.c, biases are not clipped.
 
 What it leaves out: validation (``GloVe.fit`` does it), files, threads and schedules
 (``_cooccur.py``, ``glove.py``), index bounds checks (ids must lie in the vocabulary).
@@ -43,38 +53,34 @@ import math
 import numba
 import numpy as np
 
-from embedlayer.train._kernels_w2v import _prefetch, _subsample
+from embedlayer.train._kernels_common import below as _below
+from embedlayer.train._kernels_common import jit as _jit_fast
+from embedlayer.train._kernels_common import mix64 as _mix64
+from embedlayer.train._kernels_common import prefetch as _prefetch
+from embedlayer.train._kernels_common import prefetch_row as _prefetch_row
+from embedlayer.train._kernels_common import subsample as _subsample
 
 __all__ = ["EMPTY", "compact_table", "count_pairs", "reduce_sorted", "subsample_chunk",
            "train_block"]
 
 EMPTY = -1  # the key of an unused hash slot (real keys are >= 0)
 
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S27, _S30, _S31, _S32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
-
-# Vector math in float32 may be reassociated (SIMD) and reciprocals approximated, but NaN and
-# infinity must survive: glove.c's checks for them are part of the algorithm.
-_FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
-# error_model="numpy": a float division by zero gives inf instead of raising, which keeps the
-# division out of Python's checks and lets the update loop vectorize (8x here).
+# Counting and merging sum float64 weights in a fixed order: no fast-math, so the sums are
+# the reference's to the last bit. error_model="numpy": a float division by zero gives inf
+# instead of raising, which keeps the division out of Python's checks. ``train_block`` uses
+# the shared kernel options (``_kernels_common.jit``: fast-math that keeps NaN and infinity,
+# since glove.c's checks for them are part of the algorithm; the update loop vectorizes, 8x).
 _jit = numba.njit(nogil=True, cache=True, error_model="numpy")
-_jit_fast = numba.njit(nogil=True, cache=True, fastmath=_FAST, error_model="numpy")
 
 
 @_jit
 def _slot(key, capacity):
     """The home slot of ``key`` in a table of ``capacity`` slots."""
-    z = np.uint64(key)
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
-    return np.int64(((z >> _S32) * np.uint64(capacity)) >> _S32)
+    return _below(_mix64(np.uint64(key)), np.uint64(capacity))
 
 
 @_jit
-def _add(keys, vals, key, value, used):
+def _table_add(keys, vals, key, value, used):
     """``table[key] += value``; returns the new number of used slots."""
     capacity = keys.shape[0]
     s = _slot(key, capacity)
@@ -121,9 +127,9 @@ def count_pairs(ids, bounds, sentence, position, window, symmetric, weighting, v
             for k in range(p - 1, k0 - 1, -1):
                 left = np.int64(ids[k])
                 weight = 1.0 / (p - k) if weighting else 1.0
-                used = _add(keys, vals, left * vs + right, weight, used)
+                used = _table_add(keys, vals, left * vs + right, weight, used)
                 if symmetric:
-                    used = _add(keys, vals, right * vs + left, weight, used)
+                    used = _table_add(keys, vals, right * vs + left, weight, used)
                 updates += 1
             p += 1
         s += 1
@@ -195,12 +201,6 @@ def reduce_sorted(keys, vals, order, vocab_size, out_rows, out_cols, out_vals):
     return m + 1
 
 
-@_jit
-def _prefetch_row(row):
-    for k in range(0, row.shape[0], 16):  # 16 float32 = one 64-byte cache line
-        _prefetch(row, k)
-
-
 @_jit_fast
 def train_block(rows, cols, xs, W, C, bw, bc, GW, GC, gbw, gbc, x_max, alpha, eta, grad_clip):
     """AdaGrad over the triples ``(rows[n], cols[n], xs[n])`` in order, updating in place.
@@ -212,11 +212,12 @@ def train_block(rows, cols, xs, W, C, bw, bc, GW, GC, gbw, gbc, x_max, alpha, et
 
     glove.c also drops a vector update whose sum is not finite. Here that cannot happen, so
     the update is applied in the same pass as the gradient (no scratch row): a finite diff
-    means every product ``w[b] * c[b]`` was finite, so every row entry is finite, ``g`` is
+    means every product ``w[b] * c[b]`` was finite, so every row entry is finite, ``fd`` is
     finite, each clipped component is finite, and the sums it divides by are >= 1.
     """
     dim = W.shape[1]
     clip = np.float32(grad_clip)
+    eta32 = np.float32(eta)
     log_xmax = math.log(x_max)
     cost = 0.0
     skipped = 0
@@ -253,12 +254,13 @@ def train_block(rows, cols, xs, W, C, bw, bc, GW, GC, gbw, gbc, x_max, alpha, et
             skipped += 1
             continue
         cost += 0.5 * fdiff * diff
+        fd = np.float32(fdiff)
         g = np.float32(eta * fdiff)
         for b in range(dim):
             wb = w[b]  # both gradients use the rows as they were before this pair
             cb = c[b]
-            tw = min(max(g * cb, -clip), clip)
-            tc = min(max(g * wb, -clip), clip)
+            tw = min(max(fd * cb, -clip), clip) * eta32  # glove.c: clip, then scale by eta
+            tc = min(max(fd * wb, -clip), clip) * eta32
             w[b] = wb - tw / math.sqrt(gw[b])
             c[b] = cb - tc / math.sqrt(gc[b])
             gw[b] += tw * tw

@@ -11,7 +11,8 @@ threads may update the same rows at the same time, as in word2vec.c and gensim):
 
 Kernels are pure array code (STYLE.md rule 9): arrays and scalars in, rows updated in place,
 the RNG state is a uint64 passed in (splitmix64, seeded per chunk by the caller), nothing
-allocated inside the token loop. ``_reference_w2v`` is the slow numpy twin the tests compare
+allocated inside the token loop. The primitives (random stream, alias draw, logistic, row
+helpers, compile options) are ``_kernels_common``'s, shared with fastText and GloVe. ``_reference_w2v`` is the slow numpy twin the tests compare
 against; it draws the same random stream in the same order.
 
 What it leaves out: learning-rate schedules, threads, corpus encoding and progress (the
@@ -24,8 +25,10 @@ Conventions, shared with the reference:
   [0, n) without a division): per sentence, one draw per token for subsampling (keep the
   token when ``(z >> 11) * 2**-53 < keep[w]``), then per kept position one draw for the
   reduced window ``b = below(z, window)`` (effective half-window ``window - b``), then the
-  negatives of that position in training order (``neg_table[below(z, len(neg_table))]``; a
-  draw equal to the target is skipped, as in word2vec.c: one negative fewer, not a redraw);
+  negatives of that position in training order, one draw each from the alias table
+  (``i = below(z, V)``; the word ``i`` when ``(z & 0xFFFFFFFF) * 2**-32 < prob[i]``, else
+  ``alias[i]``: every word with its exact probability, the rarest included); a draw equal to
+  the target is skipped, as in word2vec.c: one negative fewer, not a redraw;
 - skip-gram: the context word's input row predicts the center word (word2vec.c's order);
 - CBOW: ``h`` is the sum or mean of the context rows; every context row then receives the full
   gradient ``neu1e``, in both modes (word2vec.c's rule; gensim divides by the count in sum
@@ -38,13 +41,17 @@ Conventions, shared with the reference:
   ``-log sigma(f_pos) - sum log sigma(-f_neg)``, HS ``-sum_bits log sigma((1 - 2 code) f)``
   (bit 1 is word2vec's "negative" branch: ``g = (1 - code - sigma(f)) alpha``). Each
   ``-log sigma(+-f)`` is ``max(-+f, 0) + log1p(e)``; the ``log1p`` parts of one term are
-  summed as one ``log`` of a product of numbers in [1, 2]. Accumulated in float64.
+  summed as one ``log`` of a product of numbers in [1, 2]. Accumulated in float64. The
+  ``max`` is computed as ``(|f| -+ f) / 2`` and the kernels compile without fast-math's
+  no-NaN/no-inf assumptions, so a non-finite logit always makes the loss non-finite (the
+  divergence signal ``train_chunk`` documents).
 
-Where the time goes: with D = 100 a prediction is ~300 flops, but the negative table
-(millions of int32) and the output rows of random negatives miss the caches. So the NS
-kernels draw all negatives of a center before training on it (the misses on the table
-overlap) and prefetch those output rows (their misses overlap too): together 1.8x on
-skip-gram NS over drawing each negative when it is used. The stream does not depend on the
+Where the time goes: with D = 100 a prediction is ~300 flops, but the sampling table and the
+output rows of random negatives miss the caches. So the NS kernels draw all negatives of a
+center before training on it (the misses on the table overlap) and prefetch those output
+rows (their misses overlap too): together 1.8x on skip-gram NS over drawing each negative
+when it is used (measured with word2vec.c's 10^7-entry table; the alias table's two (V,)
+arrays are smaller). The stream does not depend on the
 floats, so this changes no result. The exact ``exp`` costs ~5%: not worth a table.
 """
 
@@ -52,100 +59,33 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
+
+from embedlayer.train._kernels_common import (
+    add,
+    alias_arrays,
+    below,
+    draw_negatives,
+    fill0,
+    hinge,
+    in_place,
+    jit,
+    logistic,
+    next_u64,
+    prefetch_rows,
+    subsample,
+)
 
 __all__ = ["CBOW", "HS", "NS", "SKIPGRAM", "train_chunk"]
 
 SKIPGRAM, CBOW = 0, 1
 NS, HS = 0, 1
 
-# Globals are frozen into the compiled code as typed constants: uint64 ones keep the RNG in
-# unsigned 64-bit arithmetic (numba turns uint64-with-int64 arithmetic into float64), float32
-# ones keep the vector math in float32.
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S11, _S27, _S30, _S31, _S32 = (np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31),
-                                np.uint64(32))
-_UNIT = 2.0**-53  # float64: 53 random bits -> [0, 1)
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
-_jit = numba.njit(nogil=True, fastmath=True, cache=True)
 
-
-# --- helpers (compiled into each kernel's library; inline='always' measured no faster) -------
-
-
-@intrinsic
-def _prefetch(typingctx, arr, idx):
-    """``llvm.prefetch`` of ``arr[idx]``: a cache hint that never faults nor waits."""
-
-    def codegen(context, builder, sig, args):
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all levels, data
-        return context.get_dummy_value()
-
-    return types.void(arr, idx), codegen
-
-
-@_jit
-def _prefetch_rows(mat, rows, count):
-    """Ask for every cache line of ``mat[rows[:count]]`` before the first of them is used.
-
-    The rows of drawn negatives are spread over the whole output matrix (V x D x 4 bytes):
-    asked for together, their misses overlap instead of stalling one prediction each
-    (1.3x on skip-gram NS with a 30k vocabulary).
-    """
-    for q in range(count):
-        row = mat[rows[q]]
-        for k in range(0, row.shape[0], 16):  # 16 float32 = one 64-byte line
-            _prefetch(row, k)
-
-
-@_jit
-def _next(state):
-    """splitmix64: the advanced state and 64 random bits."""
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return state, z ^ (z >> _S31)
-
-
-@_jit
-def _below(z, n):
-    """An index in [0, n) from the high 32 bits of ``z`` (n < 2**32): a multiply, no division.
-
-    Its bias, at most n / 2**32, is far below anything training can see.
-    """
-    return np.int64(((z >> _S32) * n) >> _S32)
-
-
-@_jit
-def _subsample(ids, start, stop, keep, sen, state):
-    """Copy the kept tokens of ``ids[start:stop]`` to the front of ``sen``; (count, state)."""
-    m = 0
-    for i in range(start, stop):
-        w = ids[i]
-        state, z = _next(state)
-        if (z >> _S11) * _UNIT < keep[w]:
-            sen[m] = w
-            m += 1
-    return m, state
-
-
-@_jit
+@jit
 def _predict(l1, out, neu1e, label, alpha):
     """One logistic prediction of ``label`` (float32 0 or 1) from input ``l1`` (D,).
 
@@ -156,63 +96,32 @@ def _predict(l1, out, neu1e, label, alpha):
     f = _ZERO
     for k in range(dim):
         f += l1[k] * out[k]
-    e = math.exp(-abs(f))  # in (0, 1]: never overflows
-    r = _ONE / (_ONE + e)
-    s = r if f >= _ZERO else e * r  # sigma(f)
+    s, prod = logistic(f)
     g = (label - s) * alpha
     for k in range(dim):  # one pass: the old output row feeds neu1e, then takes its update
         o = out[k]
         neu1e[k] += g * o
         out[k] = o + g * l1[k]
-    hinge = max(-f, _ZERO) if label > _ZERO else max(f, _ZERO)
-    return hinge, _ONE + e
+    return hinge(f, label > _ZERO), prod
 
 
-@_jit
-def _add(dst, src):
-    for k in range(dst.shape[0]):
-        dst[k] += src[k]
-
-
-@_jit
-def _fill0(buf):
-    for k in range(buf.shape[0]):
-        buf[k] = _ZERO
-
-
-@_jit
-def _draw_negatives(neg_table, count, negs, state):
-    """``count`` negatives into ``negs[:count]``, in stream order; the state.
-
-    Drawn for a whole center before any training on it: the table (up to 10^8 int32) is far
-    larger than the caches, and independent loads issued together wait for memory once, not
-    once per negative (1.7x on skip-gram NS). The stream does not depend on the floats, so the
-    order of draws, and the results, are those of drawing each negative when it is used.
-    """
-    ntable = np.uint64(neg_table.shape[0])
-    for q in range(count):
-        state, z = _next(state)
-        negs[q] = neg_table[_below(z, ntable)]
-    return state
-
-
-@_jit
+@jit
 def _ns_targets(word, negs, q0, negative, l1, syn1, neu1e, alpha):
     """The center word and its negatives ``negs[q0:q0+negative]`` against input ``l1``; loss."""
-    hinge, prod = _predict(l1, syn1[word], neu1e, _ONE, alpha)
-    loss = np.float64(hinge)
+    part, prod = _predict(l1, syn1[word], neu1e, _ONE, alpha)
+    loss = np.float64(part)
     prod64 = np.float64(prod)
     for q in range(q0, q0 + negative):
         t = negs[q]
         if t == word:  # word2vec.c skips it: one negative fewer, not a redraw
             continue
-        hinge, prod = _predict(l1, syn1[t], neu1e, _ZERO, alpha)
-        loss += hinge
+        part, prod = _predict(l1, syn1[t], neu1e, _ZERO, alpha)
+        loss += part
         prod64 *= prod
     return loss + math.log(prod64)
 
 
-@_jit
+@jit
 def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
     """The Huffman path of ``word`` against input ``l1``; (loss, number of bits)."""
     loss = 0.0
@@ -220,8 +129,8 @@ def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
     a, b = code_offsets[word], code_offsets[word + 1]
     for j in range(a, b):
         label = _ONE - np.float32(codes[j])
-        hinge, prod = _predict(l1, syn1[points[j]], neu1e, label, alpha)
-        loss += hinge
+        part, prod = _predict(l1, syn1[points[j]], neu1e, label, alpha)
+        loss += part
         prod64 *= prod
     return loss + math.log(prod64), b - a
 
@@ -229,8 +138,8 @@ def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
 # --- skip-gram --------------------------------------------------------------------------------
 
 
-@_jit
-def _sg_ns(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, state):
+@jit
+def _sg_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, state):
     sen = np.empty(ids.shape[0], np.int32)  # kept tokens of the current sentence
     neu1e = np.empty(syn0.shape[1], np.float32)  # (D,) gradient of the context row
     negs = np.empty(2 * window * negative, np.int32)  # negatives of every pair of a center
@@ -238,28 +147,28 @@ def _sg_ns(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, st
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             lo, hi = max(p - r, 0), min(p + r + 1, m)
-            state = _draw_negatives(neg_table, (hi - lo - 1) * negative, negs, state)
-            _prefetch_rows(syn1, negs, (hi - lo - 1) * negative)
+            state = draw_negatives(prob, alias, (hi - lo - 1) * negative, negs, state)
+            prefetch_rows(syn1, negs, (hi - lo - 1) * negative)
             q = 0
             for c in range(lo, hi):
                 if c == p:
                     continue
                 l1 = syn0[sen[c]]
-                _fill0(neu1e)
+                fill0(neu1e)
                 loss += _ns_targets(word, negs, q, negative, l1, syn1, neu1e, alpha)
-                _add(l1, neu1e)
+                add(l1, neu1e)
                 q += negative
                 terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
+@jit
 def _sg_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, alpha, state):
     sen = np.empty(ids.shape[0], np.int32)
     neu1e = np.empty(syn0.shape[1], np.float32)
@@ -267,28 +176,28 @@ def _sg_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, a
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             a, b = code_offsets[word], code_offsets[word + 1]
-            _prefetch_rows(syn1, points[a:b], b - a)  # the path every pair below walks (1.1x)
+            prefetch_rows(syn1, points[a:b], b - a)  # the path every pair below walks (1.1x)
             for c in range(max(p - r, 0), min(p + r + 1, m)):
                 if c == p:
                     continue
                 l1 = syn0[sen[c]]
-                _fill0(neu1e)
+                fill0(neu1e)
                 term, bits = _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha)
-                _add(l1, neu1e)
+                add(l1, neu1e)
                 if bits:  # a one-word vocabulary has nothing to predict
                     loss += term
                     terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
-def _sg_ns_shared(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, state):
+@jit
+def _sg_ns_shared(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, state):
     """Skip-gram NS with the negatives drawn once per center and shared by its contexts.
 
     A window is one minibatch: logits ``F = X Y^T`` for inputs ``X`` (k, D) = the context rows
@@ -307,11 +216,11 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, neg_table, window, negative, al
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
             word = sen[p]
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             k = 0
             for c in range(max(p - r, 0), min(p + r + 1, m)):
                 if c != p:
@@ -319,8 +228,8 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, neg_table, window, negative, al
                     k += 1
             if k == 0:
                 continue
-            state = _draw_negatives(neg_table, negative, negs, state)
-            _prefetch_rows(syn1, negs, negative)
+            state = draw_negatives(prob, alias, negative, negs, state)
+            prefetch_rows(syn1, negs, negative)
             tgt[0] = word
             n = 1
             for q in range(negative):
@@ -329,28 +238,25 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, neg_table, window, negative, al
                     n += 1
             for j in range(k):  # F and G, one row of contexts at a time
                 x = syn0[ctx[j]]
-                hinge = 0.0
+                hinges = 0.0
                 prod = 1.0
                 for i in range(n):
                     y = syn1[tgt[i]]
                     f = _ZERO
                     for d in range(dim):
                         f += x[d] * y[d]
-                    e = math.exp(-abs(f))
-                    rr = _ONE / (_ONE + e)
-                    sig = rr if f >= _ZERO else e * rr
+                    sig, p1e = logistic(f)
                     if i == 0:
                         grad[j, i] = (_ONE - sig) * alpha
-                        hinge += max(-f, _ZERO)
                     else:
                         grad[j, i] = -sig * alpha
-                        hinge += max(f, _ZERO)
-                    prod *= _ONE + e
-                loss += hinge + math.log(prod)
+                    hinges += hinge(f, i == 0)
+                    prod *= p1e
+                loss += hinges + math.log(prod)
             terms += k
             for j in range(k):  # dX = G Y from the old output rows
                 dxj = dx[j]
-                _fill0(dxj)
+                fill0(dxj)
                 for i in range(n):
                     g = grad[j, i]
                     y = syn1[tgt[i]]
@@ -364,21 +270,21 @@ def _sg_ns_shared(ids, bounds, syn0, syn1, keep, neg_table, window, negative, al
                     for d in range(dim):
                         y[d] += g * x[d]
             for j in range(k):
-                _add(syn0[ctx[j]], dx[j])
+                add(syn0[ctx[j]], dx[j])
     return loss, terms, bounds[-1] - bounds[0]
 
 
 # --- CBOW -----------------------------------------------------------------------------------
 
 
-@_jit
+@jit
 def _context_mean(sen, p, r, m, syn0, cbow_mean, neu1):
     """``neu1`` (D,) = sum (or mean) of the context rows of position ``p``; the count."""
-    _fill0(neu1)
+    fill0(neu1)
     cw = 0
     for c in range(max(p - r, 0), min(p + r + 1, m)):
         if c != p:
-            _add(neu1, syn0[sen[c]])
+            add(neu1, syn0[sen[c]])
             cw += 1
     if cbow_mean and cw > 1:
         inv = _ONE / np.float32(cw)
@@ -387,16 +293,17 @@ def _context_mean(sen, p, r, m, syn0, cbow_mean, neu1):
     return cw
 
 
-@_jit
+@jit
 def _spread(sen, p, r, m, syn0, neu1e):
     """Add the full ``neu1e`` to every context row of ``p`` (word2vec.c, both modes)."""
     for c in range(max(p - r, 0), min(p + r + 1, m)):
         if c != p:
-            _add(syn0[sen[c]], neu1e)
+            add(syn0[sen[c]], neu1e)
 
 
-@_jit
-def _cbow_ns(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, cbow_mean, state):
+@jit
+def _cbow_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, cbow_mean,
+             state):
     sen = np.empty(ids.shape[0], np.int32)
     neu1 = np.empty(syn0.shape[1], np.float32)  # (D,) h
     neu1e = np.empty(syn0.shape[1], np.float32)  # (D,) gradient of h
@@ -405,22 +312,22 @@ def _cbow_ns(ids, bounds, syn0, syn1, keep, neg_table, window, negative, alpha, 
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             if _context_mean(sen, p, r, m, syn0, cbow_mean, neu1) == 0:
                 continue
-            state = _draw_negatives(neg_table, negative, negs, state)
-            _prefetch_rows(syn1, negs, negative)
-            _fill0(neu1e)
+            state = draw_negatives(prob, alias, negative, negs, state)
+            prefetch_rows(syn1, negs, negative)
+            fill0(neu1e)
             loss += _ns_targets(sen[p], negs, 0, negative, neu1, syn1, neu1e, alpha)
             _spread(sen, p, r, m, syn0, neu1e)
             terms += 1
     return loss, terms, bounds[-1] - bounds[0]
 
 
-@_jit
+@jit
 def _cbow_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window, alpha, cbow_mean,
              state):
     sen = np.empty(ids.shape[0], np.int32)
@@ -430,13 +337,13 @@ def _cbow_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window,
     loss = 0.0
     terms = 0
     for s in range(bounds.shape[0] - 1):
-        m, state = _subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
+        m, state = subsample(ids, bounds[s], bounds[s + 1], keep, sen, state)
         for p in range(m):
-            state, z = _next(state)
-            r = window - _below(z, uwin)
+            state, z = next_u64(state)
+            r = window - below(z, uwin)
             if _context_mean(sen, p, r, m, syn0, cbow_mean, neu1) == 0:
                 continue
-            _fill0(neu1e)
+            fill0(neu1e)
             term, bits = _hs_targets(sen[p], codes, points, code_offsets, neu1, syn1, neu1e, alpha)
             _spread(sen, p, r, m, syn0, neu1e)
             if bits:
@@ -448,15 +355,6 @@ def _cbow_hs(ids, bounds, syn0, syn1, keep, codes, points, code_offsets, window,
 # --- dispatcher -------------------------------------------------------------------------------
 
 
-def _in_place(name: str, a: np.ndarray) -> np.ndarray:
-    # A converted copy would be trained and thrown away: refuse instead of losing updates.
-    if a.dtype != np.float32 or a.ndim != 2 or not a.flags.c_contiguous or not a.flags.writeable:
-        raise TypeError(f"{name} must be a writeable C-contiguous float32 matrix, got dtype="
-                        f"{a.dtype}, shape {a.shape}, C-contiguous {a.flags.c_contiguous}, "
-                        f"writeable {a.flags.writeable}")
-    return a
-
-
 def train_chunk(
     model: int, loss: int,
     ids: np.ndarray,  # int32 (n,): token ids of this chunk
@@ -464,7 +362,8 @@ def train_chunk(
     syn0: np.ndarray,  # float32 (V, D) input vectors, updated in place
     syn1: np.ndarray,  # float32 (V, D) NS output vectors, or (V-1, D) HS inner nodes
     keep: np.ndarray,  # float32 (V,): subsampling keep probability per word
-    neg_table: np.ndarray,  # int32 (T,): unigram^0.75 table (NS only)
+    neg_table: tuple[np.ndarray, np.ndarray],  # alias table (prob float32, alias int32), (V,)
+    # each: vocab.sampling.alias_table over counts**ns_exponent (NS only; ignored for HS)
     codes: np.ndarray, points: np.ndarray, code_offsets: np.ndarray,  # HS CSR: uint8, int32, int64
     window: int, negative: int, alpha: float, cbow_mean: bool, seed: int,
     shared_negatives: bool = False,
@@ -475,11 +374,17 @@ def train_chunk(
     every token of the chunk, subsampled-away ones included. ``seed`` (any int, taken mod
     2**64) seeds the chunk's random stream. ``shared_negatives`` (skip-gram NS only) draws one
     set of negatives per window, shared by all its contexts. Arrays of the documented dtypes
-    pass without a copy; the kernel runs without the GIL. ``len(neg_table)`` must be below
-    2**32; ids, points and table entries must index their matrices (not checked here).
+    pass without a copy; the kernel runs without the GIL. Ids, points and alias entries must
+    index their matrices (not checked here).
+
+    Divergence: ``loss_sum`` is not finite (inf or NaN) whenever a logit of this chunk was not
+    finite, i.e. a prediction used a row holding inf or NaN, or a dot product overflowed; a
+    finite ``loss_sum`` means every prediction of the chunk saw finite rows. (A row the
+    chunk's last updates push to inf shows in the next chunk that uses it.) The caller turns
+    a non-finite ``loss_sum`` into an error; the kernels never raise.
     """
-    syn0 = _in_place("syn0", syn0)
-    syn1 = _in_place("syn1", syn1)
+    syn0 = in_place("syn0", syn0)
+    syn1 = in_place("syn1", syn1)
     if window < 1 or negative < 0:
         raise ValueError(f"need window >= 1 and negative >= 0, got {window=}, {negative=}")
     ids = np.ascontiguousarray(ids, dtype=np.int32)
@@ -491,13 +396,13 @@ def train_chunk(
     if shared_negatives and (model, loss) != (SKIPGRAM, NS):
         raise ValueError("shared_negatives applies to skip-gram with negative sampling only")
     if loss == NS:
-        table = np.ascontiguousarray(neg_table, dtype=np.int32)
+        prob, alias = alias_arrays("neg_table", neg_table)
         if model == SKIPGRAM:
             kernel = _sg_ns_shared if shared_negatives else _sg_ns
-            out = kernel(ids, bounds, syn0, syn1, keep, table, window, negative, a, state)
+            out = kernel(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, a, state)
         elif model == CBOW:
-            out = _cbow_ns(ids, bounds, syn0, syn1, keep, table, window, negative, a, cbow_mean,
-                           state)
+            out = _cbow_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, a,
+                           cbow_mean, state)
         else:
             raise ValueError(f"model must be SKIPGRAM (0) or CBOW (1), got {model!r}")
     elif loss == HS:

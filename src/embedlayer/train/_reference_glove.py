@@ -73,9 +73,11 @@ def train_reference(rows, cols, xs, W, C, bw, bc, GW, GC, gbw, gbc, x_max, alpha
             skipped += 1
             continue
         cost += 0.5 * fdiff * diff
-        g = np.float32(eta * fdiff)
-        tw = np.clip(g * c, -clip, clip)  # the gradients for w and c, from the old rows
-        tc = np.clip(g * w, -clip, clip)
+        g = np.float32(eta * fdiff)  # the biases' step: eta-scaled, unclipped
+        fd = np.float32(fdiff)
+        eta32 = np.float32(eta)
+        tw = np.clip(fd * c, -clip, clip) * eta32  # glove.c: clip the gradient, then scale
+        tc = np.clip(fd * w, -clip, clip) * eta32  # (from the rows before this pair)
         uw = tw / np.sqrt(GW[i])
         uc = tc / np.sqrt(GC[j])
         GW[i] += tw * tw

@@ -37,6 +37,14 @@ class SplitMix64:
     def uniform(self) -> float:
         return (self.next() >> 11) * 2.0**-53
 
+    def draw_alias(self, table) -> int:
+        """One word from an alias table ``(prob, alias)``: one draw, split in two halves."""
+        prob, alias = table
+        z = self.next()
+        i = ((z >> 32) * len(prob)) >> 32  # the column, from the high 32 bits
+        u = (z & 0xFFFF_FFFF) * 2.0**-32  # its coin, from the low 32 bits
+        return i if u < float(np.float32(prob[i])) else int(alias[i])
+
 
 def _predict(l1: np.ndarray, out: np.ndarray, neu1e: np.ndarray, label: int,
              alpha: np.float32) -> float:
@@ -51,7 +59,7 @@ def _predict(l1: np.ndarray, out: np.ndarray, neu1e: np.ndarray, label: int,
 def _ns(word, rng, neg_table, negative, l1, syn1, neu1e, alpha) -> float:
     loss = _predict(l1, syn1[word], neu1e, 1, alpha)
     for _ in range(negative):
-        t = int(neg_table[rng.below(len(neg_table))])
+        t = rng.draw_alias(neg_table)
         if t != word:  # word2vec.c skips (does not redraw) a negative equal to the target
             loss += _predict(l1, syn1[t], neu1e, 0, alpha)
     return loss
@@ -120,7 +128,7 @@ def _shared_window(word, context, rng, neg_table, negative, syn0, syn1, alpha) -
     """One skip-gram window as a minibatch: every delta from the rows before the window."""
     targets = [word]
     for _ in range(negative):
-        t = int(neg_table[rng.below(len(neg_table))])
+        t = rng.draw_alias(neg_table)
         if t != word:
             targets.append(t)
     x = syn0[context]  # (k, D) copies

@@ -34,16 +34,15 @@ from embedlayer.vectors.subword import SubwordVectors, subword_ids
 from embedlayer.vocab import (
     EOS,
     TokenCounter,
-    keep_probabilities,
+    alias_table,
+    fasttext_keep_probabilities,
     load_vocab,
-    negative_table,
 )
 
 __all__ = ["FastText", "FastTextConfig", "subword_table"]
 
 CHECKPOINT_FORMAT = "embedlayer.fasttext-checkpoint"
 CHECKPOINT_VERSION = 1
-_NEG_TABLE_SIZE = 10_000_000  # as word2vec's (fastText uses 1e7 too)
 
 Callback = Callable[["FastText", int, RunState], None]
 
@@ -226,9 +225,11 @@ class FastText:
         cfg = self.config
         self._vectors = None
         counts = self.vocab_.counts
-        keep = keep_probabilities(counts, cfg.sample).astype(np.float32)
-        table = negative_table(counts, power=cfg.ns_exponent,
-                               size=min(_NEG_TABLE_SIZE, max(1_000_000, 100 * len(counts))))
+        # fastText's discard rule divides by its token total: every token read plus one
+        # </s> per line (see fasttext_keep_probabilities).
+        keep = fasttext_keep_probabilities(counts, cfg.sample, tokens=encoded.raw_words,
+                                           lines=encoded.raw_sentences)
+        table = alias_table(counts, power=cfg.ns_exponent)
         offsets, sub, gain = subword_table(self.vocab_.tokens, minn=cfg.minn, maxn=cfg.maxn,
                                            bucket=cfg.ngram_buckets)
         model_id = kernels.SKIPGRAM if cfg.model == "skipgram" else kernels.CBOW

@@ -26,17 +26,16 @@ from embedlayer.vectors import Vectors
 from embedlayer.vocab import (
     TokenCounter,
     Vocab,
+    alias_table,
     huffman_codes,
     keep_probabilities,
     load_vocab,
-    negative_table,
 )
 
 __all__ = ["Word2Vec", "estimate_memory"]
 
 CHECKPOINT_FORMAT = "embedlayer.word2vec-checkpoint"
 CHECKPOINT_VERSION = 1
-_NEG_TABLE_SIZE = 10_000_000  # 40 MB of int32, resolution 1e-7 (word2vec.c uses 1e8)
 
 Callback = Callable[["Word2Vec", int, RunState], None]
 
@@ -46,7 +45,7 @@ def estimate_memory(vocab_size: int, config: Word2VecConfig) -> int:
     rows = 2 * vocab_size * config.dim * 4  # syn0 + syn1 (float32)
     tables = vocab_size * (4 + 8 + 64)  # keep probabilities, counts, token strings and index
     if config.loss == "ns":
-        tables += _NEG_TABLE_SIZE * 4
+        tables += vocab_size * 8  # the alias table: float32 prob + int32 alias per word
     else:
         tables += vocab_size * 40 * 5  # Huffman codes + points, ~40 levels at most
     return rows + tables
@@ -176,8 +175,7 @@ class Word2Vec:
         cfg, counts = self.config, self.vocab_.counts
         keep = keep_probabilities(counts, cfg.sample).astype(np.float32)
         if cfg.loss == "ns":
-            table = negative_table(counts, power=cfg.ns_exponent,
-                                   size=min(_NEG_TABLE_SIZE, max(1_000_000, 100 * len(counts))))
+            table = alias_table(counts, power=cfg.ns_exponent)
             hs = (np.zeros(1, np.uint8), np.zeros(1, np.int32), np.zeros(2, np.int64))
         else:
             table = np.zeros(1, np.int32)

@@ -9,14 +9,17 @@ from embedlayer.vocab.huffman import HuffmanCodes, huffman_codes
 from embedlayer.vocab.io import load_counter, load_vocab, save_counter, save_vocab
 from embedlayer.vocab.ngrams import char_ngrams, fnv1a_32, ngram_buckets
 from embedlayer.vocab.sampling import (
+    AliasTable,
+    alias_table,
+    fasttext_keep_probabilities,
     keep_probabilities,
     negative_cdf,
-    negative_table,
     unigram_probabilities,
 )
 from embedlayer.vocab.vocab import BOS, EOS, PAD, UNK, Coverage, OOVPolicy, Vocab
 
 __all__ = [
+    "AliasTable",
     "BOS",
     "EOS",
     "PAD",
@@ -26,16 +29,17 @@ __all__ = [
     "HuffmanCodes",
     "OOVPolicy",
     "TokenCounter",
+    "alias_table",
     "build_vocab",
     "Vocab",
     "char_ngrams",
     "fnv1a_32",
+    "fasttext_keep_probabilities",
     "huffman_codes",
     "keep_probabilities",
     "load_counter",
     "load_vocab",
     "negative_cdf",
-    "negative_table",
     "ngram_buckets",
     "save_counter",
     "save_vocab",

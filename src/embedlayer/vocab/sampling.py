@@ -1,19 +1,40 @@
-"""word2vec's sampling tables: frequent-word subsampling and the negative-sampling distribution.
+"""Sampling tables: frequent-word subsampling and the negative-sampling distribution.
 
 What it holds: pure functions from a count vector (int64, shape (V,), in id order) to the
-arrays the training kernels read. Nothing here draws random numbers; kernels do, with their
-own explicit RNG state. Tokens with count 0 (special tokens) are never sampled as negatives
-and are always kept by subsampling.
+arrays the training kernels read: keep probabilities (word2vec.c's rule, and fastText's with
+its own token total) and the alias table of the smoothed unigram distribution. Nothing here
+draws random numbers; kernels do, with their own explicit RNG state
+(``train/_kernels_common.draw_negatives``). Tokens with count 0 (special tokens) are never
+sampled as negatives and are always kept by subsampling.
+
+What it leaves out: word2vec.c's 10^8-slot unigram table. A word whose probability is below
+one slot gets no slot there and is never drawn; the alias table draws every word with its
+exact probability, in two (V,) arrays instead of tens of megabytes.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from embedlayer._types import Float64Array, Int32Array, IntArray
+from embedlayer._types import Float64Array, FloatArray, Int32Array, IntArray
 from embedlayer.errors import ConfigError
 
-__all__ = ["keep_probabilities", "negative_cdf", "negative_table", "unigram_probabilities"]
+__all__ = ["AliasTable", "alias_table", "fasttext_keep_probabilities", "keep_probabilities",
+           "negative_cdf", "unigram_probabilities"]
+
+
+class AliasTable(NamedTuple):
+    """Walker's alias table of a distribution over V words (Vose's construction).
+
+    A draw picks a column ``i`` uniformly in [0, V), then returns ``i`` with probability
+    ``prob[i]`` and ``alias[i]`` otherwise; word ``w`` is drawn with probability
+    ``(prob[w] + sum of (1 - prob[i]) over columns i with alias[i] == w) / V``.
+    """
+
+    prob: FloatArray  # (V,) float32 in [0, 1]: the chance a column keeps its own word
+    alias: Int32Array  # (V,) int32: the word a column gives otherwise
 
 
 def _as_counts(counts: IntArray | list[int]) -> Float64Array:
@@ -44,6 +65,33 @@ def keep_probabilities(counts: IntArray | list[int], sample: float, *, total: in
     return np.minimum(p, 1.0)
 
 
+def fasttext_keep_probabilities(
+    counts: IntArray | list[int], sample: float, *, tokens: int, lines: int,
+) -> FloatArray:
+    """Probability of keeping each occurrence of a word, as facebook fastText computes it.
+
+    fastText's ``Dictionary::initTableDiscard``: ``f = count / ntokens`` (float32), keep
+    ``sqrt(t / f) + t / f`` (in double, stored as float32; clipped to 1 here, which changes
+    no draw). Its formula is word2vec.c's; the token total is not: ``ntokens`` counts every
+    token read, words later dropped by ``min_count`` included, plus the ``</s>`` that ends
+    every line. So ``tokens`` is every token of the text and ``lines`` the number of lines
+    (sentences), and ``ntokens = tokens + lines``. ``sample=0`` keeps every word.
+    """
+    if sample < 0:
+        raise ConfigError(f"sample must be >= 0, got {sample}")
+    if tokens < 0 or lines < 0 or tokens + lines == 0:
+        raise ConfigError(f"need tokens >= 0 and lines >= 0, not both 0; got {tokens=}, {lines=}")
+    c = _as_counts(counts)
+    if sample == 0:
+        return np.ones(c.size, dtype=np.float32)
+    f = c.astype(np.float32) / np.float32(tokens + lines)  # fastText's real(count)/real(ntokens)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = sample / f.astype(np.float64)
+        p = np.sqrt(ratio) + ratio
+    p[c == 0] = 1.0
+    return np.minimum(p, 1.0).astype(np.float32)
+
+
 def unigram_probabilities(counts: IntArray | list[int], power: float = 0.75) -> Float64Array:
     """The smoothed unigram distribution ``c(w)**power / sum`` (zero counts get zero)."""
     c = _as_counts(counts)
@@ -62,15 +110,32 @@ def negative_cdf(counts: IntArray | list[int], power: float = 0.75) -> Float64Ar
     return cdf
 
 
-def negative_table(counts: IntArray | list[int], *, power: float = 0.75, size: int = 10_000_000) -> Int32Array:
-    """word2vec.c's unigram table: ``size`` ids, each word filling a share ~ ``p(w)``.
+def alias_table(counts: IntArray | list[int], *, power: float = 0.75) -> AliasTable:
+    """The alias table of ``counts**power / sum`` (negative sampling's distribution).
 
-    Sampling a negative is then one uniform index into the table. Slot ``a`` holds the word
-    whose cumulative-probability interval contains ``(a + 0.5) / size``.
+    Vose's construction in float64: columns whose share ``V p(w)`` is below 1 are filled up
+    by words above 1, one pair at a time, so each word's probability is exact up to float
+    rounding, however small (a word with ``p`` = 1e-12 is drawn, rarely, where word2vec.c's
+    table gives it no slot). ``prob`` is stored in float32 (relative error 6e-8 on the share
+    of every column). Zero counts get probability 0. Deterministic: a plain sequential loop.
     """
-    if size < 1:
-        raise ConfigError(f"table size must be >= 1, got {size}")
-    cdf = negative_cdf(counts, power)
-    probes = (np.arange(size, dtype=np.float64) + 0.5) / size
-    table = np.searchsorted(cdf, probes, side="right")
-    return np.minimum(table, len(cdf) - 1).astype(np.int32)
+    p = unigram_probabilities(counts, power)
+    v = p.size
+    if v >= 2**31:
+        raise ConfigError(f"an alias table holds at most 2**31 - 1 words, got {v:,}")
+    scaled = (p * v).tolist()
+    alias = list(range(v))
+    small = [i for i, s in enumerate(scaled) if s < 1.0]
+    large = [i for i, s in enumerate(scaled) if s >= 1.0]
+    while small and large:
+        lo, hi = small.pop(), large[-1]
+        alias[lo] = hi  # column lo: its own word with chance scaled[lo], else hi
+        rest = (scaled[hi] + scaled[lo]) - 1.0  # what hi still has to place
+        scaled[hi] = rest
+        if rest < 1.0:
+            small.append(large.pop())
+    # Whatever is left holds a share of 1 up to rounding: its column keeps its own word.
+    for i in small + large:
+        scaled[i] = 1.0
+    prob = np.minimum(np.asarray(scaled, dtype=np.float64), 1.0).astype(np.float32)
+    return AliasTable(prob, np.asarray(alias, dtype=np.int32))
