@@ -109,6 +109,8 @@ def test_memory_cap_is_reported(tmp_path, data_dir, capsys):
          "the same file as -o/--output"),
         (["vocab", "build", "{tmp}/one.txt", "-o", "{tmp}/one.txt", "--force"], "also an input"),
         (["vocab", "build", "{tmp}/one.txt", "-o", "{tmp}"], "is a folder"),
+        (["vocab", "build", "{tmp}/latin1.txt", "--quiet", "-o", "{tmp}/v.tsv"],
+         "pass --errors replace or --errors skip-line"),
         (["vocab", "build", "{tmp}/one.txt", "--tokenizer", "regexx", "-o", "{tmp}/v.tsv"], "regex"),
         (["vocab", "info", "{tmp}/one.txt"], "one.txt"),
         (["vocab", "merge", "{tmp}/one.txt", "-o", "{tmp}/v.tsv"], "one.txt"),
@@ -117,6 +119,7 @@ def test_memory_cap_is_reported(tmp_path, data_dir, capsys):
 def test_bad_input_gives_one_line_and_no_output_file(tmp_path, capsys, argv, message):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "one.txt").write_text("just one line\n")
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
     code = main([a.format(tmp=tmp_path) for a in argv])
     err = capsys.readouterr().err
     assert code == 1

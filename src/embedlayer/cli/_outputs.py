@@ -1,4 +1,5 @@
-"""Output paths of the vocab, tokenize and corpus commands, checked before any work starts.
+"""Output paths of the vocab, tokenize and corpus commands, checked before any work starts;
+and the library's error hints reworded to name command-line flags.
 
 An existing file is refused unless ``--force`` (nothing already saved is lost by a typo), a
 folder is never replaced by a file, and the folder a file goes into must exist or be creatable
@@ -8,12 +9,34 @@ now, not after an hour of counting. Writing itself is atomic (``embedlayer._atom
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from embedlayer.errors import ConfigError
+from embedlayer.errors import ConfigError, DecodeError
 
-__all__ = ["add_force", "check_outputs"]
+__all__ = ["add_force", "check_outputs", "flag_hints"]
+
+# Library hint -> the same advice in flags. Spelled out here (the corpus package defines the
+# first) so that building the parser imports no reader; tests/test_corpus_cli.py pins it.
+_HINTS = {
+    "pass errors='replace' or errors='skip-line' to read past invalid bytes":
+        "pass --errors replace or --errors skip-line to read past invalid bytes",
+}
+
+
+@contextlib.contextmanager
+def flag_hints() -> Iterator[None]:
+    """Re-raise a decoding error whose hint names a Python keyword with the CLI flag instead."""
+    try:
+        yield
+    except DecodeError as exc:
+        message = str(exc)
+        for python, cli in _HINTS.items():
+            message = message.replace(python, cli)
+        if message == str(exc):
+            raise
+        raise type(exc)(message) from None
 
 
 def add_force(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from embedlayer.cli._outputs import add_force, check_outputs
+from embedlayer.cli._outputs import add_force, check_outputs, flag_hints
 from embedlayer.errors import ConfigError, VocabError
 
 _SPECIALS_HELP = ("comma-separated special tokens placed first, e.g. '<pad>,<unk>' "
@@ -180,6 +180,7 @@ def _write_vocab(counter, args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+@flag_hints()
 def _build(args: argparse.Namespace) -> int:
     from embedlayer.vocab import save_counter
 
@@ -194,6 +195,7 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+@flag_hints()
 def _count(args: argparse.Namespace) -> int:
     from embedlayer.vocab import save_counter
 
