@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-
 ROOT = Path(__file__).resolve().parents[1]
 _DEFAULT_DATA = ROOT.parent / "shared" / "data"
 

@@ -128,7 +128,7 @@ def train_subword(
     unk_token: str = "<unk>",
     lowercase: bool = False,
     pre_tokenizer: str = "regex",
-    progress: bool = False,
+    progress: bool = True,
 ) -> TokenizerPipeline:
     """Train a BPE or WordPiece pipeline on ``texts`` (one string per line or sentence).
 
