@@ -109,6 +109,8 @@ def test_memory_cap_is_reported(tmp_path, data_dir, capsys):
          "the same file as -o/--output"),
         (["vocab", "build", "{tmp}/one.txt", "-o", "{tmp}/one.txt", "--force"], "also an input"),
         (["vocab", "build", "{tmp}/one.txt", "-o", "{tmp}"], "is a folder"),
+        (["vocab", "build", "{tmp}/one.txt", "--specials", "<pad>,<pad>", "-o", "{tmp}/v.tsv"],
+         "--specials '<pad>,<pad>' repeats a token"),
         (["vocab", "build", "{tmp}/latin1.txt", "--quiet", "-o", "{tmp}/v.tsv"],
          "pass --errors replace or --errors skip-line"),
         (["vocab", "build", "{tmp}/one.txt", "--tokenizer", "regexx", "-o", "{tmp}/v.tsv"], "regex"),

@@ -124,6 +124,10 @@ def _check_args(args: argparse.Namespace, outputs: list[tuple[str, Path | None]]
     _check_int("--min-count", getattr(args, "min_count", None), minimum=1)
     _check_int("--max-vocab", getattr(args, "max_vocab", None), minimum=1)
     _check_int("--max-types", getattr(args, "max_types", None), minimum=1)
+    specials = _specials(getattr(args, "specials", ""))
+    if len(set(specials)) != len(specials):
+        raise ConfigError(f"--specials {args.specials!r} repeats a token; expected distinct "
+                          f"tokens")
     check_outputs(outputs, force=args.force, inputs=inputs)
 
 
