@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 _DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -18,6 +19,12 @@ os.environ["EMBEDLAYER_DATA"] = os.pathsep.join(
     str(Path(p).absolute()) for p in os.environ["EMBEDLAYER_DATA"].split(os.pathsep) if p
 )
 os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")
+
+# Hypothesis fails an example slower than 200 ms by default: a wall-clock assertion that a
+# loaded or slower CI machine trips. Every property test runs without that deadline (the
+# pytest timeout still catches a real hang).
+settings.register_profile("embedlayer", deadline=None)
+settings.load_profile("embedlayer")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bz2
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -57,15 +56,18 @@ def test_unbalanced_markup_leaves_no_delimiters() -> None:
     assert out.startswith("a") and "end" in out and "unclosed" in out
 
 
-def test_strip_markup_is_linear_on_pathological_input() -> None:
+# Not a timing assertion: a backtracking regex takes hours on this input, a linear stripper well
+# under a second; the generous timeout only turns such a hang into a failure on any machine.
+@pytest.mark.timeout(120)
+def test_strip_markup_does_not_hang_on_pathological_input() -> None:
     # Inputs that make naive regexes backtrack: many unclosed openers and stray delimiters.
     nasty = (
         "{{" * 20_000 + "[[" * 20_000 + "<ref>" * 5_000 + "<!--" + "x " * 5_000
         + "[http://a " * 5_000 + "'" * 10_000 + "{|" * 10_000
     )
-    start = time.perf_counter()
-    strip_wiki_markup(nasty)
-    assert time.perf_counter() - start < 2.0
+    out = strip_wiki_markup(nasty)
+    for delimiter in ("{{", "[[", "<ref", "<!--", "{|"):
+        assert delimiter not in out
 
 
 # --- WikiCorpus on a hand-made dump ----------------------------------------------------------
@@ -161,11 +163,10 @@ def enwiki(data_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def enwiki_articles(enwiki: Path) -> tuple[list[WikiArticle], WikiStats, float]:
+def enwiki_articles(enwiki: Path) -> tuple[list[WikiArticle], WikiStats]:
     corpus = WikiCorpus(enwiki, min_article_chars=0)
-    start = time.perf_counter()
     articles = list(corpus.articles())
-    return articles, corpus.stats, time.perf_counter() - start
+    return articles, corpus.stats
 
 
 def _independent_article_titles(dump: Path) -> list[str]:
@@ -180,18 +181,17 @@ def _independent_article_titles(dump: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_real_dump_article_count_and_titles(enwiki: Path, enwiki_articles) -> None:
-    articles, stats, seconds = enwiki_articles
+    articles, stats = enwiki_articles
     expected = _independent_article_titles(enwiki)
     assert len(expected) == 106
     assert [a.title for a in articles] == expected
     assert stats.pages == 206 and stats.redirects + stats.other_namespaces == 206 - 106
     assert stats.complete and stats.bytes == enwiki.stat().st_size
-    assert seconds < 10
 
 
 @pytest.mark.slow
 def test_real_dump_text_has_no_markup_left(enwiki_articles) -> None:
-    articles, _, _ = enwiki_articles
+    articles, _ = enwiki_articles
     for article in articles:
         for leftover in ("{{", "}}", "[[", "]]", "<ref", "{|", "|}", "<!--", "'''", "&amp;", "&nbsp;"):
             assert leftover not in article.text, (article.title, leftover)

@@ -32,6 +32,28 @@ def test_ci_runs_the_readme_test_command():
     assert _readme_commands()[1] in [line.strip() for line in ci_lines]
 
 
+def _extra(name: str) -> set[str]:
+    import tomllib
+
+    doc = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(doc["project"]["optional-dependencies"][name])
+
+
+def test_test_extra_installs_the_reference_tools_the_tests_compare_with():
+    # CI installs the test extra only: a reference tool left out of it silently skips its
+    # compatibility tests there.
+    assert {"fasttext==0.9.3", "gensim==4.4.0"} <= _extra("test")
+    assert {"fasttext==0.9.3", "gensim==4.4.0"} <= _extra("bench")
+
+
+def test_ci_installs_the_fasttext_build_prerequisites_only_when_missing():
+    script = (ROOT / ".ci" / "run").read_text()
+    setup, _, readme_line = script.partition(_readme_commands()[1])
+    assert readme_line == "\n"  # the README command is the last thing CI runs
+    assert "command -v g++" in setup and "Python.h" in setup  # checked first...
+    assert "apt-get update" in setup and "apt-get install" in setup  # ...installed if needed
+
+
 def _subcommand_paths():
     parser = build_parser()
     paths = []

@@ -48,9 +48,43 @@ def test_train_wordpiece(tmp_path, capsys):
     corpus = _file(tmp_path, "c.txt", "hug pug pun bun hugs\n" * 20)
     out = tmp_path / "wp.json"
     argv = ["tokenize", "train", corpus, "--model", "wordpiece", "--vocab-size", "30",
-            "--special-tokens", "<pad>", "--min-frequency", "1", "-o", str(out)]  # fmt: skip
+            "--special-tokens", "<pad>,<cls>", "--min-count", "1", "--quiet", "-o", str(out)]  # fmt: skip
     assert main(argv) == 0
     assert "trained WordPiece" in capsys.readouterr().out
+    config = json.loads(out.read_text(encoding="utf-8"))["model"]["config"]
+    assert config["min_count"] == 1
+    assert config["special_tokens"][:3] == ["<unk>", "<pad>", "<cls>"]  # comma-separated
+
+
+def test_outputs_are_refused_before_work_unless_force(tmp_path, capsys):
+    corpus = _file(tmp_path, "c.txt", "hug pug pun bun hugs\n" * 20)
+    out = tmp_path / "wp.json"
+    out.write_text("precious")
+    argv = ["tokenize", "train", corpus, "--model", "wordpiece", "--vocab-size", "30",
+            "--quiet", "-o", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "wp.json: already exists; pass --force" in err and err.count("\n") == 1
+    assert out.read_text() == "precious"
+    assert main([*argv, "--force"]) == 0 and out.read_text() != "precious"
+    tokens = tmp_path / "tokens.txt"
+    assert main(["tokenize", "run", corpus, "-o", str(tokens)]) == 0
+    assert tokens.read_text(encoding="utf-8").splitlines()[0] == "hug pug pun bun hugs"
+    assert main(["tokenize", "run", corpus, "-o", str(tokens)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["tokenize", "run", corpus, "-o", corpus, "--force"]) == 1
+    assert "also an input" in capsys.readouterr().err
+
+
+def test_every_tokenize_option_shows_its_default():
+    from embedlayer.cli.main import build_parser
+
+    parser = build_parser()
+    top = parser._subparsers._group_actions[0].choices["tokenize"]
+    for name, command in top._subparsers._group_actions[0].choices.items():
+        for action in command._actions:
+            if action.option_strings and action.dest != "help":
+                assert "default" in action.help or "required" in action.help, (name, action.dest)
 
 
 def test_segment_eval_prints_scores(tmp_path, capsys):
@@ -68,10 +102,13 @@ def test_segment_eval_prints_scores(tmp_path, capsys):
         (["tokenize", "run", "-t", "regx"], "did you mean 'regex'"),
         (["tokenize", "train", "missing.txt", "--model", "bpe", "--vocab-size", "9", "-o", "o"],
          "missing.txt: no such file"),
+        (["tokenize", "train", "{corpus}", "--model", "bpe", "--vocab-size", "9",
+          "--min-count", "-1", "-o", "o"], "--min-count must be >= 0, got -1"),
     ],
 )  # fmt: skip
-def test_errors_are_one_line(argv, message, capsys):
-    assert main(argv) == 1
+def test_errors_are_one_line(argv, message, capsys, tmp_path):
+    corpus = _file(tmp_path, "c.txt", "a b\n")
+    assert main([a.replace("{corpus}", corpus) for a in argv]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 

@@ -45,7 +45,7 @@ TRAIN_TEXT = [
 
 @functools.cache
 def trained(kind: str) -> TokenizerPipeline:
-    return train_subword(TRAIN_TEXT, model=kind, vocab_size=120, min_frequency=1, lowercase=True)
+    return train_subword(TRAIN_TEXT, model=kind, vocab_size=120, min_count=1, lowercase=True)
 
 
 def word_pipelines() -> list[TokenizerPipeline]:
@@ -115,6 +115,18 @@ def test_save_writes_one_json_file(tmp_path):
     assert data["format_version"] == FORMAT_VERSION == 1
     assert data["model"]["type"] == "BPE"
     assert data["model"]["tokenizer"]["model"]["type"] == "BPE"  # the trained model, nested
+
+
+def test_pipeline_saved_before_the_min_count_rename_still_loads(tmp_path):
+    pipe = trained("bpe")
+    data = pipe.to_dict()
+    config = data["model"]["config"]
+    config["min_frequency"] = config.pop("min_count")  # as files saved before issue 13
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_tokenizer(path)
+    assert loaded.model.config == pipe.model.config  # type: ignore[attr-defined]
+    assert loaded.tokenize(TRAIN_TEXT[0]) == pipe.tokenize(TRAIN_TEXT[0])
 
 
 SAMPLES = ["Hello, World! naïve 3.14 <s> 1,000", "我爱北京天安门。", "", "Zürich's well-known café"]

@@ -33,7 +33,7 @@ def test_bpe_known_answer():
     4. p·ug 5, p·un 12, b·un 4, hug·s 5 → p+un = "pun"
     5. would be a tie (p·ug 5 and hug·s 5), so the vocabulary stops at 8 + 4 = 12.
     """
-    model = BPE(vocab_size=12, min_frequency=2).fit([w] for w in CORPUS)
+    model = BPE(vocab_size=12, min_count=2).fit([w] for w in CORPUS)
     assert model.merges() == [("u", "g"), ("u", "n"), ("h", "ug"), ("p", "un")]
     assert set(model.vocab()) == set("bghnpsu") | {"<unk>", "ug", "un", "hug", "pun"}
     assert model.tokenize_words(["hugs", "bun", "pug", "mug"]) == [
@@ -50,7 +50,7 @@ def test_wordpiece_known_answer():
     ##u ##g ##n ##s → 12; with 4 merges, 16. Encoding is greedy longest-match-first, and a word
     with any piece missing becomes <unk> whole.
     """
-    model = WordPiece(vocab_size=16, min_frequency=2).fit([w] for w in CORPUS)
+    model = WordPiece(vocab_size=16, min_count=2).fit([w] for w in CORPUS)
     expected = set("bghnpsu") | {"<unk>", "##u", "##g", "##n", "##s", "##ug", "##un", "hug", "pun"}
     assert set(model.vocab()) == expected
     assert model.tokenize_words(["hugs", "bun", "pug", "mug", "puns"]) == [
@@ -59,7 +59,7 @@ def test_wordpiece_known_answer():
 
 
 def test_bpe_training_is_repeatable():
-    runs = [BPE(vocab_size=40, min_frequency=1).fit([w] for w in CORPUS * 3) for _ in range(2)]
+    runs = [BPE(vocab_size=40, min_count=1).fit([w] for w in CORPUS * 3) for _ in range(2)]
     assert runs[0].merges() == runs[1].merges()
     assert runs[0].to_dict() == runs[1].to_dict()
 
@@ -82,8 +82,8 @@ def test_empty_corpus_is_an_error():
 def test_config_is_checked():
     with pytest.raises(ConfigError, match="vocab_size"):
         BPE(vocab_size=0)
-    with pytest.raises(ConfigError, match="min_frequency"):
-        WordPiece(min_frequency=-1)
+    with pytest.raises(ConfigError, match="min_count"):
+        WordPiece(min_count=-1)
     with pytest.raises(ConfigError, match="special_tokens"):
         BPE(special_tokens=["<a b>"])
     assert BPE(special_tokens=["<pad>"]).special_tokens == ("<unk>", "<pad>")
@@ -131,6 +131,6 @@ def test_placeholder_must_be_a_special_token_of_the_model():
     pipe = TokenizerPipeline(
         normalizer=NumberNormalizer("token"),
         pre_tokenizer=WhitespaceSplit(),
-        model=BPE(vocab_size=50, min_frequency=1, special_tokens=["<num>"]),
+        model=BPE(vocab_size=50, min_count=1, special_tokens=["<num>"]),
     ).fit(["it costs 5 dollars", "it costs 7 euros"] * 3)
     assert pipe.tokenize("costs 12") == ["costs", "<num>"]

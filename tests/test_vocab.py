@@ -58,9 +58,16 @@ def test_without_unk_the_default_policy_skips():
         v.encode(["x"], oov="unk")
 
 
-def test_max_size_cuts_deterministically():
+def test_old_max_size_keyword_still_caps_until_the_callers_are_renamed():
+    counter = TokenCounter().update_many(SENTENCES)
+    assert counter.to_vocab(max_size=2) == counter.to_vocab(max_vocab=2)
+    with pytest.raises(ConfigError, match="max_vocab only"):
+        counter.to_vocab(max_vocab=2, max_size=2)
+
+
+def test_max_vocab_cuts_deterministically():
     counts = {"b": 5, "a": 5, "c": 5, "d": 1}
-    assert Vocab.from_counts(counts, max_size=2).tokens == ["a", "b"]
+    assert Vocab.from_counts(counts, max_vocab=2).tokens == ["a", "b"]
 
 
 def test_unknown_lookups_are_keyerrors_with_a_clear_message():
@@ -148,25 +155,25 @@ sentences_st = st.lists(st.lists(tokens_st, max_size=12), min_size=1, max_size=3
 
 @settings(max_examples=150, deadline=None)
 @given(sentences_st, st.integers(1, 3), st.one_of(st.none(), st.integers(1, 20)))
-def test_vocab_invariants(sentences, min_count, max_size):
+def test_vocab_invariants(sentences, min_count, max_vocab):
     counts = Counter(t for s in sentences for t in s)
     if not any(c >= min_count for c in counts.values()):
         with pytest.raises(VocabError):
-            TokenCounter().update_many(sentences).to_vocab(min_count=min_count, max_size=max_size)
+            TokenCounter().update_many(sentences).to_vocab(min_count=min_count, max_vocab=max_vocab)
         return
     v = TokenCounter().update_many(sentences).to_vocab(
-        min_count=min_count, max_size=max_size, specials=[PAD, UNK]
+        min_count=min_count, max_vocab=max_vocab, specials=[PAD, UNK]
     )
     body = list(zip(v.tokens[2:], v.counts[2:].tolist(), strict=True))
-    # counts are exact, ordered by (count desc, token), and respect min_count / max_size
+    # counts are exact, ordered by (count desc, token), and respect min_count / max_vocab
     assert all(counts[t] == c and c >= min_count for t, c in body)
     assert body == sorted(body, key=lambda tc: (-tc[1], tc[0]))
-    assert max_size is None or len(body) <= max_size
+    assert max_vocab is None or len(body) <= max_vocab
     # nothing better was left out
     kept = {t for t, _ in body}
     left = [c for t, c in counts.items() if t not in kept and t not in (PAD, UNK)]
     if left and body:
-        assert max(left) < min_count or (max_size is not None and len(body) == max_size
+        assert max(left) < min_count or (max_vocab is not None and len(body) == max_vocab
                                          and max(left) <= body[-1][1])
     # ids round-trip
     for i, t in enumerate(v.tokens):
@@ -259,12 +266,77 @@ def test_corrupt_tsv_vocab_names_the_line(tmp_path):
     path.write_text(f"#{header}\nthe\t3\ncat\tmany\n")
     with pytest.raises(FormatError, match="line 3"):
         load_vocab(path)
-    path.write_text("the\t3\n")
+    path.write_text("the\t3\n")  # no header: read as a word-count file unless TSV is named
     with pytest.raises(FormatError, match="line 1"):
-        load_vocab(path)
+        load_vocab(path, format="tsv")
     path.write_bytes(b"#\xff\xfe")
     with pytest.raises(FormatError, match="UTF-8"):
         load_vocab(path)
+
+
+# --- plain "word count" files (word2vec -save-vocab and the like) ---------------------------
+def test_word_count_file_round_trip(tmp_path):
+    v = TokenCounter().update_many(SENTENCES + [["naïve", "日本"]]).to_vocab()
+    path = save_vocab(v, tmp_path / "v.vocab")  # .vocab: the word-count format
+    assert path.read_text(encoding="utf-8").splitlines()[:2] == [
+        f"{v.tokens[0]} {v.counts[0]}", f"{v.tokens[1]} {v.counts[1]}"]
+    w = load_vocab(path)
+    assert w == v and w.tokens == v.tokens and w.specials == () and w.unk_id is None
+    # any suffix: detected from the content, written by name
+    other = save_vocab(v, tmp_path / "v.txt", format="word-count")
+    assert other.read_bytes() == path.read_bytes() and load_vocab(other) == v
+
+
+def test_word2vec_save_vocab_file_is_read_in_file_order(tmp_path):
+    path = tmp_path / "w2v-vocab.txt"
+    path.write_text("</s> 57340\nthe 62713\n#tag 4\n{x} 2\nwith\t1\n")
+    v = load_vocab(path)
+    assert v.tokens == ["</s>", "the", "#tag", "{x}", "with"]  # file order, not re-sorted
+    assert v.counts.tolist() == [57340, 62713, 4, 2, 1] and v.specials == ()
+
+
+def test_word_count_file_with_specials_keeps_them_as_tokens(tmp_path):
+    v = TokenCounter().update_many(SENTENCES).to_vocab(specials=[PAD, UNK])
+    w = load_vocab(save_vocab(v, tmp_path / "v.vocab"))
+    assert w.tokens == v.tokens and w.counts.tolist() == v.counts.tolist()
+    assert w.specials == () and w.unk_id is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("the 3\ncat\n", "line 2: expected 'word count'"),
+        ("the 3\ncat 2 1\n", "line 2: expected 'word count'"),
+        ("the 3\ncat many\n", "line 2: count 'many'"),
+        ("the 3\ncat -1\n", "line 2: count '-1'"),
+        ("the 3\n\ncat 1\n", "line 2: expected"),
+        ("the 3\ncat 1\nthe 2\n", "line 3: token 'the' repeats line 1"),
+        ("", "no 'word count' lines"),
+    ],
+)
+def test_malformed_word_count_file_names_file_and_line(tmp_path, content, message):
+    path = tmp_path / "bad.vocab"
+    path.write_text(content)
+    for load in (load_vocab, load_counter):
+        with pytest.raises(FormatError, match=message) as info:
+            load(path)
+        assert str(path) in str(info.value)
+
+
+def test_word_count_refuses_whitespace_tokens_and_unknown_formats(tmp_path):
+    with pytest.raises(VocabError, match="whitespace"):
+        save_vocab(Vocab(["a b"]), tmp_path / "v.vocab")
+    assert not (tmp_path / "v.vocab").exists()
+    with pytest.raises(ConfigError, match="word-count"):
+        load_vocab(tmp_path / "v.vocab", format="csv")  # type: ignore[arg-type]
+
+
+def test_word_count_file_merges_as_a_count_shard(tmp_path):
+    a = TokenCounter().update_many(SENTENCES)
+    shard = load_counter(save_counter(a, tmp_path / "a.vocab"))
+    assert dict(shard) == dict(a) and shard.tokens == a.tokens and not shard.pruned
+    merged = TokenCounter().update_many(SENTENCES).merge(shard)
+    assert dict(merged) == {t: 2 * c for t, c in a.items()}
 
 
 def test_missing_vocab_file(tmp_path):

@@ -97,7 +97,22 @@ def test_memory_cap_is_reported(tmp_path, data_dir, capsys):
     [
         (["vocab", "build", "{tmp}/missing.txt", "-o", "{tmp}/v.tsv"], "missing.txt"),
         (["vocab", "build", "{tmp}/empty.txt", "-o", "{tmp}/v.tsv"], "empty"),
-        (["vocab", "build", "{tmp}/one.txt", "--min-count", "9", "-o", "{tmp}/v.tsv"], "min_count=9"),
+        (["vocab", "build", "{tmp}/one.txt", "--min-count", "9", "-o", "{tmp}/v.tsv"],
+         "lower --min-count (now 9)"),
+        (["vocab", "build", "{tmp}/one.txt", "--min-count", "0", "-o", "{tmp}/v.tsv"],
+         "--min-count must be >= 1, got 0"),
+        (["vocab", "build", "{tmp}/one.txt", "--max-vocab", "0", "-o", "{tmp}/v.tsv"],
+         "--max-vocab must be >= 1, got 0"),
+        (["vocab", "count", "{tmp}/one.txt", "--max-types", "0", "-o", "{tmp}/v.tsv"],
+         "--max-types must be >= 1, got 0"),
+        (["vocab", "build", "{tmp}/one.txt", "-o", "{tmp}/v.tsv", "--counts-output", "{tmp}/v.tsv"],
+         "the same file as -o/--output"),
+        (["vocab", "build", "{tmp}/one.txt", "-o", "{tmp}/one.txt", "--force"], "also an input"),
+        (["vocab", "build", "{tmp}/one.txt", "-o", "{tmp}"], "is a folder"),
+        (["vocab", "build", "{tmp}/one.txt", "--specials", "<pad>,<pad>", "-o", "{tmp}/v.tsv"],
+         "--specials '<pad>,<pad>' repeats a token"),
+        (["vocab", "build", "{tmp}/latin1.txt", "--quiet", "-o", "{tmp}/v.tsv"],
+         "pass --errors replace or --errors skip-line"),
         (["vocab", "build", "{tmp}/one.txt", "--tokenizer", "regexx", "-o", "{tmp}/v.tsv"], "regex"),
         (["vocab", "info", "{tmp}/one.txt"], "one.txt"),
         (["vocab", "merge", "{tmp}/one.txt", "-o", "{tmp}/v.tsv"], "one.txt"),
@@ -106,6 +121,7 @@ def test_memory_cap_is_reported(tmp_path, data_dir, capsys):
 def test_bad_input_gives_one_line_and_no_output_file(tmp_path, capsys, argv, message):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "one.txt").write_text("just one line\n")
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
     code = main([a.format(tmp=tmp_path) for a in argv])
     err = capsys.readouterr().err
     assert code == 1
@@ -113,8 +129,82 @@ def test_bad_input_gives_one_line_and_no_output_file(tmp_path, capsys, argv, mes
     assert not (tmp_path / "v.tsv").exists()
 
 
+def test_vocab_cli_formats_match_the_library():
+    from embedlayer.cli._vocab import VOCAB_FORMATS
+    from embedlayer.vocab import VOCAB_FORMATS as LIBRARY_FORMATS
+
+    assert VOCAB_FORMATS == LIBRARY_FORMATS
+
+
+@pytest.mark.parametrize("command", ["build", "count", "merge"])
+def test_existing_output_is_refused_before_counting_unless_force(tmp_path, capsys, command):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b a\nb a\n")
+    out = tmp_path / "out.tsv"
+    out.write_text("precious\n")
+    inputs = [str(corpus)]
+    if command == "merge":
+        (tmp_path / "shard.vocab").write_text("a 3\nb 2\n")
+        inputs = [str(tmp_path / "shard.vocab")]
+    argv = ["vocab", command, *inputs, "-o", str(out)] + (["--quiet"] if command != "merge" else [])
+    assert main(argv) == 1
+    err = capsys.readouterr()
+    assert "already exists; pass --force" in err.err and str(out) in err.err
+    assert err.out == ""  # refused before any counting was printed
+    assert out.read_text() == "precious\n"
+    assert main([*argv, "--force"]) == 0
+    assert out.read_text() != "precious\n"
+
+
+def test_max_vocab_caps_the_final_vocabulary(tmp_path, data_dir):
+    path = data_dir / "corpora" / "en" / "genesis.txt"
+    out = tmp_path / "v.json"
+    assert main(["vocab", "build", str(path), "--quiet", "--max-vocab", "50",
+                 "--specials", "<pad>,<unk>", "-o", str(out)]) == 0
+    vocab = load_vocab(out)
+    assert len(vocab) == 52 and vocab.specials == ("<pad>", "<unk>")
+
+
+def test_word_count_files_are_read_by_info_and_merge_and_written_by_build(tmp_path, capsys):
+    # the plain format word2vec's -save-vocab writes: "word count" a line, no header
+    w2v = tmp_path / "w2v-vocab.txt"
+    w2v.write_text("</s> 4\nthe 9\ncat 3\n")
+    assert main(["vocab", "info", str(w2v), "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "total count" in out and "16" in out and "the" in out
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat\nthe dog\n")
+    assert main(["vocab", "merge", str(w2v), str(tmp_path / "w2v-vocab.txt"), "-o",
+                 str(tmp_path / "m.vocab")]) == 0
+    merged = (tmp_path / "m.vocab").read_text().splitlines()
+    assert merged == ["the 18", "</s> 8", "cat 6"]  # the .vocab suffix: word-count out
+    assert main(["vocab", "build", str(corpus), "--quiet", "--tokenizer", "whitespace",
+                 "--format", "word-count", "-o", str(tmp_path / "b.txt")]) == 0
+    assert (tmp_path / "b.txt").read_text().splitlines() == ["the 2", "cat 1", "dog 1"]
+    assert load_vocab(tmp_path / "b.txt").tokens == ["the", "cat", "dog"]
+    (tmp_path / "bad.txt").write_text("the 9\ncat three\n")
+    capsys.readouterr()
+    assert main(["vocab", "info", str(tmp_path / "bad.txt")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.txt" in err and "line 2" in err and err.count("\n") == 1
+
+
+def test_every_vocab_option_shows_its_default():
+    from embedlayer.cli.main import build_parser
+
+    parser = build_parser()
+    vocab = next(a for a in parser._subparsers._group_actions[0].choices.items()
+                 if a[0] == "vocab")[1]
+    commands = vocab._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.option_strings and action.dest != "help":
+                text = action.help or ""
+                assert "default" in text or "required" in text, (name, action.dest)
+
+
 def test_demo_runs_on_a_small_corpus_and_saves_its_files(tmp_path, capsys):
-    torch = pytest.importorskip("torch")
+    import torch  # the test extra installs it: never skipped
     out = tmp_path / "demo"
     threads = torch.get_num_threads()
     try:

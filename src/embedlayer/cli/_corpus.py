@@ -4,13 +4,17 @@ Sub-commands (each parses, calls one public function of ``embedlayer.corpus``, p
 
 - ``corpus stats PATH...``: files, lines, bytes, decode errors and whitespace tokens;
 - ``corpus wiki DUMP -o OUT.txt``: the dump's articles as plain text, one article a line
-  (or one paragraph a line with ``--per paragraph``), written atomically.
+  (or one paragraph a line with ``--per paragraph``), written atomically; an existing output
+  is refused before the dump is read, unless ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+
+from embedlayer.cli._outputs import add_force, check_outputs, flag_hints
 
 __all__ = ["register"]
 
@@ -34,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Read text corpora (files, folders, glob patterns; .gz/.bz2/.xz by suffix) "
         "once and print their files, lines, bytes, decode errors and whitespace-token count.",
     )
-    stats.add_argument("paths", nargs="+", metavar="PATH", help="file, folder or glob pattern")
+    stats.add_argument("paths", nargs="+", metavar="PATH",
+                       help="files, folders or glob patterns, space-separated")
     stats.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8)")
     stats.add_argument(
         "--errors", default="strict", choices=DECODE_POLICIES,
@@ -45,9 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--per", default="line", choices=DOCUMENT_UNITS,
         help="what an item is: a line, or a whole file (default: line)",
     )
-    stats.add_argument("--keep-blank", action="store_true", help="count blank lines as items")
-    stats.add_argument("--json", action="store_true", help="print one JSON object")
-    stats.add_argument("--no-progress", action="store_true", help="no progress bar")
+    stats.add_argument("--keep-blank", action="store_true",
+                       help="count blank lines as items (default: skip them)")
+    stats.add_argument("--json", action="store_true",
+                       help="print one JSON object (default: a table)")
+    stats.add_argument("--quiet", action="store_true", help="no progress bar (default: show it)")
     stats.set_defaults(func=_stats)
 
     wiki = commands.add_parser(
@@ -56,7 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "namespace-0 articles only, no redirects, templates, tables, references or images.",
     )
     wiki.add_argument("dump", metavar="DUMP", help="the XML dump (.xml or .xml.bz2)")
-    wiki.add_argument("-o", "--output", required=True, metavar="OUT", help="text file to write")
+    wiki.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
+                      help="text file to write (required)")
     wiki.add_argument(
         "--per", default="article", choices=WIKI_LINE_UNITS,
         help="one article a line, or one paragraph a line with a blank line between "
@@ -66,16 +74,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--min-chars", type=int, default=200, metavar="N",
         help="skip articles shorter than N characters of text (default: 200)",
     )
-    wiki.add_argument("--no-progress", action="store_true", help="no progress bar")
+    wiki.add_argument("--quiet", action="store_true", help="no progress bar (default: show it)")
+    add_force(wiki)
     wiki.set_defaults(func=_wiki)
 
 
+@flag_hints()
 def _stats(args: argparse.Namespace) -> int:
     from embedlayer.corpus import DocumentCorpus, summarize
 
     corpus = DocumentCorpus(
         args.paths, per=args.per, encoding=args.encoding, errors=args.errors,
-        skip_blank=not args.keep_blank, progress=not args.no_progress,
+        skip_blank=not args.keep_blank, progress=not args.quiet,
     )
     summary = summarize(corpus)
     if args.json:
@@ -97,10 +107,14 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _wiki(args: argparse.Namespace) -> int:
     from embedlayer.corpus import wiki_to_text
+    from embedlayer.errors import ConfigError
 
+    if args.min_chars < 0:
+        raise ConfigError(f"--min-chars must be >= 0, got {args.min_chars}")
+    check_outputs([("-o/--output", args.output)], force=args.force, inputs=[Path(args.dump)])
     stats = wiki_to_text(
         args.dump, args.output, per=args.per, min_article_chars=args.min_chars,
-        progress=not args.no_progress,
+        progress=not args.quiet,
     )
     print(
         f"wrote {stats.articles} articles to {args.output} ({stats.pages} pages read: "

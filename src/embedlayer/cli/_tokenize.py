@@ -2,9 +2,11 @@
 
 ::
 
-    embedlayer tokenize run [--tokenizer SPEC] [--lower] [FILE...]      (stdin without FILE)
+    embedlayer tokenize run [--tokenizer SPEC] [--lower] [FILE...] [-o OUT]  (stdin/stdout)
     embedlayer tokenize train CORPUS... --model bpe|wordpiece --vocab-size N -o OUT.json
     embedlayer tokenize segment-eval --gold FILE --input FILE [--tokenizer SPEC]
+
+Outputs are checked before any work and never replaced without ``--force``.
 
 Thin: each subcommand parses, calls one function of ``embedlayer.text`` and prints. Files are
 read line by line as UTF-8 (no corpus machinery: that is ``embedlayer corpus``).
@@ -17,7 +19,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from embedlayer.errors import DecodeError, MissingFileError
+from embedlayer.cli._outputs import add_force, check_outputs
+from embedlayer.errors import ConfigError, DecodeError, MissingFileError
 
 _SPEC_HELP = (
     "a tokenizer name (whitespace, regex, jieba, jieba-t2s) or the path of a saved "
@@ -38,9 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print the tokens of each line, space-separated",
         description="Tokenize each input line; print its tokens joined by spaces, one line each.",
     )
-    run.add_argument("files", nargs="*", metavar="FILE", help="UTF-8 text files (default: stdin)")
+    run.add_argument("files", nargs="*", metavar="FILE",
+                     help="UTF-8 text files, space-separated (default: stdin)")
     run.add_argument("-t", "--tokenizer", default="regex", metavar="SPEC", help=_SPEC_HELP)
-    run.add_argument("--lower", action="store_true", help="lower-case the text first")
+    run.add_argument("--lower", action="store_true",
+                     help="lower-case the text first (default: keep case)")
+    run.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
+                     help="file to write, atomically (default: stdout)")
+    add_force(run)
     run.set_defaults(func=_run)
 
     train = commands.add_parser(
@@ -48,30 +56,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train a BPE or WordPiece tokenizer and save it as one JSON file",
         description="Train a subword tokenizer on text files (one sentence or line per line).",
     )
-    train.add_argument("corpus", nargs="+", metavar="CORPUS", help="UTF-8 text files")
-    train.add_argument("--model", required=True, choices=("bpe", "wordpiece"))
-    train.add_argument("--vocab-size", required=True, type=int, metavar="N")
-    train.add_argument("-o", "--output", required=True, metavar="OUT.json")
-    train.add_argument(
-        "--min-frequency", type=int, default=2, metavar="N", help="default: %(default)s"
-    )
-    train.add_argument(
-        "--special-tokens",
-        nargs="+",
-        default=["<unk>"],
-        metavar="TOKEN",
-        help="tokens kept whole (default: <unk>)",
-    )
-    train.add_argument(
-        "--unk-token", default="<unk>", metavar="TOKEN", help="unknown token (default: <unk>)"
-    )
+    train.add_argument("corpus", nargs="+", metavar="CORPUS",
+                       help="UTF-8 text files, space-separated")
+    train.add_argument("--model", required=True, choices=("bpe", "wordpiece"),
+                       help="subword model to learn (required)")
+    train.add_argument("--vocab-size", required=True, type=int, metavar="N",
+                       help="target vocabulary size, special tokens and alphabet included "
+                            "(required)")
+    train.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.json",
+                       help="tokenizer file to write (required)")
+    train.add_argument("--min-count", type=int, default=2, metavar="N",
+                       help="never merge a pair seen fewer times (default: %(default)s)")
+    train.add_argument("--special-tokens", default="<unk>", metavar="TOKENS",
+                       help="comma-separated tokens kept whole, given the first ids "
+                            "(default: %(default)s)")
+    train.add_argument("--unk-token", default="<unk>", metavar="TOKEN",
+                       help="unknown token (default: %(default)s)")
     train.add_argument(
         "--pre-tokenizer",
         default="regex",
         metavar="NAME",
         help="word tokenizer applied before the subword model (default: %(default)s)",
     )
-    train.add_argument("--lower", action="store_true", help="lower-case the text first")
+    train.add_argument("--lower", action="store_true",
+                       help="lower-case the text first (default: keep case)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar (default: show it)")
+    add_force(train)
     train.set_defaults(func=_train)
 
     seg = commands.add_parser(
@@ -82,8 +92,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             "(the same sentences, words separated by spaces)."
         ),
     )
-    seg.add_argument("--gold", required=True, metavar="FILE", help="gold segmentation")
-    seg.add_argument("--input", required=True, metavar="FILE", help="unsegmented sentences")
+    seg.add_argument("--gold", required=True, metavar="FILE",
+                     help="gold segmentation, words separated by spaces (required)")
+    seg.add_argument("--input", required=True, metavar="FILE",
+                     help="the same sentences unsegmented (required)")
     seg.add_argument("-t", "--tokenizer", default="jieba", metavar="SPEC", help=_SPEC_HELP)
     seg.set_defaults(func=_segment_eval)
 
@@ -114,31 +126,46 @@ def _lines(paths: Sequence[Path]) -> Iterator[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from embedlayer._atomic import atomic_write
     from embedlayer.text import get_tokenizer
 
-    tokenizer = get_tokenizer(args.tokenizer, lowercase=args.lower)
     paths = _checked(args.files)
-    write = sys.stdout.write
-    for tokens in tokenizer.tokenize_many(_lines(paths)):
-        write(" ".join(tokens) + "\n")
-    sys.stdout.flush()
+    check_outputs([("-o/--output", args.output)], force=args.force, inputs=paths)
+    tokenizer = get_tokenizer(args.tokenizer, lowercase=args.lower)
+    lines = (" ".join(tokens) + "\n" for tokens in tokenizer.tokenize_many(_lines(paths)))
+    if args.output is None:
+        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+        return 0
+    with atomic_write(args.output, "w", encoding="utf-8", newline="\n") as fh:
+        fh.writelines(lines)
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _specials(raw: str) -> list[str]:
+    return [s for s in (x.strip() for x in raw.split(",")) if s]
 
 
 def _train(args: argparse.Namespace) -> int:
     from embedlayer.text import train_subword
 
     paths = _checked(args.corpus)
+    if args.min_count < 0:
+        raise ConfigError(f"--min-count must be >= 0, got {args.min_count}")
+    if args.vocab_size < 1:
+        raise ConfigError(f"--vocab-size must be >= 1, got {args.vocab_size}")
+    check_outputs([("-o/--output", args.output)], force=args.force, inputs=paths)
     pipeline = train_subword(
         _lines(paths),
         model=args.model,
         vocab_size=args.vocab_size,
-        min_frequency=args.min_frequency,
-        special_tokens=args.special_tokens,
+        min_count=args.min_count,
+        special_tokens=_specials(args.special_tokens),
         unk_token=args.unk_token,
         lowercase=args.lower,
         pre_tokenizer=args.pre_tokenizer,
-        progress=True,
+        progress=not args.quiet,
     )
     pipeline.save(args.output)
     size = len(pipeline.model.vocab())  # type: ignore[attr-defined]

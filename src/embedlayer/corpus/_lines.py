@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 DecodePolicy = Literal["strict", "replace", "skip-line"]
+# The end of every strict-decoding error; the CLI swaps it for its flag (``--errors replace``).
+DECODE_HINT = "pass errors='replace' or errors='skip-line' to read past invalid bytes"
 _POLICIES: tuple[str, ...] = get_args(DecodePolicy)
 
 # 256 KiB: large enough that per-block overhead vanishes, small enough that a block, its
@@ -91,8 +93,7 @@ def _decode_error(
     err = DecodeError(
         f"{str(opened.path)!r}: line {line}, byte offset {offset + start}: bytes "
         f"{data[start:end]!r} are not valid {codec.label} ({exc.reason}) in {excerpt!r}; "
-        f"expected {codec.label} text (pass errors='replace' or errors='skip-line' to read "
-        "past invalid bytes)"
+        f"expected {codec.label} text ({DECODE_HINT})"
     )
     err.path, err.line, err.offset = opened.path, line, offset + start  # type: ignore[attr-defined]
     return err

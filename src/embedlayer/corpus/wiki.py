@@ -166,7 +166,7 @@ class WikiCorpus:
 
 def wiki_to_text(
     dump: PathLike, out: PathLike, *, per: WikiLineUnit = "article",
-    min_article_chars: int = 200, progress: bool = False,
+    min_article_chars: int = 200, progress: bool = True,
 ) -> WikiStats:
     """Write a dump's articles as plain text, atomically: one article a line
     (``per="article"``, paragraphs joined by a space) or one paragraph a line

@@ -123,12 +123,12 @@ def train_subword(
     *,
     model: SubwordKind,
     vocab_size: int,
-    min_frequency: int = 2,
+    min_count: int = 2,
     special_tokens: Iterable[str] = ("<unk>",),
     unk_token: str = "<unk>",
     lowercase: bool = False,
     pre_tokenizer: str = "regex",
-    progress: bool = False,
+    progress: bool = True,
 ) -> TokenizerPipeline:
     """Train a BPE or WordPiece pipeline on ``texts`` (one string per line or sentence).
 
@@ -142,14 +142,14 @@ def train_subword(
     if model == "bpe":
         subword: Any = BPE(
             vocab_size=vocab_size,
-            min_frequency=min_frequency,
+            min_count=min_count,
             special_tokens=specials,
             unk_token=unk_token,
         )
     elif model == "wordpiece":
         subword = WordPiece(
             vocab_size=vocab_size,
-            min_frequency=min_frequency,
+            min_count=min_count,
             special_tokens=specials,
             unk_token=unk_token,
         )

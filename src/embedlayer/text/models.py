@@ -63,7 +63,7 @@ class WordLevel:
 def _check_subword(config: Any) -> None:
     name = type(config).__name__
     check_int(f"{name}.vocab_size", config.vocab_size, minimum=1)
-    check_int(f"{name}.min_frequency", config.min_frequency, minimum=0)
+    check_int(f"{name}.min_count", config.min_count, minimum=0)
     check_str(f"{name}.unk_token", config.unk_token)
     specials = check_str_tuple(f"{name}.special_tokens", config.special_tokens)
     if config.unk_token not in specials:  # the unknown token is always special, and first
@@ -74,7 +74,7 @@ def _check_subword(config: Any) -> None:
 @dataclass(frozen=True, kw_only=True)
 class BPEConfig:
     vocab_size: int = 8000  # target size, special tokens and the alphabet included
-    min_frequency: int = 2  # a pair seen fewer times is never merged
+    min_count: int = 2  # a pair seen fewer times is never merged
     special_tokens: tuple[str, ...] = ("<unk>",)  # kept whole; they get the first ids
     unk_token: str = "<unk>"  # stands for a character never seen in training
 
@@ -85,7 +85,7 @@ class BPEConfig:
 @dataclass(frozen=True, kw_only=True)
 class WordPieceConfig:
     vocab_size: int = 8000  # target size, special tokens and the alphabet included
-    min_frequency: int = 2  # a pair seen fewer times is never merged
+    min_count: int = 2  # a pair seen fewer times is never merged
     special_tokens: tuple[str, ...] = ("<unk>",)  # kept whole; they get the first ids
     unk_token: str = "<unk>"  # replaces a whole word that cannot be spelled with the vocabulary
     continuing_subword_prefix: str = "##"  # marks a piece that continues a word
@@ -203,13 +203,13 @@ class BPE(_Subword):
         self,
         *,
         vocab_size: int = 8000,
-        min_frequency: int = 2,
+        min_count: int = 2,
         special_tokens: Iterable[str] = ("<unk>",),
         unk_token: str = "<unk>",
     ) -> None:
         self.config = BPEConfig(
             vocab_size=vocab_size,
-            min_frequency=min_frequency,
+            min_count=min_count,
             special_tokens=tuple(special_tokens),
             unk_token=unk_token,
         )
@@ -235,7 +235,7 @@ class BPE(_Subword):
         model = models.BPE(unk_token=c.unk_token)
         trainer = trainers.BpeTrainer(
             vocab_size=c.vocab_size,
-            min_frequency=c.min_frequency,
+            min_frequency=c.min_count,  # the tokenizers library names it so
             special_tokens=list(c.special_tokens),
             show_progress=False,
         )
@@ -252,7 +252,7 @@ class WordPiece(_Subword):
         self,
         *,
         vocab_size: int = 8000,
-        min_frequency: int = 2,
+        min_count: int = 2,
         special_tokens: Iterable[str] = ("<unk>",),
         unk_token: str = "<unk>",
         continuing_subword_prefix: str = "##",
@@ -260,7 +260,7 @@ class WordPiece(_Subword):
     ) -> None:
         self.config = WordPieceConfig(
             vocab_size=vocab_size,
-            min_frequency=min_frequency,
+            min_count=min_count,
             special_tokens=tuple(special_tokens),
             unk_token=unk_token,
             continuing_subword_prefix=continuing_subword_prefix,
@@ -287,7 +287,7 @@ class WordPiece(_Subword):
         )
         trainer = trainers.WordPieceTrainer(
             vocab_size=c.vocab_size,
-            min_frequency=c.min_frequency,
+            min_frequency=c.min_count,  # the tokenizers library names it so
             special_tokens=list(c.special_tokens),
             continuing_subword_prefix=c.continuing_subword_prefix,
             show_progress=False,

@@ -99,6 +99,10 @@ def _subword(cls: Any, data: dict[str, Any], where: str) -> Any:
     if not isinstance(config, dict):
         raise _Invalid(f"{where}.config", "expected an object")
     config_cls = BPEConfig if cls is BPE else WordPieceConfig
+    if "min_frequency" in config and "min_count" not in config:
+        # Files saved before issue 13 named min_count min_frequency; same meaning, so the
+        # format version did not change and they still load.
+        config = {("min_count" if k == "min_frequency" else k): v for k, v in config.items()}
     parsed = _dataclass(config_cls, config, f"{where}.config")
     tokenizer = data.get("tokenizer")
     if tokenizer is not None:

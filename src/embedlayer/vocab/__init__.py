@@ -6,7 +6,14 @@ token streams (iterables of token lists) from ``embedlayer.text`` and hands a ``
 
 from embedlayer.vocab.counter import CountReport, TokenCounter, build_vocab
 from embedlayer.vocab.huffman import HuffmanCodes, huffman_codes
-from embedlayer.vocab.io import load_counter, load_vocab, save_counter, save_vocab
+from embedlayer.vocab.io import (
+    VOCAB_FORMATS,
+    VocabFormat,
+    load_counter,
+    load_vocab,
+    save_counter,
+    save_vocab,
+)
 from embedlayer.vocab.ngrams import char_ngrams, fnv1a_32, ngram_buckets
 from embedlayer.vocab.sampling import (
     AliasTable,
@@ -24,6 +31,7 @@ __all__ = [
     "EOS",
     "PAD",
     "UNK",
+    "VOCAB_FORMATS",
     "CountReport",
     "Coverage",
     "HuffmanCodes",
@@ -32,6 +40,7 @@ __all__ = [
     "alias_table",
     "build_vocab",
     "Vocab",
+    "VocabFormat",
     "char_ngrams",
     "fnv1a_32",
     "fasttext_keep_probabilities",

@@ -139,12 +139,23 @@ class TokenCounter(Mapping[str, int]):
         self,
         *,
         min_count: int = 1,
-        max_size: int | None = None,
+        max_vocab: int | None = None,
         specials: Sequence[str] = (),
         unk_token: str | None = UNK,
+        max_size: int | None = None,
     ) -> Vocab:
+        """The vocabulary of tokens seen ``min_count`` times or more, at most ``max_vocab``.
+
+        ``max_size`` is the old name of ``max_vocab``, accepted only until the callers in
+        ``train/`` and ``tasks/`` are renamed (issue 13): do not use it in new code.
+        """
+        if max_size is not None:
+            if max_vocab is not None:
+                raise ConfigError(f"pass max_vocab only (max_size is its old name), got "
+                                  f"max_vocab={max_vocab!r} and max_size={max_size!r}")
+            max_vocab = max_size
         return Vocab.from_counts(
-            self._counts, min_count=min_count, max_size=max_size, specials=specials,
+            self._counts, min_count=min_count, max_vocab=max_vocab, specials=specials,
             unk_token=unk_token,
         )
 
@@ -171,11 +182,15 @@ def build_vocab(
     sentences: Iterable[Sequence[str]],
     *,
     min_count: int = 1,
-    max_size: int | None = None,
+    max_vocab: int | None = None,
     specials: Sequence[str] = (),
     max_types: int | None = None,
 ) -> tuple[Vocab, CountReport]:
-    """Count a stream of token lists and build the vocabulary; the report says what was kept."""
+    """Count a stream of token lists and build the vocabulary; the report says what was kept.
+
+    ``max_types`` bounds the distinct tokens held while counting; ``max_vocab`` caps the
+    final vocabulary.
+    """
     counter = TokenCounter(max_types=max_types).update_many(sentences)
-    vocab = counter.to_vocab(min_count=min_count, max_size=max_size, specials=specials)
+    vocab = counter.to_vocab(min_count=min_count, max_vocab=max_vocab, specials=specials)
     return vocab, counter.report(vocab)

@@ -51,7 +51,7 @@ class Vocab:
     """An immutable, ordered vocabulary.
 
     ``tokens`` are stored in id order; ``specials`` must be a prefix of them. Use
-    :meth:`from_counts` to build one from token counts with ``min_count`` / ``max_size``.
+    :meth:`from_counts` to build one from token counts with ``min_count`` / ``max_vocab``.
     """
 
     __slots__ = ("_tokens", "_counts", "_index", "_specials", "_unk_id")
@@ -99,19 +99,21 @@ class Vocab:
         counts: Mapping[str, int],
         *,
         min_count: int = 1,
-        max_size: int | None = None,
+        max_vocab: int | None = None,
         specials: Sequence[str] = (),
         unk_token: str | None = UNK,
     ) -> Vocab:
         """Keep tokens with ``count >= min_count``, order by count desc then token, cap the size.
 
-        ``max_size`` counts regular tokens only (specials come on top). Special tokens found
-        in ``counts`` keep their count but sit at their fixed id.
+        ``max_vocab`` caps the final size, counting regular tokens only (specials come on top;
+        the most frequent are kept). Special tokens found in ``counts`` keep their count but
+        sit at their fixed id.
         """
-        if min_count < 1:
-            raise ConfigError(f"min_count must be >= 1, got {min_count}")
-        if max_size is not None and max_size < 1:
-            raise ConfigError(f"max_size must be >= 1 or None, got {max_size}")
+        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+            raise ConfigError(f"min_count must be an integer >= 1, got {min_count!r}")
+        if max_vocab is not None and (isinstance(max_vocab, bool) or not isinstance(max_vocab, int)
+                                      or max_vocab < 1):
+            raise ConfigError(f"max_vocab must be an integer >= 1 or None, got {max_vocab!r}")
         if len(set(specials)) != len(specials):
             raise ConfigError(f"special tokens must be distinct, got {list(specials)}")
         special_set = set(specials)
@@ -123,8 +125,8 @@ class Vocab:
                 f"at least min_count={min_count} times"
             )
         kept.sort(key=lambda tc: (-tc[1], tc[0]))
-        if max_size is not None:
-            kept = kept[:max_size]
+        if max_vocab is not None:
+            kept = kept[:max_vocab]
         tokens = [*specials, *(t for t, _ in kept)]
         values = [counts.get(s, 0) for s in specials] + [c for _, c in kept]
         return cls(tokens, values, specials=specials, unk_token=unk_token)
