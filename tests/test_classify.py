@@ -7,8 +7,7 @@ import random
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from embedlayer.data.classify import LabeledTexts  # noqa: E402
 from embedlayer.errors import ConfigError, CorpusError, FormatError, MissingFileError  # noqa: E402

@@ -7,8 +7,7 @@ import json
 import random
 
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from embedlayer.cli.main import main  # noqa: E402
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import sklearn.metrics as sk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +17,6 @@ from embedlayer.tasks.metrics import (
     confusion_matrix,
     precision_recall_f1,
 )
-
-sk = pytest.importorskip("sklearn.metrics")
 
 
 def test_a_hand_made_example():

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from embedlayer.data.classify import load_classification  # noqa: E402
 from embedlayer.nn.encoders import encoder_config  # noqa: E402

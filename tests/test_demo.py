@@ -15,7 +15,7 @@ SMALL = ["--quick", "--corpus", "genesis,lee-background", "--quiet", "--workers"
 
 @pytest.fixture(autouse=True)
 def _restore_threads():
-    torch = pytest.importorskip("torch")
+    import torch
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 from embedlayer.errors import ConfigError  # noqa: E402
 from embedlayer.nn.encoders import (  # noqa: E402

@@ -6,6 +6,7 @@ import logging
 import struct
 from pathlib import Path
 
+import gensim.models.fasttext as gensim_fasttext
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,8 +20,6 @@ from embedlayer.vectors.io.fasttext_bin import (
 )
 from embedlayer.vectors.subword import SubwordVectors
 from embedlayer.vocab import fnv1a_32
-
-gensim_fasttext = pytest.importorskip("gensim.models.fasttext")
 
 LEGACY = "lee_fasttext.bin"  # pre-2017 layout: no magic, no version
 NEW = "lee_fasttext_new.bin"  # version 11

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import gensim.models.keyedvectors as keyedvectors
 import numpy as np
 import pytest
 
@@ -11,7 +12,6 @@ from embedlayer.errors import FormatError
 from embedlayer.vectors import Vectors
 from embedlayer.vectors.io import detect_format, load_vectors, save_vectors
 
-keyedvectors = pytest.importorskip("gensim.models.keyedvectors")
 KeyedVectors = keyedvectors.KeyedVectors
 logging.getLogger("gensim").setLevel(logging.ERROR)
 

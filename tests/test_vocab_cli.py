@@ -208,8 +208,8 @@ def test_demo_runs_on_a_small_corpus_and_saves_its_files(tmp_path, capsys):
     out = tmp_path / "demo"
     threads = torch.get_num_threads()
     try:
-        assert main(["demo", "--quick", "--corpus", "genesis", "--corpus", "lee-background",
-                     "--quiet", "--threads", "1", "-o", str(out)]) == 0
+        assert main(["demo", "--quick", "--corpus", "genesis,lee-background",
+                     "--quiet", "--workers", "1", "-o", str(out)]) == 0
     finally:
         torch.set_num_threads(threads)
     printed = capsys.readouterr().out

@@ -32,8 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help="small settings: cbow, 24 dims, 1 epoch; the classifier on 1,200 MR "
                         "sentences for 2 epochs (default: the full run)")
-    # --threads: the old name, kept working but no longer shown (issue 13: workers everywhere)
-    p.add_argument("--threads", dest="workers", type=int, help=argparse.SUPPRESS)
     p.add_argument("--workers", dest="workers", type=int, default=None,
                    help="threads for word2vec and the classifier (default: 2 for word2vec, "
                         "1 torch thread for the classifier, whose batches of 32 short "

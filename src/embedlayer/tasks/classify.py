@@ -260,7 +260,7 @@ class TextClassifier:
         self.labels_ = tuple(classes)
         tokens = self._tokenize(texts)
         counter = TokenCounter().update_many(tokens)
-        self.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_size=cfg.max_vocab,
+        self.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_vocab=cfg.max_vocab,
                                        specials=[PAD, UNK])
         if cfg.vocab_from_vectors and self.vectors is not None:
             self.vocab_ = _with_vector_words(self.vocab_, self.vectors)
