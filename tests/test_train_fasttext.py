@@ -174,7 +174,7 @@ def _two_topics(n_sentences: int = 500, seed: int = 0) -> list[list[str]]:
 
 CORPUS = _two_topics()
 SMALL = {"dim": 16, "epochs": 4, "min_count": 1, "sample": 0.0, "workers": 1, "seed": 7,
-         "bucket": 5000, "chunk_words": 500, "alpha": 0.05}
+         "bucket": 5000, "chunk_words": 500, "learning_rate": 0.05}
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
@@ -239,8 +239,8 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         FastText(**SMALL).fit(CORPUS, progress=False, callbacks=[interrupt_after_epoch_1],
                               checkpoint_dir=ckpt)
-    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.json", "vocab.json", "wi.npy",
-                                                      "wo.npy"]
+    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.json", "counts.json", "vocab.json",
+                                                      "wi.npy", "wo.npy"]
     resumed = FastText.resume(ckpt, CORPUS, progress=False)
     np.testing.assert_array_equal(resumed.wi_, full.wi_)
     np.testing.assert_allclose(resumed.loss_history_, full.loss_history_, rtol=1e-12)
@@ -257,7 +257,7 @@ def test_no_ngrams_is_a_word_only_model():
 
 @pytest.mark.parametrize(("field", "value", "match"), [
     ("model", "sg", "model must be"), ("minn", 0, "minn must be"), ("maxn", 2, "minn <= maxn"),
-    ("bucket", -1, "bucket must be"), ("alpha", 0.0, "alpha"), ("sample", 1.5, "sample"),
+    ("bucket", -1, "bucket must be"), ("learning_rate", 0.0, "learning_rate"), ("sample", 1.5, "sample"),
     ("ns_exponent", 0.0, "ns_exponent"), ("negative", 0, "negative"),
 ])
 def test_bad_settings_are_config_errors(field, value, match):
@@ -283,7 +283,7 @@ OOV = ["appple", "zebrra", "applezebra", "qwerty", "x", "ÄpfelX", "</s>", "aaaa
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     ft = FastText(**SMALL).fit(CORPUS, progress=False)
-    path = ft.save(tmp_path_factory.mktemp("bin") / "model.bin")
+    path = ft.save_vectors(tmp_path_factory.mktemp("bin") / "model.bin")
     return ft, path
 
 

@@ -263,7 +263,7 @@ def _two_topics(n_sentences: int = 400, seed: int = 0) -> list[list[str]]:
 
 CORPUS = _two_topics()
 SMALL = {"dim": 16, "window": 5, "epochs": 25, "min_count": 1, "workers": 1, "seed": 7,
-         "block": 64, "memory": 512}
+         "block": 64, "memory_mib": 512}
 
 
 def test_neighbours_known_by_construction_and_loss_goes_down():
@@ -327,7 +327,7 @@ def test_temporary_files_are_removed_even_on_interrupt(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", None)
 
-    def stop(model, epoch, loss):
+    def stop(model, epoch, state):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -347,19 +347,20 @@ def test_resume_after_an_interrupt_equals_an_unbroken_run(tmp_path):
     whole = GloVe(**settings).fit(CORPUS, progress=False)
     ckpt = tmp_path / "ckpt"
 
-    def stop(model, epoch, loss):
+    def stop(model, epoch, state):
         if epoch == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         GloVe(**settings).fit(CORPUS, progress=False, callbacks=[stop], checkpoint_dir=ckpt)
-    assert json.loads((ckpt / "checkpoint.json").read_text())["epochs_done"] == 3
+    assert json.loads((ckpt / "checkpoint.json").read_text())["position"] == {"epoch": 3,
+                                                                              "chunk": 0}
     done = GloVe.resume(ckpt, CORPUS, progress=False)
     np.testing.assert_array_equal(done.W_, whole.W_)  # one worker: bit for bit
     np.testing.assert_array_equal(done.C_, whole.C_)
     assert done.loss_history_ == whole.loss_history_
     assert done.config == whole.config
-    with pytest.raises(ConfigError, match="another vocabulary"):
+    with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: 50 sentences"):
         GloVe.resume(ckpt, CORPUS[:50], progress=False)
     (ckpt / "W.npy").write_bytes(b"not an array")
     with pytest.raises(FormatError, match="W.npy"):
@@ -378,9 +379,9 @@ def test_bad_input_errors_are_clear():
     with pytest.raises(ConfigError, match="one-shot"):
         GloVe(**SMALL).fit(iter(CORPUS), progress=False)
     for bad, match in [({"dim": 0}, "dim"), ({"x_max": -1.0}, "x_max"),
-                       ({"eta": float("nan")}, "eta"), ({"output": "both"}, "output"),
+                       ({"learning_rate": float("nan")}, "learning_rate"), ({"output": "both"}, "output"),
                        ({"window": 2.5}, "window"), ({"symmetric": "yes"}, "symmetric"),
-                       ({"memory": 64}, r"memory=64 MiB is too small.*memory >= \d+")]:
+                       ({"memory_mib": 64}, r"memory_mib=64 is too small.*memory_mib >= \d+")]:
         with pytest.raises(ConfigError, match=match):
             GloVe(**{**SMALL, **bad}).fit(CORPUS, progress=False)
     with pytest.raises(ConfigError, match="not fitted"):
@@ -396,7 +397,7 @@ def test_cli_trains_and_writes_vectors(tmp_path, data_dir, capsys):
     out = tmp_path / "genesis.txt"
     code = main(["train", "glove", str(data_dir / "corpora" / "en" / "genesis.txt"), "-o",
                  str(out), "--format", "glove", "--dim", "12", "--epochs", "2", "--window", "4",
-                 "--lower", "--quiet", "--workers", "1", "--memory", "300",
+                 "--lower", "--quiet", "--workers", "1", "--memory-mib", "300",
                  "--output-vectors", "concat"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -411,10 +412,10 @@ def test_cli_resume_finishes_an_interrupted_run(tmp_path, data_dir, capsys):
     from embedlayer.text import TokenStream, get_tokenizer
 
     corpus = data_dir / "corpora" / "en" / "genesis.txt"
-    settings = {"dim": 8, "epochs": 3, "window": 4, "workers": 1, "memory": 300.0}
+    settings = {"dim": 8, "epochs": 3, "window": 4, "workers": 1, "memory_mib": 300.0}
     out = tmp_path / "v"
 
-    def stop(model, epoch, loss):
+    def stop(model, epoch, state):
         raise KeyboardInterrupt
 
     tokens = TokenStream(TextCorpus(corpus), get_tokenizer("regex", lowercase=True))
