@@ -374,4 +374,6 @@ def test_cli_trains_and_writes_a_bin_and_a_vec(tmp_path, capsys):
                  "--quiet"]) == 0
     assert load_vectors(vec).dim == 8
     assert main(["train", "fasttext", str(corpus), "-o", str(vec), "--maxn", "2"]) == 1
-    assert "minn <= maxn" in capsys.readouterr().err
+    assert "--minn <= --maxn" in capsys.readouterr().err
+    assert main(["train", "fasttext", str(corpus), "-o", str(vec), "--quiet"]) == 1
+    assert "model.vec exists: refusing to replace it (add --force)" in capsys.readouterr().err

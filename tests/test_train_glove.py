@@ -422,9 +422,21 @@ def test_cli_resume_finishes_an_interrupted_run(tmp_path, data_dir, capsys):
     with pytest.raises(KeyboardInterrupt):  # what the CLI leaves after a Ctrl-C in epoch 2
         GloVe(**settings).fit(tokens, progress=False, callbacks=[stop],
                               checkpoint_dir=tmp_path / "v.checkpoint")
+    flags = ["--dim", "8", "--epochs", "3", "--window", "4", "--workers", "1",
+             "--memory-mib", "300"]
     assert main(["train", "glove", str(corpus), "-o", str(out), "--lower", "--quiet",
-                 "--resume"]) == 0
-    assert "loss per epoch" in capsys.readouterr().out
+                 "--resume", *flags[2:]]) == 1  # other settings than the checkpoint's
+    err = capsys.readouterr().err
+    assert "--dim 100 but the checkpoint was trained with dim 8" in err
+    assert len(err.splitlines()) == 1
+    assert main(["train", "glove", str(corpus), "-o", str(out), "--lower", "--quiet",
+                 *flags]) == 1  # a fresh run would overwrite the interrupted one's checkpoint
+    assert "--resume to continue it, or --force" in capsys.readouterr().err
+    assert main(["train", "glove", str(corpus), "-o", str(out), "--lower", "--quiet",
+                 "--resume", *flags]) == 0
+    printed = capsys.readouterr().out
+    assert "resuming GloVe at epoch 2 of 3, chunk 0 of" in printed
+    assert "loss per epoch" in printed and "tokens/s" in printed
     whole = GloVe(**settings).fit(tokens, progress=False)
     np.testing.assert_allclose(load_vectors(out).matrix, whole.vectors_.matrix, rtol=1e-6)
     assert not (tmp_path / "v.checkpoint").exists()  # finished: the checkpoint is gone
@@ -434,7 +446,7 @@ def test_cli_bad_settings_give_one_line(tmp_path, data_dir, capsys):
     corpus = str(data_dir / "corpora" / "en" / "genesis.txt")
     code = main(["train", "glove", corpus, "-o", str(tmp_path / "v"), "--x-max", "0", "--quiet"])
     err = capsys.readouterr().err
-    assert code == 1 and "x_max must be a finite number > 0" in err and len(err.splitlines()) == 1
+    assert code == 1 and "--x-max must be a finite number > 0" in err and len(err.splitlines()) == 1
     code = main(["train", "glove", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v"),
                  "--quiet"])
     assert code == 1 and "missing.txt" in capsys.readouterr().err

@@ -121,7 +121,7 @@ def test_cli_trains_and_writes_vectors(tmp_path, data_dir, capsys):
                  "--lower", "--quiet", "--workers", "1"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "words/s" in printed and "loss per epoch" in printed
+    assert "tokens/s" in printed and "loss per epoch" in printed
     v = load_vectors(out)
     assert v.dim == 20 and "god" in v
     assert not (tmp_path / "genesis.bin.checkpoint").exists()

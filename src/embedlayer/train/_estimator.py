@@ -73,7 +73,8 @@ def available_memory() -> int | None:
 def check_memory(need: int, what: str) -> None:
     """``ConfigError`` naming the estimate when ``need`` bytes exceed the memory available."""
     free = available_memory()
-    if free is not None and need > free:
+    # A margin: the estimate leaves out the interpreter, numba and the corpus buffers.
+    if free is not None and need > 0.9 * free:
         raise ConfigError(f"{what} needs about {_gib(need)} of memory, but only {_gib(free)} "
                           f"is available: lower dim or the vocabulary size")
 

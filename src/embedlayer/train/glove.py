@@ -415,10 +415,12 @@ class GloVe:
         rng = np.random.default_rng(cfg.seed)
         shape = (vocab_size, cfg.dim)
         # glove.c: every parameter, biases included, uniform in +-0.5/dim; AdaGrad sums at 1.
-        self.W_ = (rng.random(shape, dtype=np.float32) - 0.5) / cfg.dim
-        self.C_ = (rng.random(shape, dtype=np.float32) - 0.5) / cfg.dim
-        self.bw_ = (rng.random(vocab_size, dtype=np.float32) - 0.5) / cfg.dim
-        self.bc_ = (rng.random(vocab_size, dtype=np.float32) - 0.5) / cfg.dim
+        W, C, bw, bc = (rng.random(s, dtype=np.float32) for s in (shape, shape, vocab_size,
+                                                                  vocab_size))
+        for a in (W, C, bw, bc):  # in place: no temporary copies of the matrices
+            a -= np.float32(0.5)
+            a /= np.float32(cfg.dim)
+        self.W_, self.C_, self.bw_, self.bc_ = W, C, bw, bc
         self._grads = (np.ones(shape, np.float32), np.ones(shape, np.float32),
                        np.ones(vocab_size, np.float32), np.ones(vocab_size, np.float32))
 

@@ -175,7 +175,10 @@ class Word2Vec:
         cfg, n = self.config, len(self.vocab_)
         rng = np.random.default_rng(cfg.seed)
         # word2vec.c's initialization: inputs uniform in +-0.5/dim, outputs zero.
-        self.syn0_ = ((rng.random((n, cfg.dim), dtype=np.float32) - 0.5) / cfg.dim)
+        syn0 = rng.random((n, cfg.dim), dtype=np.float32)  # in place: no temporary copies
+        syn0 -= np.float32(0.5)
+        syn0 /= np.float32(cfg.dim)
+        self.syn0_ = syn0
         self.syn1_ = np.zeros((_output_rows(n, cfg), cfg.dim), dtype=np.float32)
 
     def _extend_arrays(self, old_words: int, new_words: int) -> None:
