@@ -244,7 +244,7 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
         lines.append(model.resumed_from_)
     lines += summary(model)
     lines.append(f"{model.tokens_per_second_:,.0f} tokens/s over {model.train_seconds_:.1f} s"
-                 if model.train_seconds_ > 0 else "")
+                 if model.tokens_trained_ > 0 and model.train_seconds_ > 0 else "")
     lines.append(f"wrote {path}")
     if args.save_model is not None:
         lines.append(f"saved the model to {model.save(args.save_model)}")

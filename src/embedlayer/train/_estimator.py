@@ -117,6 +117,9 @@ def fingerprint_difference(now: dict[str, Any], saved: dict[str, Any]) -> str | 
 
 
 def describe_position(name: str, position: Position, epochs: int, chunks: int) -> str:
+    if position.epoch >= epochs:
+        return (f"resuming {name}: all {epochs} epochs were trained before the interrupt; "
+                "nothing left to train")
     return (f"resuming {name} at epoch {position.epoch + 1} of {epochs}, chunk "
             f"{position.chunk} of {chunks}")
 

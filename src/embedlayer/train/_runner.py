@@ -204,6 +204,8 @@ def run_jobs(
         done = (ep * work.total + float(epoch_plan(ep)[1][ck])) / total
         return max(min_learning_rate, learning_rate - (learning_rate - min_learning_rate) * done)
 
+    stopping = False  # Ctrl-C: the jobs in flight are collected, callbacks are not called
+
     def collect_one() -> None:
         fut, ep, ck, piece = pending.popleft()
         result = fut.result()
@@ -218,7 +220,7 @@ def run_jobs(
             state.close_epoch()
             if state.run_terms == 0:
                 raise CorpusError(no_terms)
-            if on_epoch_end is not None:
+            if on_epoch_end is not None and not stopping:
                 on_epoch_end(ep, state)
 
     bar.update(work.total * start.epoch + int(epoch_plan(start.epoch)[1][min(start.chunk, n)])
@@ -255,6 +257,7 @@ def run_jobs(
             while pending:
                 collect_one()
         except KeyboardInterrupt:
+            stopping = True
             while pending:  # kernels finish in milliseconds; the matrices are then consistent
                 pending[0][0].exception()
                 collect_one()
