@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from embedlayer.cli.main import main
-from embedlayer.train import FastText, GloVe, Word2Vec
-from embedlayer.train import _estimator
+from embedlayer.train import FastText, GloVe, Word2Vec, _estimator
 from embedlayer.vectors.io import load_vectors
 
 SMALL = {"word2vec": ["--dim", "8", "--epochs", "2", "--min-count", "1", "--workers", "1",

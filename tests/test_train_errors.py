@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from embedlayer.errors import ConfigError, CorpusError
-from embedlayer.train import FastText, GloVe, Word2Vec
-from embedlayer.train import _estimator
+from embedlayer.train import FastText, GloVe, Word2Vec, _estimator
 from embedlayer.train._runner import JobResult, RunState
 
 CORPUS = [[f"w{(i * 7 + k) % 12}" for k in range(8)] for i in range(120)]

@@ -224,11 +224,11 @@ def fit(model: Any, corpus: Iterable[Sequence[str]], *, progress: bool,
         checkpoint_minutes: float | None, work_dir: PathLike | None) -> None:
     build_vocabulary(model, corpus, progress)
     init_arrays(model)
-    with work_folder(work_dir, f"embedlayer-{model.NAME}-") as folder:
-        with encode_corpus(corpus, model.vocab_, folder=folder) as encoded:
-            train(model, encoded, epochs=model.config.epochs, start=Position(),
-                  progress=progress, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-                  checkpoint_minutes=checkpoint_minutes)
+    with (work_folder(work_dir, f"embedlayer-{model.NAME}-") as folder,
+          encode_corpus(corpus, model.vocab_, folder=folder) as encoded):
+        train(model, encoded, epochs=model.config.epochs, start=Position(), progress=progress,
+              callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+              checkpoint_minutes=checkpoint_minutes)
 
 
 def partial_fit(model: Any, corpus: Iterable[Sequence[str]], *, update_vocab: bool,
@@ -244,11 +244,10 @@ def partial_fit(model: Any, corpus: Iterable[Sequence[str]], *, update_vocab: bo
         check_reiterable(corpus, model.NAME)
         model.counter_.merge(TokenCounter(max_types=cfg.max_types).update_many(corpus))
         extend_vocab(model)
-    with work_folder(work_dir, f"embedlayer-{model.NAME}-") as folder:
-        with encode_corpus(corpus, model.vocab_, folder=folder) as encoded:
-            train(model, encoded, epochs=epochs or cfg.epochs, start=Position(),
-                  progress=progress, callbacks=callbacks, checkpoint_dir=None,
-                  checkpoint_minutes=None)
+    with (work_folder(work_dir, f"embedlayer-{model.NAME}-") as folder,
+          encode_corpus(corpus, model.vocab_, folder=folder) as encoded):
+        train(model, encoded, epochs=epochs or cfg.epochs, start=Position(), progress=progress,
+              callbacks=callbacks, checkpoint_dir=None, checkpoint_minutes=None)
 
 
 def extend_vocab(model: Any) -> None:
@@ -365,19 +364,17 @@ def resume(cls: Any, checkpoint_dir: PathLike, corpus: Iterable[Sequence[str]], 
     pos = Position(int(meta["position"]["epoch"]), int(meta["position"]["chunk"]))
     run = RunState(epoch_loss=list(meta["loss_history"]), epoch_words=list(meta["epoch_words"]))
     run.restore_partial(meta.get("epoch_partial"))
-    with work_folder(work_dir, f"embedlayer-{cls.NAME}-") as tmp:
-        with encode_corpus(corpus, model.vocab_, folder=tmp) as encoded:
-            fp = corpus_fingerprint(encoded, len(model.vocab_))
-            problem = fingerprint_difference(fp, meta["corpus"])
-            if problem:
-                raise ConfigError(f"{folder}: {problem}; resume needs the corpus the run "
-                                  f"started on")
-            model.resumed_from_ = describe_position(
-                cls.NAME, pos, int(meta["epochs"]),
-                len(encoded.chunks(model.config.chunk_words)))
-            train(model, encoded, epochs=int(meta["epochs"]), start=pos, progress=progress,
-                  callbacks=callbacks, checkpoint_dir=folder,
-                  checkpoint_minutes=checkpoint_minutes, state=run, fingerprint=fp)
+    with (work_folder(work_dir, f"embedlayer-{cls.NAME}-") as tmp,
+          encode_corpus(corpus, model.vocab_, folder=tmp) as encoded):
+        fp = corpus_fingerprint(encoded, len(model.vocab_))
+        problem = fingerprint_difference(fp, meta["corpus"])
+        if problem:
+            raise ConfigError(f"{folder}: {problem}; resume needs the corpus the run started on")
+        model.resumed_from_ = describe_position(
+            cls.NAME, pos, int(meta["epochs"]), len(encoded.chunks(model.config.chunk_words)))
+        train(model, encoded, epochs=int(meta["epochs"]), start=pos, progress=progress,
+              callbacks=callbacks, checkpoint_dir=folder, checkpoint_minutes=checkpoint_minutes,
+              state=run, fingerprint=fp)
     return model
 
 

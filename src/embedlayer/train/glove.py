@@ -299,7 +299,7 @@ class GloVe:
     def _count_and_train(
         self, corpus: Iterable[Sequence[str]], work_dir: PathLike | None, progress: bool,
         callbacks: Sequence[Callback], checkpoint_dir: Path | None, *,
-        params: Callable[[], None], start: Position = Position(), state: RunState | None = None,
+        params: Callable[[], None], start: Position | None = None, state: RunState | None = None,
         epochs: int | None = None,
     ) -> None:
         """Count into ``work_dir`` (or a temporary folder), set the parameters with
@@ -310,7 +310,7 @@ class GloVe:
             allocate(params, _model_bytes(len(self.vocab_), self.config.dim),
                      f"GloVe ({len(self.vocab_):,} words x dim {self.config.dim})")
             self._train(open_triples(path), progress=progress, callbacks=callbacks,
-                        checkpoint_dir=checkpoint_dir, start=start, state=state,
+                        checkpoint_dir=checkpoint_dir, start=start or Position(), state=state,
                         epochs=epochs or self.config.epochs)
             self.timings_["train"] = time.perf_counter() - t
 
