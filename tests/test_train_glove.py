@@ -451,3 +451,37 @@ def test_cli_bad_settings_give_one_line(tmp_path, data_dir, capsys):
                  "--quiet"])
     assert code == 1 and "missing.txt" in capsys.readouterr().err
     assert not (tmp_path / "v").exists()
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_resumes_to_an_unbroken_run(tmp_path, monkeypatch):
+    from embedlayer.train import _runner
+
+    settings = {**SMALL, "epochs": 3, "block": 16}
+    whole = GloVe(**settings).fit(CORPUS, progress=False)
+
+    class Bar:  # a progress bar whose 5th update is where Ctrl-C lands (the main thread)
+        updates = 0
+
+        def update(self, n):
+            if n:
+                Bar.updates += 1
+                if Bar.updates == 5:
+                    raise KeyboardInterrupt
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(_runner, "progress_bar", lambda **kwargs: Bar())
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        GloVe(**settings).fit(CORPUS, progress=False, checkpoint_dir=ckpt)
+    position = json.loads((ckpt / "checkpoint.json").read_text())["position"]
+    assert position["epoch"] == 0 and 0 < position["chunk"]  # mid-epoch
+    monkeypatch.undo()
+    done = GloVe.resume(ckpt, CORPUS, progress=False)
+    assert done.resumed_from_.startswith("resuming GloVe at epoch 1 of 3, chunk")
+    np.testing.assert_array_equal(done.W_, whole.W_)  # one worker: bit for bit
+    assert done.loss_history_ == whole.loss_history_
