@@ -135,3 +135,32 @@ def test_runner_state_tallies_only_this_process():
     state.open_epoch()
     state.add(JobResult(2.0, 2, 5))
     assert state.running_loss == 1.5 and state.run_units == 5 and state.run_terms == 2
+
+
+def test_the_progress_bar_never_shows_a_nan_loss_before_the_first_predictions(monkeypatch):
+    from embedlayer.train import _runner
+
+    postfixes = []
+
+    class Bar:
+        def update(self, n):
+            pass
+
+        def set_postfix(self, **kwargs):
+            postfixes.append(kwargs)
+
+        def close(self):
+            pass
+
+    calls = []
+
+    def job_factory(self, encoded):
+        def job(a, b, learning_rate, seed):
+            calls.append(a)
+            return JobResult(0.0, 0, b - a) if len(calls) <= 3 else JobResult(2.0, 4, b - a)
+        return job
+
+    monkeypatch.setattr(_runner, "progress_bar", lambda **kwargs: Bar())
+    monkeypatch.setattr(Word2Vec, "_job", job_factory)
+    Word2Vec(**W2V).fit(CORPUS, progress=True)
+    assert postfixes and all(p["loss"] == "0.5000" for p in postfixes)

@@ -96,7 +96,12 @@ def allocate(make: Callable[[], None], need: int, what: str) -> None:
 # --- corpus fingerprints ----------------------------------------------------------------------
 def corpus_fingerprint(encoded: EncodedCorpus, vocab_size: int) -> dict[str, Any]:
     """Cheap identity of an encoded corpus: its sizes and a hash of its word counts."""
-    counts = np.bincount(np.asarray(encoded.ids), minlength=vocab_size).astype("<i8")
+    counts = np.zeros(vocab_size, dtype="<i8")
+    step = 1 << 24  # in pieces, each handed back after use: RSS stays bounded by one piece
+    for start in range(0, encoded.words, step):
+        stop = min(start + step, encoded.words)
+        counts += np.bincount(encoded.ids[start:stop], minlength=vocab_size)
+        encoded.release(start, stop)
     return {"sentences": encoded.sentences, "tokens_read": encoded.raw_words,
             "tokens": encoded.words, "counts_sha256": hashlib.sha256(counts.tobytes()).hexdigest()}
 
