@@ -237,6 +237,9 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
         if args.continue_from is None and ckpt.exists():
             print(f"embedlayer train {algo}: interrupted; the checkpoint is in {ckpt}: run the "
                   "same command again with --resume to continue", file=sys.stderr)
+        elif args.continue_from is None:
+            print(f"embedlayer train {algo}: interrupted before training started; no "
+                  "checkpoint was written", file=sys.stderr)
         raise
     path = model.save_vectors(args.output, format=args.format)
     lines = []

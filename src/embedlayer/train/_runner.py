@@ -19,10 +19,13 @@ What it leaves out: the kernels (``_kernels_*.py``) and what a job computes.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -127,6 +130,20 @@ class RunState:
         return self._sum / self._terms if self._terms else float("nan")
 
 
+@contextlib.contextmanager
+def _second_interrupt_ignored() -> Iterator[None]:
+    """While the jobs in flight drain and the checkpoint is written, further Ctrl-C presses
+    are ignored (only the main thread can change signal handlers; elsewhere: no change)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def job_seed(seed: int, epoch: int, chunk: int) -> int:
     """A 63-bit seed for one job, derived from the run's seed and the job's position."""
     state = np.random.SeedSequence([seed & 0xFFFFFFFF, epoch, chunk]).generate_state(2, np.uint32)
@@ -207,8 +224,9 @@ def run_jobs(
     stopping = False  # Ctrl-C: the jobs in flight are collected, callbacks are not called
 
     def collect_one() -> None:
-        fut, ep, ck, piece = pending.popleft()
-        result = fut.result()
+        fut, ep, ck, piece = pending[0]
+        result = fut.result()  # Ctrl-C while waiting leaves the job in ``pending``: drained
+        pending.popleft()
         if work.release is not None:
             work.release(*piece)
         if not math.isfinite(result.loss_sum):
@@ -258,11 +276,12 @@ def run_jobs(
                 collect_one()
         except KeyboardInterrupt:
             stopping = True
-            while pending:  # kernels finish in milliseconds; the matrices are then consistent
-                pending[0][0].exception()
-                collect_one()
-            if checkpoint is not None:
-                checkpoint(position, state)
+            with _second_interrupt_ignored():  # a Ctrl-C pressed twice: the checkpoint still
+                while pending:  # kernels finish in milliseconds; the matrices are consistent
+                    pending[0][0].exception()
+                    collect_one()
+                if checkpoint is not None:
+                    checkpoint(position, state)
             raise
         except BaseException:
             # A failed job, a diverged loss: jobs not started are dropped, running ones finish,
