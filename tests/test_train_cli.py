@@ -115,6 +115,8 @@ def test_interrupt_names_the_checkpoint_and_resume_checks_it(tmp_path, corpus, c
     assert "the corpus differs from the checkpoint's" in capsys.readouterr().err
     assert _train(algo, corpus, out) == 1  # a fresh run would overwrite the checkpoint
     assert "--resume to continue it, or --force to start over" in capsys.readouterr().err
+    assert _train(algo, corpus, tmp_path / "fresh", "--resume") == 1
+    assert "--resume: no checkpoint at" in capsys.readouterr().err
     assert _train(algo, corpus, out, "--resume") == 0
     printed = capsys.readouterr().out
     # One chunk an epoch: the job of epoch 2 was in flight at Ctrl-C and finished.
@@ -145,7 +147,7 @@ def test_bad_seed_and_impossible_sizes_are_one_line(tmp_path, corpus, capsys, mo
     monkeypatch.setattr(_estimator, "available_memory", lambda: 2**30)
     assert _train(algo, corpus, tmp_path / "v", "--dim", "1000000000") == 1
     err = capsys.readouterr().err
-    assert "needs about" in err and "GiB of memory, but only 1.0 GiB is available" in err
+    assert "needs about" in err and "GiB of memory, but only 922 MiB can be spared (90% of the 1.0 GiB" in err
     assert len(err.splitlines()) == 1 and "--dim" in err
 
 

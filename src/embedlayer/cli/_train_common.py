@@ -207,6 +207,9 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
     check_output(args.output, flag="-o", force=args.force)
     if args.save_model is not None:
         check_output(args.save_model, flag="--save-model", force=args.force)
+    if args.resume and not ckpt.is_dir():
+        raise ConfigError(f"--resume: no checkpoint at {ckpt} (an interrupted run of -o "
+                          f"{args.output} leaves one there); run without --resume to start")
     if not args.resume and args.continue_from is None and ckpt.exists() and not args.force:
         raise ConfigError(f"{ckpt} holds the checkpoint of an interrupted run: add --resume to "
                           "continue it, or --force to start over")

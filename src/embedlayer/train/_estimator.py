@@ -75,8 +75,9 @@ def check_memory(need: int, what: str) -> None:
     free = available_memory()
     # A margin: the estimate leaves out the interpreter, numba and the corpus buffers.
     if free is not None and need > 0.9 * free:
-        raise ConfigError(f"{what} needs about {_gib(need)} of memory, but only {_gib(free)} "
-                          f"is available: lower dim or the vocabulary size")
+        raise ConfigError(f"{what} needs about {_gib(need)} of memory, but only "
+                          f"{_gib(0.9 * free)} can be spared (90% of the {_gib(free)} "
+                          "available): lower dim or the vocabulary size")
 
 
 def _gib(n: float) -> str:
