@@ -155,8 +155,9 @@ class FastText:
         (default: the config's). Stores handed out earlier (``vectors_``) do not change.
         """
         self._check_fitted()
-        self.wi_ = self.wi_.copy()  # a SubwordVectors handed out earlier may share wi_
-        self._vectors = None
+        if getattr(self, "_vectors", None) is not None:  # a store handed out shares wi_
+            self.wi_ = self.wi_.copy()
+            self._vectors = None
         shared.partial_fit(self, corpus, update_vocab=update_vocab, epochs=epochs,
                            progress=progress, callbacks=callbacks, work_dir=work_dir)
         return self

@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from embedlayer._types import PathLike
-from embedlayer.errors import ConfigError, CorpusError
+from embedlayer.errors import ConfigError, CorpusError, FormatError
 from embedlayer.train._checkpoint import read_state, write_state
 from embedlayer.train._cooccur import (
     CooccurrenceReport,
@@ -268,7 +268,7 @@ class GloVe:
         for name in _ARRAYS:
             want = (v, d) if name in ("W", "C", "GW", "GC") else (v,)
             if state.arrays.get(name) is None or state.arrays[name].shape != want:
-                raise ConfigError(f"{folder}: {name}.npy missing or not of shape {want}")
+                raise FormatError(f"{folder}: {name}.npy missing or not of shape {want}")
         a = state.arrays
 
         def load() -> None:
@@ -535,7 +535,7 @@ class GloVe:
         for name in _ARRAYS:
             want = (v, d) if name in ("W", "C", "GW", "GC") else (v,)
             if name not in a or a[name].shape != want:
-                raise ConfigError(f"{folder}: {name}.npy missing or not of shape {want}")
+                raise FormatError(f"{folder}: {name}.npy missing or not of shape {want}")
         model.vocab_ = state.vocab
         model.W_, model.C_, model.bw_, model.bc_ = a["W"], a["C"], a["bw"], a["bc"]
         model._grads = (a["GW"], a["GC"], a["gbw"], a["gbc"])
