@@ -79,7 +79,7 @@ def pretrained_vectors(progress: bool = True):
         t0 = time.perf_counter()
         model = Word2Vec(workers=2, **W2V).fit(stream, progress=progress)
         print(f"trained {name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        model.save(folder)
+        model.save_vectors(folder)
     return load_vectors(folder)
 
 

@@ -78,11 +78,11 @@ def _train_embedlayer(settings: dict, model: str, corpus: Path, out: Path, *,
     t0 = time.perf_counter()
     m = FastText(model=model, dim=s["dim"], window=s["window"], negative=s["negative"],
                  ns_exponent=s["ns_exponent"], sample=s["sample"], min_count=s["min_count"],
-                 alpha=s["learning_rate"], min_alpha=s["min_learning_rate"],
+                 learning_rate=s["learning_rate"], min_learning_rate=s["min_learning_rate"],
                  epochs=s["epochs"], minn=s["minn"], maxn=s["maxn"], bucket=s["bucket"],
                  workers=s["workers"], seed=seed).fit(stream, progress=False)
     total_s = time.perf_counter() - t0  # counting + encoding + training
-    m.save(out, format="fasttext-bin")
+    m.save_vectors(out, format="fasttext-bin")
     return total_s, sum(m.epoch_seconds_)
 
 

@@ -92,8 +92,8 @@ def _glove(settings: dict, *, seed: int = 1, learning_rate: float = 0.05,
     """
     from embedlayer.train import GloVe
 
-    return GloVe(**settings, output="word+context", seed=seed, eta=learning_rate,
-                 memory=memory_mib, sample=sample, context_weight=context_weight)
+    return GloVe(**settings, output="word+context", seed=seed, learning_rate=learning_rate,
+                 memory_mib=memory_mib, sample=sample, context_weight=context_weight)
 
 
 def _one(corpus: Path, out: Path, learning_rate: float, memory_mib: float, seed: int,
@@ -101,13 +101,14 @@ def _one(corpus: Path, out: Path, learning_rate: float, memory_mib: float, seed:
     """Train once in this process; the vectors go to ``out`` (W + context_weight * C) and
     ``out.wc`` (W + C, glove.c's output)."""
     from embedlayer.vectors import Vectors
+    from embedlayer.vectors.io import save_vectors
 
     t0 = time.perf_counter()
     m = _glove(settings, seed=seed, learning_rate=learning_rate, memory_mib=memory_mib,
                sample=sample, context_weight=context_weight).fit(_stream(corpus), progress=False)
     total = time.perf_counter() - t0
-    m.save(out, format="word2vec-binary")
-    Vectors(m.vocab_, m.W_ + m.C_).save(out.with_suffix(".wc"), format="word2vec-binary")
+    m.save_vectors(out, format="word2vec-binary")
+    save_vectors(Vectors(m.vocab_, m.W_ + m.C_), out.with_suffix(".wc"), format="word2vec-binary")
     r = m.cooccurrence_
     return {"total_s": total, "timings": m.timings_, "peak": _peak(), "tokens": m.words_,
             "vocab": len(m.vocab_), "nonzero": r.nonzero, "shards": r.shards,
@@ -281,8 +282,9 @@ def _run(folder: Path, args: argparse.Namespace) -> None:
 
 def _quality_of(path: Path, words: list[str], matrix) -> dict:
     from embedlayer.vectors import Vectors
+    from embedlayer.vectors.io import save_vectors
 
-    Vectors(words, matrix.astype("float32")).save(path, format="word2vec-binary")
+    save_vectors(Vectors(words, matrix.astype("float32")), path, format="word2vec-binary")
     return _quality(path)
 
 

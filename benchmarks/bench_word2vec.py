@@ -114,11 +114,11 @@ def _train_embedlayer(settings: dict, model: str, loss: str, corpus: Path, out: 
     t0 = time.perf_counter()
     m = Word2Vec(model=model, loss=loss, dim=s["dim"], window=s["window"],
                  negative=s["negative"], ns_exponent=s["ns_exponent"], sample=s["sample"],
-                 min_count=s["min_count"], alpha=s["learning_rate"],
-                 min_alpha=s["min_learning_rate"], epochs=s["epochs"], workers=s["workers"],
+                 min_count=s["min_count"], learning_rate=s["learning_rate"],
+                 min_learning_rate=s["min_learning_rate"], epochs=s["epochs"], workers=s["workers"],
                  seed=seed, shared_negatives=shared_negatives).fit(stream, progress=False)
     total_s = time.perf_counter() - t0  # counting + encoding + training
-    m.save(out, format="word2vec-binary")
+    m.save_vectors(out, format="word2vec-binary")
     return total_s, sum(m.epoch_seconds_), len(m.vocab_)
 
 

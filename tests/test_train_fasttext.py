@@ -177,7 +177,7 @@ def _two_topics(n_sentences: int = 500, seed: int = 0) -> list[list[str]]:
 
 CORPUS = _two_topics()
 SMALL = {"dim": 16, "epochs": 4, "min_count": 1, "sample": 0.0, "workers": 1, "seed": 7,
-         "bucket": 5000, "chunk_words": 500, "alpha": 0.05}
+         "bucket": 5000, "chunk_words": 500, "learning_rate": 0.05}
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
@@ -242,8 +242,8 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         FastText(**SMALL).fit(CORPUS, progress=False, callbacks=[interrupt_after_epoch_1],
                               checkpoint_dir=ckpt)
-    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.json", "vocab.json", "wi.npy",
-                                                      "wo.npy"]
+    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.json", "counts.json", "vocab.json",
+                                                      "wi.npy", "wo.npy"]
     resumed = FastText.resume(ckpt, CORPUS, progress=False)
     np.testing.assert_array_equal(resumed.wi_, full.wi_)
     np.testing.assert_allclose(resumed.loss_history_, full.loss_history_, rtol=1e-12)
@@ -260,7 +260,7 @@ def test_no_ngrams_is_a_word_only_model():
 
 @pytest.mark.parametrize(("field", "value", "match"), [
     ("model", "sg", "model must be"), ("minn", 0, "minn must be"), ("maxn", 2, "minn <= maxn"),
-    ("bucket", -1, "bucket must be"), ("alpha", 0.0, "alpha"), ("sample", 1.5, "sample"),
+    ("bucket", -1, "bucket must be"), ("learning_rate", 0.0, "learning_rate"), ("sample", 1.5, "sample"),
     ("ns_exponent", 0.0, "ns_exponent"), ("negative", 0, "negative"),
 ])
 def test_bad_settings_are_config_errors(field, value, match):
@@ -286,7 +286,7 @@ OOV = ["appple", "zebrra", "applezebra", "qwerty", "x", "ÄpfelX", "</s>", "aaaa
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     ft = FastText(**SMALL).fit(CORPUS, progress=False)
-    path = ft.save(tmp_path_factory.mktemp("bin") / "model.bin")
+    path = ft.save_vectors(tmp_path_factory.mktemp("bin") / "model.bin")
     return ft, path
 
 
@@ -377,4 +377,6 @@ def test_cli_trains_and_writes_a_bin_and_a_vec(tmp_path, capsys):
                  "--quiet"]) == 0
     assert load_vectors(vec).dim == 8
     assert main(["train", "fasttext", str(corpus), "-o", str(vec), "--maxn", "2"]) == 1
-    assert "minn <= maxn" in capsys.readouterr().err
+    assert "--minn <= --maxn" in capsys.readouterr().err
+    assert main(["train", "fasttext", str(corpus), "-o", str(vec), "--quiet"]) == 1
+    assert "model.vec exists: refusing to replace it (add --force)" in capsys.readouterr().err

@@ -263,7 +263,7 @@ def _two_topics(n_sentences: int = 400, seed: int = 0) -> list[list[str]]:
 
 CORPUS = _two_topics()
 SMALL = {"dim": 16, "window": 5, "epochs": 25, "min_count": 1, "workers": 1, "seed": 7,
-         "block": 64, "memory": 512}
+         "block": 64, "memory_mib": 512}
 
 
 def test_neighbours_known_by_construction_and_loss_goes_down():
@@ -327,7 +327,7 @@ def test_temporary_files_are_removed_even_on_interrupt(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", None)
 
-    def stop(model, epoch, loss):
+    def stop(model, epoch, state):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -347,19 +347,20 @@ def test_resume_after_an_interrupt_equals_an_unbroken_run(tmp_path):
     whole = GloVe(**settings).fit(CORPUS, progress=False)
     ckpt = tmp_path / "ckpt"
 
-    def stop(model, epoch, loss):
+    def stop(model, epoch, state):
         if epoch == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         GloVe(**settings).fit(CORPUS, progress=False, callbacks=[stop], checkpoint_dir=ckpt)
-    assert json.loads((ckpt / "checkpoint.json").read_text())["epochs_done"] == 3
+    assert json.loads((ckpt / "checkpoint.json").read_text())["position"] == {"epoch": 3,
+                                                                              "chunk": 0}
     done = GloVe.resume(ckpt, CORPUS, progress=False)
     np.testing.assert_array_equal(done.W_, whole.W_)  # one worker: bit for bit
     np.testing.assert_array_equal(done.C_, whole.C_)
     assert done.loss_history_ == whole.loss_history_
     assert done.config == whole.config
-    with pytest.raises(ConfigError, match="another vocabulary"):
+    with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: 50 sentences"):
         GloVe.resume(ckpt, CORPUS[:50], progress=False)
     (ckpt / "W.npy").write_bytes(b"not an array")
     with pytest.raises(FormatError, match="W.npy"):
@@ -378,9 +379,9 @@ def test_bad_input_errors_are_clear():
     with pytest.raises(ConfigError, match="one-shot"):
         GloVe(**SMALL).fit(iter(CORPUS), progress=False)
     for bad, match in [({"dim": 0}, "dim"), ({"x_max": -1.0}, "x_max"),
-                       ({"eta": float("nan")}, "eta"), ({"output": "both"}, "output"),
+                       ({"learning_rate": float("nan")}, "learning_rate"), ({"output": "both"}, "output"),
                        ({"window": 2.5}, "window"), ({"symmetric": "yes"}, "symmetric"),
-                       ({"memory": 64}, r"memory=64 MiB is too small.*memory >= \d+")]:
+                       ({"memory_mib": 64}, r"memory_mib=64 is too small.*memory_mib >= \d+")]:
         with pytest.raises(ConfigError, match=match):
             GloVe(**{**SMALL, **bad}).fit(CORPUS, progress=False)
     with pytest.raises(ConfigError, match="not fitted"):
@@ -396,7 +397,7 @@ def test_cli_trains_and_writes_vectors(tmp_path, data_dir, capsys):
     out = tmp_path / "genesis.txt"
     code = main(["train", "glove", str(data_dir / "corpora" / "en" / "genesis.txt"), "-o",
                  str(out), "--format", "glove", "--dim", "12", "--epochs", "2", "--window", "4",
-                 "--lower", "--quiet", "--workers", "1", "--memory", "300",
+                 "--lower", "--quiet", "--workers", "1", "--memory-mib", "300",
                  "--output-vectors", "concat"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -411,19 +412,31 @@ def test_cli_resume_finishes_an_interrupted_run(tmp_path, data_dir, capsys):
     from embedlayer.text import TokenStream, get_tokenizer
 
     corpus = data_dir / "corpora" / "en" / "genesis.txt"
-    settings = {"dim": 8, "epochs": 3, "window": 4, "workers": 1, "memory": 300.0}
+    settings = {"dim": 8, "epochs": 3, "window": 4, "workers": 1, "memory_mib": 300.0}
     out = tmp_path / "v"
 
-    def stop(model, epoch, loss):
+    def stop(model, epoch, state):
         raise KeyboardInterrupt
 
     tokens = TokenStream(TextCorpus(corpus), get_tokenizer("regex", lowercase=True))
     with pytest.raises(KeyboardInterrupt):  # what the CLI leaves after a Ctrl-C in epoch 2
         GloVe(**settings).fit(tokens, progress=False, callbacks=[stop],
                               checkpoint_dir=tmp_path / "v.checkpoint")
+    flags = ["--dim", "8", "--epochs", "3", "--window", "4", "--workers", "1",
+             "--memory-mib", "300"]
     assert main(["train", "glove", str(corpus), "-o", str(out), "--lower", "--quiet",
-                 "--resume"]) == 0
-    assert "loss per epoch" in capsys.readouterr().out
+                 "--resume", *flags[2:]]) == 1  # other settings than the checkpoint's
+    err = capsys.readouterr().err
+    assert "--dim 100 but the checkpoint was trained with dim 8" in err
+    assert len(err.splitlines()) == 1
+    assert main(["train", "glove", str(corpus), "-o", str(out), "--lower", "--quiet",
+                 *flags]) == 1  # a fresh run would overwrite the interrupted one's checkpoint
+    assert "--resume to continue it, or --force" in capsys.readouterr().err
+    assert main(["train", "glove", str(corpus), "-o", str(out), "--lower", "--quiet",
+                 "--resume", *flags]) == 0
+    printed = capsys.readouterr().out
+    assert "resuming GloVe at epoch 2 of 3, chunk 0 of" in printed
+    assert "loss per epoch" in printed and "tokens/s" in printed
     whole = GloVe(**settings).fit(tokens, progress=False)
     np.testing.assert_allclose(load_vectors(out).matrix, whole.vectors_.matrix, rtol=1e-6)
     assert not (tmp_path / "v.checkpoint").exists()  # finished: the checkpoint is gone
@@ -433,8 +446,42 @@ def test_cli_bad_settings_give_one_line(tmp_path, data_dir, capsys):
     corpus = str(data_dir / "corpora" / "en" / "genesis.txt")
     code = main(["train", "glove", corpus, "-o", str(tmp_path / "v"), "--x-max", "0", "--quiet"])
     err = capsys.readouterr().err
-    assert code == 1 and "x_max must be a finite number > 0" in err and len(err.splitlines()) == 1
+    assert code == 1 and "--x-max must be a finite number > 0" in err and len(err.splitlines()) == 1
     code = main(["train", "glove", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "v"),
                  "--quiet"])
     assert code == 1 and "missing.txt" in capsys.readouterr().err
     assert not (tmp_path / "v").exists()
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_resumes_to_an_unbroken_run(tmp_path, monkeypatch):
+    from embedlayer.train import _runner
+
+    settings = {**SMALL, "epochs": 3, "block": 16}
+    whole = GloVe(**settings).fit(CORPUS, progress=False)
+
+    class Bar:  # a progress bar whose 5th update is where Ctrl-C lands (the main thread)
+        updates = 0
+
+        def update(self, n):
+            if n:
+                Bar.updates += 1
+                if Bar.updates == 5:
+                    raise KeyboardInterrupt
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(_runner, "progress_bar", lambda **kwargs: Bar())
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        GloVe(**settings).fit(CORPUS, progress=False, checkpoint_dir=ckpt)
+    position = json.loads((ckpt / "checkpoint.json").read_text())["position"]
+    assert position["epoch"] == 0 and position["chunk"] > 0  # mid-epoch
+    monkeypatch.undo()
+    done = GloVe.resume(ckpt, CORPUS, progress=False)
+    assert done.resumed_from_.startswith("resuming GloVe at epoch 1 of 3, chunk")
+    np.testing.assert_array_equal(done.W_, whole.W_)  # one worker: bit for bit
+    assert done.loss_history_ == whole.loss_history_

@@ -65,8 +65,8 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         Word2Vec(**SMALL).fit(CORPUS, progress=False, callbacks=[interrupt_after_epoch_1],
                               checkpoint_dir=ckpt)
-    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.json", "syn0.npy", "syn1.npy",
-                                                      "vocab.json"]
+    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.json", "counts.json", "syn0.npy",
+                                                      "syn1.npy", "vocab.json"]
     resumed = Word2Vec.resume(ckpt, CORPUS, progress=False)
     np.testing.assert_array_equal(resumed.syn0_, full.syn0_)
     np.testing.assert_allclose(resumed.loss_history_, full.loss_history_, rtol=1e-12)
@@ -121,7 +121,7 @@ def test_cli_trains_and_writes_vectors(tmp_path, data_dir, capsys):
                  "--lower", "--quiet", "--workers", "1"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "words/s" in printed and "loss per epoch" in printed
+    assert "tokens/s" in printed and "loss per epoch" in printed
     v = load_vectors(out)
     assert v.dim == 20 and "god" in v
     assert not (tmp_path / "genesis.bin.checkpoint").exists()

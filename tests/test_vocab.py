@@ -58,13 +58,6 @@ def test_without_unk_the_default_policy_skips():
         v.encode(["x"], oov="unk")
 
 
-def test_old_max_size_keyword_still_caps_until_the_callers_are_renamed():
-    counter = TokenCounter().update_many(SENTENCES)
-    assert counter.to_vocab(max_size=2) == counter.to_vocab(max_vocab=2)
-    with pytest.raises(ConfigError, match="max_vocab only"):
-        counter.to_vocab(max_vocab=2, max_size=2)
-
-
 def test_max_vocab_cuts_deterministically():
     counts = {"b": 5, "a": 5, "c": 5, "d": 1}
     assert Vocab.from_counts(counts, max_vocab=2).tokens == ["a", "b"]

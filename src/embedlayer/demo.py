@@ -253,6 +253,7 @@ def _train_vectors(paths: list[Path], tokenizer: Any, settings: DemoSettings,
     from embedlayer.corpus import TextCorpus
     from embedlayer.text import TokenStream
     from embedlayer.train import Word2Vec
+    from embedlayer.vectors.io import save_vectors
 
     log(f"\n== 2/5 word vectors: word2vec {settings.w2v_model}, negative sampling, "
         f"{settings.dim} dims, {settings.w2v_epochs} epoch(s) ==")
@@ -262,15 +263,14 @@ def _train_vectors(paths: list[Path], tokenizer: Any, settings: DemoSettings,
     model.fit(TokenStream(TextCorpus(paths), tokenizer), progress=progress)
     seconds = time.perf_counter() - start
     vectors = model.vectors_
-    vectors.save(result.output / "vectors", format="native")
+    save_vectors(vectors, result.output / "vectors", format="native")
     train_s = sum(model.epoch_seconds_)
-    words = model.words_per_epoch_ * settings.w2v_epochs
     result.stages["2 word vectors"] = seconds
     result.vectors = {"words": len(vectors), "dim": vectors.dim, "model": settings.w2v_model,
                       "epochs": settings.w2v_epochs, "train_seconds": train_s,
-                      "words_per_second": words / train_s if train_s > 0 else None}
+                      "tokens_per_second": model.tokens_per_second_ or None}
     log(f"{len(vectors):,} words x {vectors.dim} dims in {seconds:.1f} s "
-        f"({words / max(train_s, 1e-9):,.0f} words/s while training)")
+        f"({model.tokens_per_second_:,.0f} tokens/s while training)")
     for word in ("good", "film", "king"):
         if word in vectors:
             near = ", ".join(w for w, _ in vectors.most_similar(word, topn=5))

@@ -1,16 +1,45 @@
 """`embedlayer train word2vec`: train word vectors on text files and write them.
 
-Thin: builds the token stream (files -> tokenizer), the estimator from the flags, calls
-``fit`` (or ``resume``), saves the vectors in the chosen format and prints a summary.
+Thin: declares the flags, then ``_train_common.run`` builds the token stream and the
+estimator, calls ``fit`` (or ``resume`` / ``partial_fit``), writes the vectors (and the whole
+model with ``--save-model``) and prints a summary. Also registers `train glove` and
+`train fasttext` (their own modules; the shared parts live in ``_train_common.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from typing import Any
 
-_FORMATS = ("native", "word2vec-text", "word2vec-binary", "glove", "fasttext-vec",
-            "projector-tsv", "npy")
+from embedlayer.cli import _train_fasttext, _train_glove
+from embedlayer.cli._train_common import VECTOR_FORMATS, Setting, add_common, add_settings, run
+
+SETTINGS = (
+    Setting("--model", "model", "predict context from word or word from context",
+            choices=("skipgram", "cbow")),
+    Setting("--loss", "loss", "negative sampling or hierarchical softmax", choices=("ns", "hs")),
+    Setting("--dim", "dim", "vector dimension", int),
+    Setting("--window", "window", "maximal context distance", int),
+    Setting("--negative", "negative", "negative samples per prediction", int),
+    Setting("--ns-exponent", "ns_exponent", "negatives drawn ~ count**this", float),
+    Setting("--min-count", "min_count", "drop words seen fewer times", int),
+    Setting("--max-vocab", "max_vocab", "keep at most this many words (most frequent)", int),
+    Setting("--max-types", "max_types",
+            "bound the distinct words held while counting (rarest pruned)", int),
+    Setting("--sample", "sample", "frequent-word subsampling threshold (0: off)", float),
+    Setting("--epochs", "epochs", "passes over the corpus", int),
+    Setting("--learning-rate", "learning_rate", "learning rate at the start", float),
+    Setting("--min-learning-rate", "min_learning_rate", "learning rate at the end", float),
+    Setting("--workers", "workers", "training threads", int),
+    Setting("--seed", "seed", "everything random derives from it (an integer >= 0)", int),
+    Setting("--cbow-sum", "cbow_mean", "cbow: sum the context vectors, not their mean",
+            switch=True, invert=True),
+    Setting("--no-shuffle", "shuffle",
+            "train the chunks in corpus order, not one fixed random order", switch=True,
+            invert=True),
+    Setting("--shared-negatives", "shared_negatives",
+            "skipgram+ns: one negative set per window (auto: on for skipgram+ns)", both=True),
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,79 +49,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     w2v = algos.add_parser(
         "word2vec", help="skip-gram / CBOW with negative sampling or hierarchical softmax",
         description="Train word2vec on CORPUS files (one sentence or document a line).")
-    w2v.add_argument("corpus", nargs="+", metavar="CORPUS",
-                     help="text files, folders or globs (.gz/.bz2/.xz streamed)")
-    w2v.add_argument("-o", "--output", required=True, type=Path, help="where to write the vectors")
-    w2v.add_argument("--format", choices=_FORMATS, default="native", help="output format")
-    w2v.add_argument("--model", choices=["skipgram", "cbow"], default="skipgram")
-    w2v.add_argument("--loss", choices=["ns", "hs"], default="ns",
-                     help="negative sampling or hierarchical softmax")
-    w2v.add_argument("--dim", type=int, default=100)
-    w2v.add_argument("--window", type=int, default=5)
-    w2v.add_argument("--negative", type=int, default=5)
-    w2v.add_argument("--min-count", type=int, default=5)
-    w2v.add_argument("--sample", type=float, default=1e-3)
-    w2v.add_argument("--epochs", type=int, default=5)
-    w2v.add_argument("--workers", type=int, default=2)
-    w2v.add_argument("--seed", type=int, default=1)
-    w2v.add_argument("--alpha", type=float, default=0.025)
-    w2v.add_argument("--min-alpha", type=float, default=0.0001)
-    w2v.add_argument("--cbow-sum", action="store_true", help="cbow: sum the context (default mean)")
-    w2v.add_argument("--no-shuffle", action="store_true",
-                     help="train the chunks in corpus order (default: one fixed random order)")
-    w2v.add_argument("--shared-negatives", action=argparse.BooleanOptionalAction, default=None,
-                     help="skipgram+ns: one negative set per window (default: on for skipgram+ns)")
-    w2v.add_argument("--max-vocab-size", type=int, default=None,
-                     help="bound the counting memory to this many distinct words")
-    w2v.add_argument("--tokenizer", default="regex",
-                     help="tokenizer name or saved pipeline .json (default regex)")
-    w2v.add_argument("--lower", action="store_true", help="lower-case before tokenizing")
-    w2v.add_argument("--encoding", default="utf-8")
-    w2v.add_argument("--checkpoint-minutes", type=float, default=10.0,
-                     help="save a checkpoint this often (and on Ctrl-C) next to the output")
-    w2v.add_argument("--resume", action="store_true",
-                     help="continue from the checkpoint next to the output")
-    w2v.add_argument("--quiet", action="store_true", help="no progress bar")
-    w2v.set_defaults(func=_word2vec)
-    from embedlayer.cli import _train_fasttext, _train_glove  # they import _FORMATS from here
+    add_common(w2v, formats=VECTOR_FORMATS, default_format="native", what="vectors",
+               checkpoint_minutes=True)
+    from embedlayer.train.config import Word2VecConfig
 
+    add_settings(w2v, SETTINGS, Word2VecConfig)
+    w2v.set_defaults(func=_word2vec)
     _train_glove.register(algos)
     _train_fasttext.register(algos)
 
 
-def checkpoint_path(output: Path) -> Path:
-    return output.with_name(output.name + ".checkpoint")
+def _summary(model: Any) -> list[str]:
+    return [f"vocabulary {len(model.vocab_):,} words; {model.words_per_epoch_:,} tokens an "
+            f"epoch ({model.raw_words_per_epoch_:,} read)",
+            "loss per epoch: " + ", ".join(f"{x:.4f}" for x in model.loss_history_)]
 
 
 def _word2vec(args: argparse.Namespace) -> int:
-    import shutil
-
-    from embedlayer.corpus import TextCorpus
-    from embedlayer.text import TokenStream, get_tokenizer
     from embedlayer.train import Word2Vec
 
-    tokens = TokenStream(TextCorpus(args.corpus, encoding=args.encoding),
-                         get_tokenizer(args.tokenizer, lowercase=args.lower))
-    ckpt = checkpoint_path(args.output)
-    progress = not args.quiet
-    if args.resume:
-        model = Word2Vec.resume(ckpt, tokens, progress=progress,
-                                checkpoint_minutes=args.checkpoint_minutes)
-    else:
-        model = Word2Vec(
-            model=args.model, loss=args.loss, dim=args.dim, window=args.window,
-            negative=args.negative, sample=args.sample, min_count=args.min_count,
-            max_vocab_size=args.max_vocab_size, alpha=args.alpha, min_alpha=args.min_alpha,
-            epochs=args.epochs, cbow_mean=not args.cbow_sum, workers=args.workers, seed=args.seed,
-            shared_negatives=args.shared_negatives, shuffle=not args.no_shuffle,
-        ).fit(tokens, progress=progress, checkpoint_dir=ckpt,
-              checkpoint_minutes=args.checkpoint_minutes)
-    path = model.save(args.output, format=args.format)
-    shutil.rmtree(ckpt, ignore_errors=True)  # the run finished: its checkpoint is obsolete
-    seconds = sum(model.epoch_seconds_)
-    words = model.words_per_epoch_ * len(model.epoch_seconds_)
-    print(f"vocabulary {len(model.vocab_):,} words; {model.words_per_epoch_:,} tokens an epoch")
-    print("loss per epoch: " + ", ".join(f"{x:.4f}" for x in model.loss_history_))
-    print(f"{words / seconds:,.0f} words/s over {seconds:.1f} s" if seconds > 0 else "")
-    print(f"wrote {path}")
-    return 0
+    minutes = {"checkpoint_minutes": args.checkpoint_minutes}
+    return run(args, estimator=Word2Vec, settings=SETTINGS, fit_options=minutes,
+               resume_options=minutes, summary=_summary)

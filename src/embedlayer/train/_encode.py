@@ -33,7 +33,7 @@ _BUFFER = 1 << 20  # ids buffered before each write to disk
 class EncodedCorpus:
     ids: np.ndarray  # int32 (n,), memory-mapped read-only
     bounds: np.ndarray  # int64 (s+1,), memory-mapped: sentence s is ids[bounds[s]:bounds[s+1]]
-    raw_words: int  # tokens seen, in-vocabulary or not (what words/s counts, like gensim)
+    raw_words: int  # tokens read, in-vocabulary or not (what tokens/s counts)
     folder: Path  # where the files live
     temporary: bool = False  # the folder was made for this corpus: close() deletes it
     raw_sentences: int = 0  # sentences read, empty and all-unknown ones included (fastText's

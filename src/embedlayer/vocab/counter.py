@@ -142,18 +142,8 @@ class TokenCounter(Mapping[str, int]):
         max_vocab: int | None = None,
         specials: Sequence[str] = (),
         unk_token: str | None = UNK,
-        max_size: int | None = None,
     ) -> Vocab:
-        """The vocabulary of tokens seen ``min_count`` times or more, at most ``max_vocab``.
-
-        ``max_size`` is the old name of ``max_vocab``, accepted only until the callers in
-        ``train/`` and ``tasks/`` are renamed (issue 13): do not use it in new code.
-        """
-        if max_size is not None:
-            if max_vocab is not None:
-                raise ConfigError(f"pass max_vocab only (max_size is its old name), got "
-                                  f"max_vocab={max_vocab!r} and max_size={max_size!r}")
-            max_vocab = max_size
+        """The vocabulary of tokens seen ``min_count`` times or more, at most ``max_vocab``."""
         return Vocab.from_counts(
             self._counts, min_count=min_count, max_vocab=max_vocab, specials=specials,
             unk_token=unk_token,

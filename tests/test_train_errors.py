@@ -1,0 +1,166 @@
+"""Training that cannot learn, diverges or cannot fit in memory stops with a clear error; the
+names every trainer shares (seed, callbacks, throughput) behave the same."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from embedlayer.errors import ConfigError, CorpusError
+from embedlayer.train import FastText, GloVe, Word2Vec, _estimator
+from embedlayer.train._runner import JobResult, RunState
+
+CORPUS = [[f"w{(i * 7 + k) % 12}" for k in range(8)] for i in range(120)]
+W2V = {"dim": 8, "epochs": 3, "min_count": 1, "sample": 0.0, "workers": 1, "seed": 3,
+       "chunk_words": 200}
+FT = {**W2V, "bucket": 300}
+GLOVE = {"dim": 8, "window": 4, "epochs": 3, "min_count": 1, "workers": 1, "seed": 3,
+         "block": 64, "memory_mib": 300}
+
+
+@pytest.mark.parametrize("cls", [Word2Vec, FastText], ids=["word2vec", "fasttext"])
+def test_a_corpus_lost_to_subsampling_is_refused_not_trained_into_nan(cls):
+    with pytest.raises(CorpusError, match=r"no training pairs: every token was dropped by "
+                                          r"subsampling \(sample=0.001\)"):
+        cls(**{**W2V, "sample": 1e-3}).fit([["the", "cat", "sat"]], progress=False)
+
+
+@pytest.mark.parametrize("cls", [Word2Vec, FastText], ids=["word2vec", "fasttext"])
+def test_sentences_of_one_word_are_refused_before_training(cls):
+    with pytest.raises(CorpusError, match="fewer than two words"):
+        cls(**W2V).fit([["alone"], ["again"]], progress=False)
+
+
+def test_a_nan_loss_stops_training_with_the_epoch_named(monkeypatch):
+    calls = []
+
+    def job_factory(self, encoded):
+        def job(a, b, learning_rate, seed):
+            calls.append(a)
+            return JobResult(float("nan") if len(calls) > 3 else 1.0, 5, b - a)
+        return job
+
+    monkeypatch.setattr(Word2Vec, "_job", job_factory)
+    with pytest.raises(ConfigError, match=r"training diverged at epoch \d: loss is nan; lower "
+                                          r"learning_rate"):
+        Word2Vec(**W2V).fit(CORPUS, progress=False)
+    assert len(calls) < 3 * 6  # stopped early, not after every epoch
+
+
+@pytest.mark.parametrize(("cls", "settings"), [(Word2Vec, W2V), (FastText, FT), (GloVe, GLOVE)],
+                         ids=["word2vec", "fasttext", "glove"])
+def test_every_trainer_checks_its_seed_and_calls_back_the_same_way(cls, settings):
+    with pytest.raises(ConfigError, match="seed must be an integer >= 0, got -1"):
+        cls(**{**settings, "seed": -1}).fit(CORPUS, progress=False)
+    seen = []
+    model = cls(**settings).fit(
+        CORPUS, progress=False,
+        callbacks=[lambda m, epoch, state: seen.append((m, epoch, list(state.epoch_loss)))])
+    assert [e for _, e, _ in seen] == [0, 1, 2] and all(m is model for m, _, _ in seen)
+    assert isinstance(seen[-1][2], list) and seen[-1][2] == model.loss_history_
+
+
+@pytest.mark.parametrize(("cls", "settings"), [(Word2Vec, W2V), (GloVe, GLOVE)],
+                         ids=["word2vec", "glove"])
+def test_an_impossible_model_names_its_memory_estimate(monkeypatch, cls, settings):
+    monkeypatch.setattr(_estimator, "available_memory", lambda: 2**20)
+    with pytest.raises(ConfigError, match=r"dim=100000 needs about [\d,.]+ (MiB|GiB) of memory, "
+                                          r"but only 1 MiB can be spared \(90% of the 1 MiB available\)"):
+        cls(**{**settings, "dim": 100_000}).fit(CORPUS, progress=False)
+
+
+def test_numpy_memory_errors_become_config_errors(monkeypatch):
+    def fail(self):
+        raise MemoryError
+
+    monkeypatch.setattr(Word2Vec, "_init_arrays", fail)
+    with pytest.raises(ConfigError, match=r"not enough memory for about"):
+        Word2Vec(**W2V).fit(CORPUS, progress=False)
+
+
+def test_throughput_counts_what_this_run_trained(tmp_path):
+    full = Word2Vec(**W2V).fit(CORPUS, progress=False)
+    assert full.tokens_trained_ == 3 * full.raw_words_per_epoch_ == 3 * 960
+
+    def stop(model, epoch, state):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Word2Vec(**W2V).fit(CORPUS, progress=False, callbacks=[stop], checkpoint_dir=tmp_path)
+    import json
+
+    # Jobs of the next epoch already in flight at Ctrl-C finish and are kept.
+    done = json.loads((tmp_path / "checkpoint.json").read_text())["epoch_partial"]["words"]
+    resumed = Word2Vec.resume(tmp_path, CORPUS, progress=False)
+    assert resumed.tokens_trained_ == 960 - done  # what is left, not the whole run
+    assert resumed.tokens_per_second_ == pytest.approx(
+        resumed.tokens_trained_ / resumed.train_seconds_)
+    assert re.fullmatch(r"resuming word2vec at epoch 3 of 3, chunk \d+ of 5",
+                        resumed.resumed_from_)
+    np.testing.assert_array_equal(resumed.syn0_, full.syn0_)
+
+
+def test_resume_refuses_other_settings_and_another_corpus(tmp_path):
+    def stop(model, epoch, state):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Word2Vec(**W2V).fit(CORPUS, progress=False, callbacks=[stop], checkpoint_dir=tmp_path)
+    cfg = Word2Vec(**{**W2V, "dim": 10}).config
+    with pytest.raises(ConfigError, match="dim 10 but the checkpoint was trained with dim 8"):
+        Word2Vec.resume(tmp_path, CORPUS, config=cfg, progress=False)
+    with pytest.raises(ConfigError, match=r"the corpus differs from the checkpoint's: 60 "
+                                          r"sentences, 480 tokens .* vs 120 sentences, 960"):
+        Word2Vec.resume(tmp_path, CORPUS[:60], progress=False)
+    shuffled = [list(reversed(s)) for s in CORPUS[1:]] + [["w0"] * 8]
+    with pytest.raises(ConfigError, match="the same size .* but other words"):
+        Word2Vec.resume(tmp_path, shuffled, progress=False)
+
+
+def test_old_checkpoints_are_refused_with_a_clear_message(tmp_path):
+    import json
+
+    (tmp_path / "checkpoint.json").write_text(json.dumps(
+        {"format": "embedlayer.word2vec-checkpoint", "format_version": 1, "config": {}}))
+    with pytest.raises(Exception, match="format_version 1.*older embedlayer.*train again"):
+        Word2Vec.resume(tmp_path, CORPUS, progress=False)
+
+
+def test_runner_state_tallies_only_this_process():
+    state = RunState()
+    state.restore_partial({"loss_sum": 4.0, "loss_terms": 2, "words": 10})
+    state.open_epoch()
+    state.add(JobResult(2.0, 2, 5))
+    assert state.running_loss == 1.5 and state.run_units == 5 and state.run_terms == 2
+
+
+def test_the_progress_bar_never_shows_a_nan_loss_before_the_first_predictions(monkeypatch):
+    from embedlayer.train import _runner
+
+    postfixes = []
+
+    class Bar:
+        def update(self, n):
+            pass
+
+        def set_postfix(self, **kwargs):
+            postfixes.append(kwargs)
+
+        def close(self):
+            pass
+
+    calls = []
+
+    def job_factory(self, encoded):
+        def job(a, b, learning_rate, seed):
+            calls.append(a)
+            return JobResult(0.0, 0, b - a) if len(calls) <= 3 else JobResult(2.0, 4, b - a)
+        return job
+
+    monkeypatch.setattr(_runner, "progress_bar", lambda **kwargs: Bar())
+    monkeypatch.setattr(Word2Vec, "_job", job_factory)
+    Word2Vec(**W2V).fit(CORPUS, progress=True)
+    assert postfixes and all(p["loss"] == "0.5000" for p in postfixes)
