@@ -125,7 +125,11 @@ def _code(text: str) -> str:
 
 
 def _value(obj: Any) -> str:
-    text = repr(obj)
+    if isinstance(obj, (set, frozenset)):  # their repr follows the per-process string hash
+        items = ", ".join(repr(x) for x in sorted(obj, key=repr))
+        text = f"{type(obj).__name__}({{{items}}})"
+    else:
+        text = repr(obj)
     text = re.sub(r" at 0x[0-9a-f]+", "", text)  # addresses differ between runs
     return text if len(text) <= 300 else text[:297] + "..."
 

@@ -150,6 +150,8 @@ class CorpusRow:
 
 @dataclass
 class DemoResult:
+    """What ``run_demo`` measured and wrote: stage timings, vector, evaluation and classifier figures."""
+
     rows: list[CorpusRow]
     tokens: int
     types: int

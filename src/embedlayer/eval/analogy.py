@@ -28,6 +28,8 @@ __all__ = ["AnalogyResult", "SectionResult", "evaluate_analogies"]
 
 @dataclass(frozen=True)
 class SectionResult:
+    """Accuracy and coverage of one ``: section`` of an analogy set."""
+
     name: str
     questions: int  # in the file
     answered: int  # all four words known
@@ -41,6 +43,8 @@ class SectionResult:
 
 @dataclass(frozen=True)
 class AnalogyResult:
+    """One analogy run: accuracy over the answered questions, coverage, and one ``SectionResult`` per section."""
+
     dataset: str
     method: AnalogyMethod
     restrict_vocab: int | None

@@ -26,6 +26,8 @@ DocComposition = Literal["mean", "sum", "sif"]
 
 @dataclass(frozen=True)
 class DocSimResult:
+    """Lee document similarity: Pearson r between the vectors' cosines and the human ratings."""
+
     dataset: str
     composition: DocComposition
     pearson: float
@@ -46,6 +48,7 @@ class DocSimResult:
 
 
 def load_lee() -> DocSimSet:
+    """The Lee set (50 documents, 1,225 rated pairs) from the registry, verified by sha256."""
     folder = resolve_benchmark("lee-docsim")
     return read_lee_docsim(folder / "lee.cor", folder / "similarities0-1.txt")
 

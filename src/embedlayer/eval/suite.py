@@ -43,6 +43,8 @@ class StoreReport:
 
 @dataclass
 class EvalReport:
+    """Every result of ``run_suite`` for every named vector store, ready for JSON, Markdown or a plot."""
+
     stores: list[StoreReport]
     # dataset -> {"path", "sha256", "registered", "verified" (sha256 equal to the registry's)}
     datasets: dict[str, dict[str, Any]]

@@ -30,6 +30,8 @@ _POLICIES = ("skip", "zero", "mean", "compose")
 
 @dataclass(frozen=True)
 class WordSimResult:
+    """One word-pair similarity run: Spearman and Pearson correlation, coverage and OOV policy."""
+
     dataset: str
     spearman: float
     pearson: float

@@ -54,6 +54,7 @@ def confusion_matrix(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, n_classes: in
 
 
 def accuracy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> float:
+    """Share of ``y_pred`` equal to ``y_true`` (same length, at least one item)."""
     t, p = np.asarray(y_true), np.asarray(y_pred)
     if t.shape != p.shape:
         raise ConfigError(f"y_true has shape {t.shape} but y_pred has {p.shape}")

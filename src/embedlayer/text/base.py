@@ -45,6 +45,8 @@ class Tokenizer(Protocol):
 
 @runtime_checkable
 class Normalizer(Protocol):
+    """First stage of a tokenizer pipeline: text in, normalized text out."""
+
     def normalize(self, text: str) -> str: ...
 
     def to_dict(self) -> dict[str, Any]: ...
@@ -52,6 +54,8 @@ class Normalizer(Protocol):
 
 @runtime_checkable
 class PreTokenizer(Protocol):
+    """Second stage of a tokenizer pipeline: normalized text in, word strings out."""
+
     def pre_tokenize(self, text: str) -> list[str]: ...
 
     def to_dict(self) -> dict[str, Any]: ...

@@ -73,6 +73,8 @@ def _check_subword(config: Any) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class BPEConfig:
+    """Settings of BPE training: vocabulary size, min_count, special tokens."""
+
     vocab_size: int = 8000  # target size, special tokens and the alphabet included
     min_count: int = 2  # a pair seen fewer times is never merged
     special_tokens: tuple[str, ...] = ("<unk>",)  # kept whole; they get the first ids
@@ -84,6 +86,8 @@ class BPEConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class WordPieceConfig:
+    """Settings of WordPiece training: vocabulary size, min_count, special tokens, prefix."""
+
     vocab_size: int = 8000  # target size, special tokens and the alphabet included
     min_count: int = 2  # a pair seen fewer times is never merged
     special_tokens: tuple[str, ...] = ("<unk>",)  # kept whole; they get the first ids

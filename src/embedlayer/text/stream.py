@@ -16,6 +16,8 @@ __all__ = ["TokenStream"]
 
 
 class TokenStream:
+    """A re-iterable stream of token lists: a corpus passed through a tokenizer on every pass."""
+
     def __init__(self, texts: Iterable[str], tokenizer: Tokenizer) -> None:
         if iter(texts) is texts:
             raise ConfigError("TokenStream needs a re-iterable text source (a list, a "

@@ -147,7 +147,7 @@ def build_vocabulary(model: ChunkedModel, corpus: Iterable[Sequence[str]], progr
     if counter.tokens == 0:
         raise CorpusError(f"the corpus is empty: {counter.sentences:,} sentences, no tokens")
     model.counter_ = counter
-    model.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_size=cfg.max_vocab)
+    model.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_vocab=cfg.max_vocab)
     need = model._memory(len(model.vocab_))
     check_memory(need, f"{model.NAME} ({len(model.vocab_):,} words x dim {cfg.dim})")
     model.memory_estimate_ = need

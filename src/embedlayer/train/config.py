@@ -89,6 +89,8 @@ def check_caps(settings: Any, names: tuple[str, ...]) -> None:
 
 @dataclass(frozen=True)
 class Word2VecConfig(SettingsIO):
+    """Every setting of ``Word2Vec``, frozen, checked and saved with each model and checkpoint."""
+
     KIND: ClassVar[str] = "word2vec"
 
     model: Model = "skipgram"  # predict context from word (skipgram) or word from context (cbow)
@@ -144,6 +146,8 @@ class Word2VecConfig(SettingsIO):
 
 @dataclass(frozen=True)
 class FastTextConfig(SettingsIO):
+    """Every setting of ``FastText``, frozen, checked and saved with each model and checkpoint."""
+
     KIND: ClassVar[str] = "fastText"
 
     model: Model = "skipgram"  # center predicts context (skipgram) or context predicts center

@@ -364,7 +364,7 @@ class GloVe:
         counter = TokenCounter(max_types=cfg.max_types).update_many(corpus)
         if counter.tokens == 0:
             raise CorpusError(f"the corpus is empty: {counter.sentences:,} sentences, no tokens")
-        vocab = counter.to_vocab(min_count=cfg.min_count, max_size=cfg.max_vocab)
+        vocab = counter.to_vocab(min_count=cfg.min_count, max_vocab=cfg.max_vocab)
         check_memory(_model_bytes(len(vocab), cfg.dim),
                      f"GloVe ({len(vocab):,} words x dim {cfg.dim})")
         self.memory_budget_ = self._budget(len(vocab), counter.sentences)
@@ -509,7 +509,9 @@ class GloVe:
 
     def save_vectors(self, path: PathLike, *, format: str = "native") -> Path:  # noqa: A002
         """Write ``vectors_`` in any format of ``embedlayer.vectors.io`` (atomically)."""
-        return self.vectors_.save(path, format=format)
+        from embedlayer.vectors.io import save_vectors
+
+        return save_vectors(self.vectors_, path, format=format)
 
     def save(self, folder: PathLike) -> Path:
         """Write the whole model (settings, vocabulary with every count, W, C, biases, AdaGrad

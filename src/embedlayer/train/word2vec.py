@@ -243,7 +243,9 @@ class Word2Vec:
 
     def save_vectors(self, path: PathLike, *, format: str = "native") -> Path:  # noqa: A002
         """Write the vectors in any format of ``embedlayer.vectors.io``."""
-        return self.vectors_.save(path, format=format)
+        from embedlayer.vectors.io import save_vectors
+
+        return save_vectors(self.vectors_, path, format=format)
 
     def save(self, folder: PathLike) -> Path:
         """Write the whole model (settings, vocabulary with every count, both matrices, loss

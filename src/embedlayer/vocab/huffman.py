@@ -20,6 +20,8 @@ __all__ = ["HuffmanCodes", "huffman_codes"]
 
 @dataclass(frozen=True)
 class HuffmanCodes:
+    """Huffman codes of a vocabulary for hierarchical softmax, as flat arrays with offsets."""
+
     codes: np.ndarray  # uint8, (sum of lengths,) bits root-first, word after word
     points: Int32Array  # int32, same shape: inner node (0..V-2) deciding each bit
     offsets: IntArray  # int64, (V+1,): word w spans offsets[w]:offsets[w+1]
