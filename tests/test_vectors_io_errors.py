@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import struct
-import time
 import tracemalloc
 
 import numpy as np
@@ -123,7 +122,6 @@ def test_limit_stops_before_the_damage(tmp_path):
 def test_absurd_headers_fail_before_allocating(tmp_path, raw, fmt):
     path = _write(tmp_path, "huge", raw)
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         _fails(path, r"line 1: .*rows of dimension .* need at least .* bytes, but only "
                      r".* bytes follow; the file is truncated or the header is wrong", format=fmt)
@@ -131,7 +129,6 @@ def test_absurd_headers_fail_before_allocating(tmp_path, raw, fmt):
     finally:
         tracemalloc.stop()
     assert peak < 1 << 20  # nothing near the 360 GB the header asks for
-    assert time.perf_counter() - start < 1.0
 
 
 def test_a_long_first_glove_line_cannot_make_a_huge_matrix(tmp_path):

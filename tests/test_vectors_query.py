@@ -61,7 +61,7 @@ def test_vectors_follow_the_protocol_and_are_immutable(tiny):
     v = Vectors(KEYS, src)
     src[0, 0] = 99  # the caller's array is not shared
     assert v["cat"][0] == 1.0
-    np.testing.assert_allclose(v.norms, [1, 2, np.sqrt(2), 3])
+    np.testing.assert_allclose(v.norms, [1, 2, np.sqrt(2), 3], rtol=1e-6)  # float32 norms
 
 
 def test_oov_policies(tiny):
@@ -76,6 +76,19 @@ def test_oov_policies(tiny):
     assert tiny.with_oov("zeros").lookup(["cat", "cow"]).shape == (2, 3)
     with pytest.raises(ConfigError):
         Vectors(KEYS, E, oov="guess")
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 1.5, True, "3"])
+def test_oov_seeds_are_integers_from_zero(tiny, seed):
+    from embedlayer.vectors.vectors import random_oov_vector
+
+    with pytest.raises(ConfigError, match=r"Vectors: oov_seed must be an integer >= 0.*got"):
+        Vectors(KEYS, E, oov="random", oov_seed=seed)
+    with pytest.raises(ConfigError, match=r"with_oov: seed must be an integer >= 0.*got"):
+        tiny.with_oov("random", seed=seed)
+    with pytest.raises(ConfigError, match=r"random_oov_vector: seed must be an integer >= 0"):
+        random_oov_vector("cow", 3, seed=seed)
+    assert random_oov_vector("cow", 3, seed=np.int64(2**63 - 1)).shape == (3,)
 
 
 def test_bad_construction():

@@ -51,8 +51,21 @@ def _readonly_float32(matrix: Any, n: int) -> FloatArray:
     return arr
 
 
+def _check_seed(seed: Any, *, name: str = "seed") -> int:
+    """``seed`` if it is an integer in [0, 2**63), else ``ConfigError`` naming ``name``.
+
+    The same rule as the trainers' seeds (bool is not an integer here); the upper bound is
+    the 8 bytes the seed keys the hash with.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) \
+            or not 0 <= seed < 2**63:
+        raise ConfigError(f"{name} must be an integer >= 0 (and < 2**63), got {seed!r}")
+    return int(seed)
+
+
 def random_oov_vector(key: str, dim: int, *, seed: int = 0, scale: float = 0.1) -> FloatArray:
     """A fixed pseudo-random vector for ``key``: same key, seed and dim -> same vector."""
+    seed = _check_seed(seed, name="random_oov_vector: seed")
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8,
                              key=seed.to_bytes(8, "little", signed=True)).digest()
     rng = np.random.default_rng(int.from_bytes(digest, "little"))
@@ -80,7 +93,7 @@ class Vectors(QueryMethods):
         self._vocab = _as_vocab(keys)
         self._matrix = _readonly_float32(matrix, len(self._vocab))
         self._oov: OOVVectorPolicy = oov
-        self._oov_seed = oov_seed
+        self._oov_seed = _check_seed(oov_seed, name="Vectors: oov_seed")
         self._norms: FloatArray | None = None
         self._unit: FloatArray | None = None
 
@@ -153,6 +166,7 @@ class Vectors(QueryMethods):
         """The same vectors (shared matrix, no copy) with another OOV policy."""
         if oov not in _POLICIES:
             raise ConfigError(f"oov must be one of {', '.join(_POLICIES)}, got {oov!r}")
+        seed = _check_seed(seed, name="Vectors.with_oov: seed")
         out = copy.copy(self)  # shares the matrix and the cached norms
         out._oov, out._oov_seed = oov, seed
         return out
