@@ -166,7 +166,9 @@ def _quality(path: Path) -> dict:
     from embedlayer.eval import evaluate_analogies, evaluate_word_pairs
     from embedlayer.vectors.io import load_vectors
 
-    v = load_vectors(path, format="fasttext-bin", mmap=False)  # mapped, composing is slow
+    # Read into memory as in the earlier runs; since the .bin reader aligns its matrix, a
+    # memory-mapped model composes out-of-vocabulary words without a slow path too.
+    v = load_vectors(path, format="fasttext-bin", mmap=False)
     out = {name: evaluate_word_pairs(v, name).spearman for name in ("ws353-all", "simlex999", "men3k")}
     out["analogy"] = evaluate_analogies(v, "google-analogy", restrict_vocab=30_000).accuracy
     return out

@@ -1,7 +1,7 @@
 """`embedlayer classify train | eval | predict`: text classifiers over the embedding layer.
 
 Thin: reads the data (``embedlayer.data.classify``), builds a ``TextClassifier`` from the
-flags over the encoder's measured-best settings (``embedlayer.tasks.presets``), calls ``fit``
+flags over the encoder's default settings (``embedlayer.tasks.presets``), calls ``fit``
 / ``cross_validate`` / ``evaluate`` / ``predict_proba`` and prints. DATA is a dataset name
 (mr, trec, polarity2.0) or a CSV/TSV/JSONL file with a text and a label column.
 """
@@ -27,8 +27,9 @@ Train on DATA and save the model folder. DATA with a test part (trec) is also
 evaluated on it. --cv K runs stratified K-fold cross-validation instead (the
 standard protocol for mr) and saves nothing.
 
-Defaults are per encoder: the settings benchmarks/bench_classify.py measured
-best (docs/benchmarks.md, "Text classification"); a flag overrides one. Every
+Defaults are per encoder, fixed from earlier runs of benchmarks/bench_classify.py
+(docs/benchmarks.md, "Text classification"; not tuned on development data);
+a flag overrides one. Every
 encoder: early stopping (--patience 2) on a held-out 10% (--dev-split 0.1),
 then --refit on all the training data; with --vectors: --freeze 1
 --vocab-from-vectors; without: --dim 300 --oov-init uniform.

@@ -2,7 +2,7 @@
 
 What it holds: ``TextClassifier`` and ``cross_validate`` (``tasks.classify``, needs the
 ``torch`` extra), the numpy metrics they report (``tasks.metrics``) and each encoder's
-measured-best settings (``tasks.presets.recommended``). The torch-based names are loaded on
+default settings (``tasks.presets.recommended``). The torch-based names are loaded on
 first use, so ``embedlayer.tasks.metrics`` and ``presets`` work without torch. What it leaves
 out: the encoders (``embedlayer.nn.encoders``) and the data readers
 (``embedlayer.data.classify``).
