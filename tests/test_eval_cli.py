@@ -55,6 +55,23 @@ def test_eval_selected_sets_only(vector_files, tmp_path, capsys, data_dir):
     assert doc["vectors"][0]["wordsim"][0]["oov"] == "zero"
 
 
+def test_eval_quiet_resolves_datasets_without_a_progress_bar(vector_files, monkeypatch):
+    import embedlayer.data as data
+
+    asked = []
+    real = data.path
+
+    def spy(name, *args, **kwargs):  # the resolver a download would go through
+        asked.append((name, kwargs.get("progress", True)))
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(data, "path", spy)
+    assert main(["eval", str(vector_files[0]), "--wordsim", "simlex999", "--docsim", "lee",
+                 "--quiet"]) == 0
+    assert {name for name, _ in asked} == {"simlex999", "lee-docsim"}
+    assert all(progress is False for _, progress in asked), asked
+
+
 def test_eval_bad_input_is_one_line(tmp_path, capsys, vector_files):
     assert main(["eval", str(tmp_path / "nope.bin")]) == 1
     assert capsys.readouterr().err.count("\n") == 1

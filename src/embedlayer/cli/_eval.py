@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
             stores, wordsim=list(dict.fromkeys(wordsim)), analogy=list(dict.fromkeys(analogy)),
             docsim=standard or args.docsim == "lee", oov=args.oov,
             restrict_vocab=args.restrict_vocab or None, method=args.method,
-            case_insensitive=not args.case_sensitive,
+            case_insensitive=not args.case_sensitive, progress=not args.quiet,
         )
     print_table(report)
     for _, path, writer in outputs:

@@ -52,8 +52,11 @@ class DocSimSet:
     ratings: Float64Array  # (n, n)
 
 
-def resolve_benchmark(name_or_path: PathLike) -> Path:
-    """A path as it is, or the local file of a registered dataset name (downloads if needed)."""
+def resolve_benchmark(name_or_path: PathLike, *, progress: bool = True) -> Path:
+    """A path as it is, or the local file of a registered dataset name (downloads if needed).
+
+    ``progress``: show the download's progress bar (only a download shows one).
+    """
     path = Path(name_or_path)
     if path.exists():
         return path
@@ -66,7 +69,7 @@ def resolve_benchmark(name_or_path: PathLike) -> Path:
         if path.suffix or "/" in str(name_or_path):
             raise MissingFileError(f"{path}: no such file (nor a registered dataset name)") from None
         raise
-    return data_path(str(name_or_path))
+    return data_path(str(name_or_path), progress=progress)
 
 
 def _lines(path: Path, encoding: str = "utf-8") -> list[str]:

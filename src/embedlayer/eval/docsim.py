@@ -47,9 +47,12 @@ class DocSimResult:
         return {**asdict(self), "coverage": self.coverage}
 
 
-def load_lee() -> DocSimSet:
-    """The Lee set (50 documents, 1,225 rated pairs) from the registry, verified by sha256."""
-    folder = resolve_benchmark("lee-docsim")
+def load_lee(*, progress: bool = True) -> DocSimSet:
+    """The Lee set (50 documents, 1,225 rated pairs) from the registry, verified by sha256.
+
+    ``progress``: show a progress bar if the set has to be downloaded.
+    """
+    folder = resolve_benchmark("lee-docsim", progress=progress)
     return read_lee_docsim(folder / "lee.cor", folder / "similarities0-1.txt")
 
 

@@ -18,7 +18,7 @@ from embedlayer._types import PathLike
 from embedlayer.data.readers import resolve_benchmark
 from embedlayer.errors import ChecksumError
 from embedlayer.eval.analogy import AnalogyResult, evaluate_analogies
-from embedlayer.eval.docsim import DocSimResult, evaluate_lee
+from embedlayer.eval.docsim import DocSimResult, evaluate_lee, load_lee
 from embedlayer.eval.wordsim import OOVPairPolicy, WordSimResult, evaluate_word_pairs
 from embedlayer.vectors.query import AnalogyMethod
 
@@ -51,14 +51,14 @@ class EvalReport:
     settings: dict[str, Any]
 
 
-def _fingerprint(spec: PathLike) -> tuple[str, dict[str, Any]]:
+def _fingerprint(spec: PathLike, *, progress: bool = True) -> tuple[str, dict[str, Any]]:
     """The dataset's display name and where it came from (path, sha256 of every file).
 
     A registered dataset's files are checked against the registry's sha256 before any
     score is computed on them: a changed or different copy is refused (``ChecksumError``),
     so a report never calls "registered" numbers that were computed on other data.
     """
-    path = resolve_benchmark(spec)
+    path = resolve_benchmark(spec, progress=progress)
     registered = not Path(spec).exists()
     name = str(spec) if registered else path.stem
     if registered:
@@ -93,8 +93,12 @@ def run_suite(
     restrict_vocab: int | None = 30_000,
     method: AnalogyMethod = "3cosadd",
     case_insensitive: bool = True,
+    progress: bool = True,
 ) -> EvalReport:
     """Evaluate every store on every dataset; ``restrict_vocab`` applies to analogies.
+
+    Every dataset is resolved (and, if registered but not local, downloaded, with a progress
+    bar unless ``progress=False``) and verified before any store is scored.
 
     Word similarity uses all rows (``restrict_vocab`` there would only lower coverage), as
     gensim's default of 300,000 does for typical vocabularies.
@@ -102,16 +106,18 @@ def run_suite(
     datasets: dict[str, dict[str, Any]] = {}
     names_ws = []
     for spec in wordsim:
-        name, info = _fingerprint(spec)
+        name, info = _fingerprint(spec, progress=progress)
         datasets[name] = info
-        names_ws.append((name, spec))
+        names_ws.append((name, Path(info["path"])))  # resolved once, here
     names_an = []
     for spec in analogy:
-        name, info = _fingerprint(spec)
+        name, info = _fingerprint(spec, progress=progress)
         datasets[name] = info
-        names_an.append((name, spec))
+        names_an.append((name, Path(info["path"])))
+    lee = None
     if docsim:
-        datasets["lee-docsim"] = _fingerprint("lee-docsim")[1]
+        datasets["lee-docsim"] = _fingerprint("lee-docsim", progress=progress)[1]
+        lee = load_lee(progress=progress)
     reports = []
     for store_name, store in stores.items():
         rep = StoreReport(store_name, len(store), store.dim)
@@ -123,7 +129,7 @@ def run_suite(
                                      case_insensitive=case_insensitive)
             rep.analogy.append(_renamed(res, name))
         if docsim:
-            rep.docsim.append(evaluate_lee(store))
+            rep.docsim.append(evaluate_lee(store, docsim=lee))
         reports.append(rep)
     settings = {"oov": oov, "restrict_vocab": restrict_vocab, "method": method,
                 "case_insensitive": case_insensitive}
