@@ -47,7 +47,7 @@ def test_every_subcommand_has_help(command, capsys):
 
 
 def test_info(binary, capsys):
-    assert run(["vectors", "info", str(binary), "--keys", "3"]) == 0
+    assert run(["vectors", "info", str(binary), "--topn", "3"]) == 0
     out = capsys.readouterr().out
     assert "format       word2vec-binary" in out
     assert "vectors             2,747" in out
@@ -68,7 +68,7 @@ def test_info_on_a_fasttext_model(data_dir, capsys):
                                 "fasttext-vec", "word2vec-binary"])
 def test_convert_then_read_back(binary, tmp_path, to, capsys):
     out = tmp_path / f"converted-{to}"
-    assert run(["vectors", "convert", str(binary), "-o", str(out), "--to", to]) == 0
+    assert run(["vectors", "convert", str(binary), "-o", str(out), "--format", to]) == 0
     assert f"wrote {out} ({to}, 2,747 x 10)" in capsys.readouterr().out
     original, converted = load_vectors(binary), load_vectors(out)
     assert converted.keys == original.keys
@@ -78,7 +78,7 @@ def test_convert_then_read_back(binary, tmp_path, to, capsys):
 def test_convert_with_from_and_limit(data_dir, tmp_path, capsys):
     glove = data_dir / "formats" / "test_glove.txt"
     out = tmp_path / "g.bin"
-    assert run(["vectors", "convert", str(glove), "-o", str(out), "--from", "glove", "--to",
+    assert run(["vectors", "convert", str(glove), "-o", str(out), "--from", "glove", "--format",
                 "word2vec-binary", "--limit", "5"]) == 0
     capsys.readouterr()
     converted = load_vectors(out)
@@ -87,7 +87,7 @@ def test_convert_with_from_and_limit(data_dir, tmp_path, capsys):
 
 def test_convert_refuses_fasttext_bin_as_a_target(binary, tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
-        run(["vectors", "convert", str(binary), "-o", str(tmp_path / "x"), "--to",
+        run(["vectors", "convert", str(binary), "-o", str(tmp_path / "x"), "--format",
              "fasttext-bin"])
     assert info.value.code == 2
     assert "invalid choice: 'fasttext-bin'" in capsys.readouterr().err
@@ -140,20 +140,44 @@ def test_convert_refuses_an_existing_output_before_reading_the_input(binary, tmp
     out.write_text("unrelated")
     broken = tmp_path / "broken.vec"
     broken.write_bytes(b"\x00garbage")
-    assert run(["vectors", "convert", str(broken), "-o", str(out), "--to", "glove"]) == 1
+    assert run(["vectors", "convert", str(broken), "-o", str(out), "--format", "glove"]) == 1
     err = capsys.readouterr().err
     assert "notes.txt: the output file exists; pass --force" in err and "garbage" not in err
     assert out.read_text() == "unrelated"
-    assert run(["vectors", "convert", str(binary), "-o", str(out), "--to", "glove",
+    assert run(["vectors", "convert", str(binary), "-o", str(out), "--format", "glove",
                 "--force"]) == 0
     assert load_vectors(out).keys == load_vectors(binary).keys
 
 
+def test_convert_never_replaces_its_own_input_even_with_force(binary, tmp_path, capsys):
+    same = tmp_path / "v.bin"
+    same.write_bytes(binary.read_bytes())
+    assert run(["vectors", "convert", str(same), "-o", str(same), "--format", "glove",
+                "--force"]) == 1
+    assert f"-o/--output {same}: is also an input" in capsys.readouterr().err
+    assert same.read_bytes() == binary.read_bytes()
+    inner = tmp_path / "model" / "v.bin"  # an output folder holding the input
+    inner.parent.mkdir()
+    inner.write_bytes(binary.read_bytes())
+    assert run(["vectors", "convert", str(inner), "-o", str(inner.parent), "--format",
+                "native", "--force"]) == 1
+    assert f"holds the input {inner}" in capsys.readouterr().err
+    assert inner.read_bytes() == binary.read_bytes()
+
+
+def test_old_flag_spellings_still_work(binary, tmp_path, capsys):
+    out = tmp_path / "g.txt"
+    assert run(["vectors", "convert", str(binary), "-o", str(out), "--to", "glove"]) == 0
+    assert load_vectors(out, format="glove").keys == load_vectors(binary).keys
+    assert run(["vectors", "info", str(binary), "--keys", "2"]) == 0
+    assert "keys         the, to, ..." in capsys.readouterr().out
+
+
 def test_convert_with_a_positional_output_is_an_error_with_a_hint(binary, tmp_path, capsys):
-    assert run(["vectors", "convert", str(binary), str(tmp_path / "o"), "--to", "glove"]) == 1
-    assert f"convert {binary} -o {tmp_path / 'o'} --to glove" in capsys.readouterr().err
+    assert run(["vectors", "convert", str(binary), str(tmp_path / "o"), "--format", "glove"]) == 1
+    assert f"convert {binary} -o {tmp_path / 'o'} --format glove" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
-    assert run(["vectors", "convert", str(binary), "--to", "glove"]) == 1
+    assert run(["vectors", "convert", str(binary), "--format", "glove"]) == 1
     assert "-o/--output is required" in capsys.readouterr().err
 
 
@@ -165,11 +189,11 @@ def test_encoding_and_lossless_unicode_errors(tmp_path, capsys):
     assert "--unicode-errors surrogateescape" in err and "--encoding cp1252" in err
     assert "unicode_errors=" not in err and "encoding=" not in err
     assert run(["vectors", "convert", str(src), "--encoding", "cp852", "-o",
-                str(tmp_path / "u.txt"), "--to", "word2vec-text", "--quiet"]) == 0
+                str(tmp_path / "u.txt"), "--format", "word2vec-text", "--quiet"]) == 0
     assert load_vectors(tmp_path / "u.txt").keys == ["žluť", "čaj"]
     # Undecodable bytes survive a round trip with surrogateescape.
     assert run(["vectors", "convert", str(src), "--unicode-errors", "surrogateescape", "-o",
-                str(tmp_path / "same.txt"), "--to", "word2vec-text"]) == 0
+                str(tmp_path / "same.txt"), "--format", "word2vec-text"]) == 0
     assert (tmp_path / "same.txt").read_bytes().split(b"\n")[1].split(b" ")[0] == \
         "žluť".encode("cp852")
 
@@ -182,9 +206,10 @@ def test_error_hints_name_cli_flags(tmp_path, capsys):
     assert "--limit 2" in err and "limit=" not in err
     odd = tmp_path / "odd.txt"
     odd.write_bytes(b"1990 5\n1991 6\n")
-    assert run(["vectors", "convert", str(odd), "-o", str(tmp_path / "x"), "--to", "glove"]) == 1
+    assert run(["vectors", "convert", str(odd), "-o", str(tmp_path / "x"), "--format",
+                "glove"]) == 1
     assert "--from glove or --from word2vec-text" in capsys.readouterr().err
-    assert run(["vectors", "info", str(odd), "--format", "glove"]) == 0
+    assert run(["vectors", "info", str(odd), "--from", "glove"]) == 0
 
 
 def test_empty_query_word_is_refused(binary, capsys):
@@ -208,9 +233,9 @@ def test_every_option_help_shows_its_default(command):
     (["vectors", "info", "missing.bin"], "missing.bin: no such file"),
     (["vectors", "similar", "{bin}", "notaword"], "'notaword' is not among"),
     (["vectors", "similar", "{bin}", "the", "--topn", "0"], "--topn must be >= 1"),
-    (["vectors", "info", "{bin}", "--format", "glove"],
+    (["vectors", "info", "{bin}", "--from", "glove"],
      "euclidean_vectors.bin: line 1: '2747 10' is a word2vec header"),
-    (["vectors", "info", "{bin}", "--limit", "0"], "limit must be None or an integer >= 1"),
+    (["vectors", "info", "{bin}", "--limit", "0"], "--limit must be >= 1, got 0"),
 ])
 def test_errors_are_one_line(binary, argv, message, capsys):
     argv = [a.replace("{bin}", str(binary)) for a in argv]

@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write a bar chart, needs the 'plot' extra (default: none)")
     p.add_argument("--force", action="store_true",
                    help="replace existing --json/--markdown/--plot files (default: refuse)")
-    add_read_args(p, "--format")
+    add_read_args(p)
     p.set_defaults(func=_run)
 
 
@@ -78,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
         ("--json", args.json, write_json), ("--markdown", args.markdown, write_markdown),
         ("--plot", args.plot, write_plot)) if path is not None]
     for flag, path, _ in outputs:  # before any vectors are read or scored
-        check_output(path, force=args.force, flag=flag)
+        check_output(path, force=args.force, flag=flag, inputs=args.vectors)
     extra_ws, extra_an = _split(args.wordsim), _split(args.analogy)
     standard = args.suite == "standard" or not (extra_ws or extra_an or args.docsim)
     wordsim = [*(STANDARD_WORDSIM if standard else ()), *extra_ws]

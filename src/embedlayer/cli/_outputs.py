@@ -15,7 +15,7 @@ from pathlib import Path
 
 from embedlayer.errors import ConfigError, DecodeError
 
-__all__ = ["add_force", "check_outputs", "flag_hints"]
+__all__ = ["add_force", "check_not_input", "check_outputs", "flag_hints"]
 
 # Library hint -> the same advice in flags. Spelled out here (the corpus package defines the
 # first) so that building the parser imports no reader; tests/test_corpus_cli.py pins it.
@@ -44,15 +44,31 @@ def add_force(parser: argparse.ArgumentParser) -> None:
                         help="replace output files that already exist (default: refuse)")
 
 
+def check_not_input(flag: str, path: Path, inputs: Iterable[Path]) -> None:
+    """Refuse (``--force`` or not) an output that is one of ``inputs`` or a folder holding one.
+
+    Replacing either would destroy the data the command is about to read.
+    """
+    resolved = path.resolve()
+    for source in inputs:
+        real = source.resolve()
+        if resolved == real:
+            raise ConfigError(f"{flag} {path}: is also an input; expected a new file")
+        if resolved in real.parents:
+            raise ConfigError(f"{flag} {path}: holds the input {source}; replacing it would "
+                              f"delete the input; expected another path")
+
+
 def check_outputs(outputs: Iterable[tuple[str, Path | None]], *, force: bool,
                   inputs: Iterable[Path] = ()) -> None:
     """Raise ``ConfigError`` naming the flag and path of the first output that cannot be written.
 
     ``outputs`` pairs each flag (``-o/--output``) with its path (``None``: not asked for);
-    an output that is also one of ``inputs`` is refused even with ``force``.
+    an output that is also one of ``inputs``, or a folder holding one, is refused even with
+    ``force``.
     """
     seen: dict[Path, str] = {}
-    sources = {p.resolve() for p in inputs}
+    inputs = list(inputs)
     for flag, path in outputs:
         if path is None:
             continue
@@ -61,8 +77,7 @@ def check_outputs(outputs: Iterable[tuple[str, Path | None]], *, force: bool,
             raise ConfigError(f"{flag} {path}: the same file as {seen[resolved]}; "
                               f"expected two different outputs")
         seen[resolved] = flag
-        if resolved in sources:
-            raise ConfigError(f"{flag} {path}: is also an input; expected a new file")
+        check_not_input(flag, path, inputs)
         if path.is_dir():
             raise ConfigError(f"{flag} {path}: is a folder; expected a file path")
         if path.exists() and not force:
