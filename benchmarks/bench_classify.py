@@ -52,7 +52,7 @@ W2V = {"model": "skipgram", "loss": "ns", "dim": 300, "window": 5, "negative": 5
 # Table rows: name -> (encoder kind, extra encoder settings over its preset).
 MODELS: dict[str, tuple[str, dict]] = {
     "lstm": ("lstm", {}), "bilstm": ("bilstm", {}), "cnn": ("cnn", {}), "bag": ("bag", {}),
-    "bag2": ("bag", {"bigrams": True, "buckets": 100_000}),
+    "bag2": ("bag", {"bigrams": True, "bucket": 100_000}),
 }
 LOG_COLUMNS = ("dataset", "fold", "model", "init", "dev_accuracy", "test_accuracy",
                "test_macro_f1", "train_s", "selected")

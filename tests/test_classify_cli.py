@@ -90,6 +90,14 @@ def test_cross_validation_prints_mean_and_std(files, capsys):
      "--embedding-learning-rate must be a finite number > 0"),
     (["train", "{tmp}/cols.csv", "--text-column", "body", "-o", "{tmp}/m"],
      "no column 'body' in the header; the columns found are 'review', 'stars'"),
+    (["train", "{tmp}/cols.csv", "-o", "{tmp}/m"],
+     "choose others with --text-column / --label-column"),
+    (["train", "mr", "--text-column", "body", "-o", "{tmp}/m"],
+     "--text-column / --label-column apply to CSV/TSV/JSONL files"),
+    (["train", "{train}", "--max-vocab", "0", "-o", "{tmp}/m"],
+     "--max-vocab must be an int >= 1 (or leave it unset), got 0"),
+    (["train", "{train}", "--encoder", "bag", "--bucket", "0", "-o", "{tmp}/m"],
+     "--encoder bag: --bucket must be an int >= 1, got 0"),
     (["train", "{train}", "-o", "{tmp}/model"], "model exists; pass --force"),
     (["eval", "{tmp}/model", "{train}", "-o", "{tmp}/one.csv"], "one.csv exists; pass --force"),
     (["train", "{train}", "--force", "-o", "{tmp}/one.csv"], "one.csv is a file"),
@@ -110,6 +118,30 @@ def test_bad_input_gives_one_line_and_no_traceback(files, capsys, argv, message)
     assert code == 1
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
     assert not (tmp / "m").exists()
+
+
+def test_vectors_are_read_with_the_vector_reading_flags(files, capsys):
+    tmp, train = files
+    keys = POS + NEG + ["the", "film", "žluť"]
+    rows = "".join(k + "".join(f" {(i * j) % 7 - 3}.5" for j in range(8)) + "\n"
+                   for i, k in enumerate(keys))  # dim 8, as QUICK's --dim
+    (tmp / "v.txt").write_bytes(f"{len(keys)} 8\n{rows}".encode("cp852"))
+    base = ["classify", "train", str(train), "--encoder", "bag", "--vectors", str(tmp / "v.txt"),
+            *QUICK]
+    assert main([*base, "-o", str(tmp / "m")]) == 1  # cp852 is not UTF-8
+    err = capsys.readouterr().err
+    assert "--unicode-errors surrogateescape" in err and "--encoding cp1252" in err
+    assert "unicode_errors=" not in err and "encoding=" not in err and err.count("\n") == 1
+    assert main([*base, "--encoding", "cp852", "--vectors-from", "word2vec-text",
+                 "-o", str(tmp / "m")]) == 0
+    assert "embedding:" in capsys.readouterr().out
+    assert main([*base, "--vectors-from", "glove", "-o", str(tmp / "m2")]) == 1
+    assert "not a GloVe row" in capsys.readouterr().err  # read as --vectors-from said
+    assert main([*base, "--encoding", "cp852", "--vectors-limit", "0",
+                 "-o", str(tmp / "m3")]) == 1
+    assert "--vectors-limit must be >= 1, got 0" in capsys.readouterr().err
+    assert main([*base, "--encoding", "cp852", "--dim", "4", "-o", str(tmp / "m4")]) == 1
+    assert "drop --dim to take the vectors' dim" in capsys.readouterr().err
 
 
 def test_columns_are_named_by_flags(files, capsys):
@@ -144,7 +176,7 @@ def test_an_existing_output_is_refused_before_any_training_unless_forced(files, 
     assert (tmp / "mine" / "notes.txt").read_text() == "keep me"
 
 
-def test_the_measured_best_settings_are_each_encoders_defaults(tmp_path):
+def test_the_preset_settings_are_each_encoders_defaults(tmp_path):
     from embedlayer.cli._classify import _settings
     from embedlayer.cli.main import build_parser
     from embedlayer.nn.encoders import encoder_config
@@ -170,21 +202,6 @@ def test_the_measured_best_settings_are_each_encoders_defaults(tmp_path):
     _, options = _settings(args)
     assert (options["epochs"], options["refit"], options["batch_size"],
             options["learning_rate"]) == (3, False, 8, 5e-3)
-
-
-def test_every_option_shows_its_default_in_the_help():
-    import argparse
-
-    from embedlayer.cli.main import build_parser
-
-    parser = build_parser()
-    classify = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    sub = next(a for a in classify.choices["classify"]._actions
-               if isinstance(a, argparse._SubParsersAction))
-    for name, cmd in sub.choices.items():
-        for action in cmd._actions:
-            if action.option_strings and action.dest != "help":
-                assert "default" in (action.help or ""), (name, action.option_strings)
 
 
 def test_predict_writes_json_lines_to_an_output_file(files, capsys):

@@ -90,14 +90,6 @@ def test_cli_hints_match_the_library_hint() -> None:
     assert DECODE_HINT in _HINTS
 
 
-def test_every_corpus_option_shows_its_default() -> None:
-    top = cli.build_parser()._subparsers._group_actions[0].choices["corpus"]
-    for name, command in top._subparsers._group_actions[0].choices.items():
-        for action in command._actions:
-            if action.option_strings and action.dest != "help":
-                assert "default" in action.help or "required" in action.help, (name, action.dest)
-
-
 @pytest.mark.slow
 def test_wiki_on_the_real_dump(data_dir: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "enwiki.txt"

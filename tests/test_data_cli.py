@@ -93,21 +93,6 @@ def test_verify_missing_fails_only_when_named(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "0 OK, 0 MISMATCH, 31 MISSING"
 
 
-@pytest.mark.parametrize("command", ["list", "path", "info", "verify"])
-def test_every_data_option_help_shows_its_default(command):
-    import argparse
-
-    from embedlayer.cli import _data
-
-    parser = argparse.ArgumentParser(prog="embedlayer")
-    _data.register(parser.add_subparsers())
-    sub = parser._subparsers._group_actions[0].choices["data"]
-    cmd = sub._subparsers._group_actions[0].choices[command]
-    for action in cmd._actions:
-        if action.option_strings and "-h" not in action.option_strings:
-            assert "default" in action.help, action.option_strings
-
-
 def test_quiet_verify_prints_no_progress(capsys, data_dir):
     assert main(["data", "verify", "rg65", "--quiet"]) == 0
     captured = capsys.readouterr()

@@ -110,16 +110,3 @@ def test_eval_refuses_existing_reports_before_scoring(vector_files, tmp_path, ca
     assert main(["eval", str(vector_files[0]), "--wordsim", "rg65", "--json", str(report),
                  "--force"]) == 0
     assert json.loads(report.read_text())["format_version"] == 1
-
-
-def test_every_eval_option_help_shows_its_default():
-    import argparse
-
-    from embedlayer.cli import _eval
-
-    parser = argparse.ArgumentParser(prog="embedlayer")
-    _eval.register(parser.add_subparsers())
-    cmd = parser._subparsers._group_actions[0].choices["eval"]
-    for action in cmd._actions:
-        if action.option_strings and "-h" not in action.option_strings:
-            assert "default" in action.help, action.option_strings

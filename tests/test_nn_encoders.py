@@ -20,7 +20,7 @@ from embedlayer.nn.encoders import (  # noqa: E402
 
 D = 6
 SETTINGS = {"lstm": {"hidden": 5}, "bilstm": {"hidden": 4}, "cnn": {"maps": 3},
-            "bag": {"bigrams": True, "buckets": 31}}
+            "bag": {"bigrams": True, "bucket": 31}}
 
 
 def _encoder(kind: str):
@@ -98,7 +98,7 @@ def test_bag_is_the_mean_of_word_and_bigram_vectors():
 
 
 def test_bag_bigram_buckets_are_stable_and_in_range():
-    enc = BagEncoder(D, BagConfig(bigrams=True, buckets=1000))
+    enc = BagEncoder(D, BagConfig(bigrams=True, bucket=1000))
     ids = torch.tensor([[5, 7, 5, 7], [7, 5, 2**31 - 1, 3]])
     b = enc.bigram_ids(ids)
     assert b.shape == (2, 3) and int(b.min()) >= 0 and int(b.max()) < 1000
@@ -136,7 +136,7 @@ def test_configs_round_trip_through_json_dicts():
     ("lstm", {"hidden": 0}, "hidden must be an int >= 1"),
     ("cnn", {"widths": ()}, "widths"),
     ("cnn", {"dropout": 1.0}, "dropout"),
-    ("bag", {"buckets": -1}, "buckets"),
+    ("bag", {"bucket": -1}, "bucket"),
 ])
 def test_bad_settings_name_the_field(kind, settings, message):
     with pytest.raises(ConfigError, match=message):

@@ -217,18 +217,6 @@ def test_empty_query_word_is_refused(binary, capsys):
     assert "query word must be non-empty" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", SUBCOMMANDS)
-def test_every_option_help_shows_its_default(command):
-    parser = argparse.ArgumentParser(prog="embedlayer")
-    _vectors.register(parser.add_subparsers())
-    sub = parser._subparsers._group_actions[0].choices["vectors"]
-    cmd = sub._subparsers._group_actions[0].choices[command]
-    for action in cmd._actions:
-        if action.option_strings and action.help not in (None, argparse.SUPPRESS) \
-                and "-h" not in action.option_strings:
-            assert "default" in action.help or "required" in action.help, action.option_strings
-
-
 @pytest.mark.parametrize(("argv", "message"), [
     (["vectors", "info", "missing.bin"], "missing.bin: no such file"),
     (["vectors", "similar", "{bin}", "notaword"], "'notaword' is not among"),

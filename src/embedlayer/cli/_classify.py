@@ -9,6 +9,7 @@ flags over the encoder's default settings (``embedlayer.tasks.presets``), calls 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -20,6 +21,9 @@ _ENCODERS = ("lstm", "bilstm", "cnn", "bag")
 _PREDICT_CHUNK = 1024  # lines classified at a time, so stdin streams
 # ClassifierConfig fields whose CLI flag is not the field's name with dashes.
 _FLAGS = {"sparse": "--dense-updates", "lr": "--learning-rate"}
+# Python keywords that library messages suggest -> the flags that set them here.
+_HINTS = {"text_column / label_column": "--text-column / --label-column",
+          " or None": " (or leave it unset)", "leave dim out": "drop --dim"}
 
 
 _TRAIN_DESCRIPTION = """\
@@ -62,6 +66,9 @@ def _preset_help(key: str, *, encoder: bool = False) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from embedlayer.cli._outputs import add_hidden_alias
+    from embedlayer.cli._vectors import add_read_args
+
     parser = sub.add_parser(
         "classify", help="train, evaluate and apply text classifiers",
         description="Text classification: embedding layer -> encoder -> labels.")
@@ -74,16 +81,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("data", metavar="DATA",
                        help="dataset name (mr, trec, polarity2.0) or a .csv/.tsv/.jsonl file")
     train.add_argument("-o", "--output", type=Path, default=None, metavar="MODEL_DIR",
-                       help="folder to write the model to (required unless --cv; "
-                            "default: %(default)s)")
+                       help="folder to write the model to (required unless --cv)")
     train.add_argument("--force", action="store_true",
                        help="replace an existing --output folder (default: refuse)")
     train.add_argument("--encoder", choices=_ENCODERS, default="lstm",
                        help="lstm (the founding LSTM(64)), bilstm (max pooling), cnn (Kim "
                             "2014), bag (fastText-style mean) (default: %(default)s)")
     train.add_argument("--vectors", type=Path, default=None, metavar="V",
-                       help="pretrained vectors (any format embedlayer reads) to start from "
-                            "(default: %(default)s, a random start)")
+                       help="pretrained vectors (any format embedlayer reads; see "
+                            "--vectors-from) to start from (default: none, a random start)")
     train.add_argument("--vocab-from-vectors", action=argparse.BooleanOptionalAction,
                        default=None,
                        help="give every word of --vectors a row (test words unseen in training "
@@ -106,8 +112,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--learning-rate", type=float, default=None,
                        help=f"Adam's learning rate (default: {_preset_help('learning_rate')})")
     train.add_argument("--embedding-learning-rate", type=float, default=None,
-                       help="the embedding matrix's own learning rate (default: %(default)s, "
-                            "the --learning-rate)")
+                       help="the embedding matrix's own learning rate (default: the "
+                            "--learning-rate)")
     train.add_argument("--seed", type=int, default=0,
                        help="weights, shuffling and splits derive from it (default: "
                             "%(default)s)")
@@ -125,9 +131,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "%(default)s)")
     train.add_argument("--max-vocab", type=int, default=None,
                        help="vocabulary: keep at most this many words, the most frequent "
-                            "(default: %(default)s, all)")
+                            "(default: no cap)")
     train.add_argument("--max-length", type=int, default=None,
-                       help="tokens kept per text (default: %(default)s, all)")
+                       help="tokens kept per text (default: no cap)")
     train.add_argument("--embedding-dropout", type=float, default=0.0,
                        help="drop whole word vectors while training (default: %(default)s)")
     train.add_argument("--dense-updates", action="store_true",
@@ -145,8 +151,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             f"{_preset_help('widths', encoder=True)})")
     train.add_argument("--bigrams", action="store_true",
                        help="bag: add hashed word bigrams (default: off)")
-    train.add_argument("--buckets", type=int, default=None,
-                       help="bag: bigram hash buckets (default: 100000)")
+    train.add_argument("--bucket", type=int, default=None,
+                       help="bag: bigram hash buckets, as fastText's -bucket (default: 100000)")
+    add_hidden_alias(train, "--buckets", "bucket", type=int)  # the old name
     train.add_argument("--dropout", type=float, default=None,
                        help=f"dropout on the encoder's output (default: "
                             f"{_preset_help('dropout', encoder=True)}, lstm and bag 0.0)")
@@ -154,9 +161,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="trec: the 50 fine labels (default: the 6 coarse ones)")
     train.add_argument("--cv", type=int, default=None, metavar="K",
                        help="K-fold cross-validation; prints mean ± std, saves no model "
-                            "(default: %(default)s)")
+                            "(default: none, train and save with -o)")
     _columns(train)
     _common(train)
+    add_read_args(train, from_flag="--vectors-from", limit_flag="--vectors-limit",
+                  what="--vectors", quiet=False)
     train.set_defaults(func=_train)
 
     ev = cmds.add_parser(
@@ -167,7 +176,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("data", metavar="DATA",
                     help="dataset name (mr, trec, polarity2.0) or a .csv/.tsv/.jsonl file")
     ev.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
-                    help="also write the scores as JSON (default: %(default)s)")
+                    help="also write the scores as JSON (default: none)")
     ev.add_argument("--force", action="store_true",
                     help="replace an existing --output file (default: refuse)")
     _columns(ev)
@@ -199,7 +208,7 @@ def _columns(p: argparse.ArgumentParser) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None,
-                   help="torch CPU threads (default: %(default)s, torch's choice)")
+                   help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bars (default: show them)")
 
 
@@ -231,17 +240,39 @@ def _check_output(path: Path | None, *, force: bool, folder: bool) -> None:
         raise ConfigError(f"{parent}: not writable; cannot create --output {path}")
 
 
+def _cli_words(text: str) -> str:
+    """``text`` with the Python keywords it suggests written as this command's flags."""
+    for python, cli in _HINTS.items():
+        text = text.replace(python, cli)
+    return text
+
+
 def _flag_error(exc: Exception) -> Exception:
-    """A ConfigError about a TextClassifier setting, reworded to name the CLI flag."""
+    """A ConfigError about a classifier or encoder setting, reworded to name the CLI flag."""
     from embedlayer.errors import ConfigError
 
     text = str(exc)
-    for prefix in ("ClassifierConfig: ", "TextClassifier: "):
+    for prefix in ("ClassifierConfig: ", "TextClassifier: ", *(
+            f"{kind}Config: " for kind in ("LSTM", "BiLSTM", "CNN", "Bag"))):
         if text.startswith(prefix):
             field, _, rest = text[len(prefix):].partition(" ")
             flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
-            return ConfigError(f"{flag} {rest}")
+            return ConfigError(f"{flag} {_cli_words(rest)}")
     return exc
+
+
+@contextlib.contextmanager
+def _cli_hints() -> Iterator[None]:
+    """Re-raise an embedlayer error whose hint names Python keywords with the flags instead."""
+    from embedlayer.errors import EmbedlayerError
+
+    try:
+        yield
+    except EmbedlayerError as exc:
+        better = _cli_words(str(exc))
+        if better == str(exc):
+            raise
+        raise type(exc)(better) from None
 
 
 def _freeze(value: str) -> bool | int:
@@ -265,7 +296,7 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     from embedlayer.tasks.presets import recommended
 
     enc, opts = recommended(args.encoder, pretrained=args.vectors is not None)
-    for key in ("hidden", "maps", "buckets", "dropout"):
+    for key in ("hidden", "maps", "bucket", "dropout"):
         if getattr(args, key) is not None:
             enc[key] = getattr(args, key)
     if args.widths is not None:
@@ -279,7 +310,7 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     try:
         encoder = encoder_config(args.encoder, enc)
     except ConfigError as exc:  # name the flag rather than the field
-        raise ConfigError(f"--encoder {args.encoder}: {exc}") from None
+        raise ConfigError(f"--encoder {args.encoder}: {_flag_error(exc)}") from None
     if args.vectors is not None:
         opts.pop("dim", None)  # the vectors' size
     flags = {
@@ -298,6 +329,7 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return encoder, opts
 
 
+@_cli_hints()
 def _train(args: argparse.Namespace) -> int:
     from embedlayer.data.classify import load_classification
     from embedlayer.errors import ConfigError
@@ -323,9 +355,9 @@ def _train(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise _flag_error(exc) from None
     if args.vectors is not None:
-        from embedlayer.vectors.io import load_vectors
+        from embedlayer.cli._vectors import load
 
-        vectors = load_vectors(args.vectors)
+        vectors = load(args, args.vectors)
     dataset = load_classification(args.data, fine=args.fine, progress=not args.quiet,
                                   text_column=args.text_column,
                                   label_column=args.label_column)
@@ -362,6 +394,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+@_cli_hints()
 def _eval(args: argparse.Namespace) -> int:
     from embedlayer._atomic import atomic_write
     from embedlayer.data.classify import load_classification
@@ -413,8 +446,6 @@ def _lines(source: str) -> Iterator[list[str]]:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    import contextlib
-
     from embedlayer._atomic import atomic_write
     from embedlayer.tasks import TextClassifier
 

@@ -43,8 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     stats.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8)")
     stats.add_argument(
         "--errors", default="strict", choices=DECODE_POLICIES,
-        help="what invalid bytes do: stop with an error, become U+FFFD, or drop their line "
-        "(default: strict)",
+        help="what invalid bytes in the text do: stop with an error, become U+FFFD, or drop "
+        "their whole line (corpus text only; vector files use --unicode-errors, which acts "
+        "inside a key) (default: strict)",
     )
     stats.add_argument(
         "--per", default="line", choices=DOCUMENT_UNITS,

@@ -1,5 +1,5 @@
-"""Output paths of the vocab, tokenize and corpus commands, checked before any work starts;
-and the library's error hints reworded to name command-line flags.
+"""Output paths of the CLI commands, checked before any work starts; the library's error
+hints reworded to name command-line flags; hidden aliases for renamed flags.
 
 An existing file is refused unless ``--force`` (nothing already saved is lost by a typo), a
 folder is never replaced by a file, and the folder a file goes into must exist or be creatable
@@ -12,10 +12,11 @@ import argparse
 import contextlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from embedlayer.errors import ConfigError, DecodeError
 
-__all__ = ["add_force", "check_not_input", "check_outputs", "flag_hints"]
+__all__ = ["add_force", "add_hidden_alias", "check_not_input", "check_outputs", "flag_hints"]
 
 # Library hint -> the same advice in flags. Spelled out here (the corpus package defines the
 # first) so that building the parser imports no reader; tests/test_corpus_cli.py pins it.
@@ -37,6 +38,13 @@ def flag_hints() -> Iterator[None]:
         if message == str(exc):
             raise
         raise type(exc)(message) from None
+
+
+def add_hidden_alias(parser: argparse.ArgumentParser, flag: str, dest: str,
+                     **kwargs: Any) -> None:
+    """An old spelling of an option, still accepted but not shown in --help."""
+    parser.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS,
+                        **kwargs)
 
 
 def add_force(parser: argparse.ArgumentParser) -> None:
@@ -77,9 +85,9 @@ def check_outputs(outputs: Iterable[tuple[str, Path | None]], *, force: bool,
             raise ConfigError(f"{flag} {path}: the same file as {seen[resolved]}; "
                               f"expected two different outputs")
         seen[resolved] = flag
-        check_not_input(flag, path, inputs)
         if path.is_dir():
             raise ConfigError(f"{flag} {path}: is a folder; expected a file path")
+        check_not_input(flag, path, inputs)
         if path.exists() and not force:
             raise ConfigError(f"{flag} {path}: already exists; pass --force to replace it")
         parent = path.parent

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from embedlayer.cli._outputs import add_hidden_alias
 from embedlayer.vectors.io.formats import FORMATS, READ_ONLY_FORMATS, UNICODE_ERRORS
 
 _WRITABLE = [f for f in FORMATS if f not in READ_ONLY_FORMATS]
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_read_args(info)
     info.add_argument("--topn", type=int, default=10,
                       help="how many keys to list, in file order (default: %(default)s)")
-    _alias(info, "--keys", "topn", type=int)
+    add_hidden_alias(info, "--keys", "topn", type=int)
     info.set_defaults(func=_info)
 
     convert = cmds.add_parser(
@@ -57,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     convert.add_argument("--format", dest="format", default=None, choices=_WRITABLE,
                          metavar="FORMAT",
                          help=f"format to write: {', '.join(_WRITABLE)} (required)")
-    _alias(convert, "--to", "format", choices=_WRITABLE)  # the old name of --format
+    add_hidden_alias(convert, "--to", "format", choices=_WRITABLE)  # the old name of --format
     convert.add_argument("--to-encoding", default="utf-8", metavar="CODEC",
                          help="encoding of the keys in the written file (text and word2vec "
                               "formats; default: %(default)s)")
@@ -96,11 +97,6 @@ def _oov_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--oov", choices=QUERY_OOV, default="error",
                    help="a query word outside the vocabulary: error, or compose its vector from "
                         "character n-grams (fastText .bin models only) (default: %(default)s)")
-
-
-def _alias(p: argparse.ArgumentParser, flag: str, dest: str, **kwargs: Any) -> None:
-    """An old spelling of an option, still accepted but not shown in --help."""
-    p.add_argument(flag, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
 
 
 def add_read_args(p: argparse.ArgumentParser, *, from_flag: str = "--from",

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from embedlayer.cli._outputs import add_force, check_outputs, flag_hints
+from embedlayer.cli._outputs import add_force, add_hidden_alias, check_outputs, flag_hints
 from embedlayer.errors import ConfigError, VocabError
 
 _SPECIALS_HELP = ("comma-separated special tokens placed first, e.g. '<pad>,<unk>' "
@@ -20,11 +20,12 @@ _SPECIALS_HELP = ("comma-separated special tokens placed first, e.g. '<pad>,<unk
 # Spelled out (not imported from embedlayer.vocab) so building the parser imports nothing;
 # tests/test_vocab_cli.py checks they match embedlayer.vocab.VOCAB_FORMATS.
 VOCAB_FORMATS = ("json", "tsv", "word-count")
-_FORMAT_HELP = ("file format: json, tsv (with a header) or word-count (plain 'word count' "
+_FORMAT_HELP = ("format of the file written: json, tsv (with a header) or word-count (plain 'word count' "
                 "lines, as word2vec's -save-vocab writes) (default: by suffix: .tsv/.txt tsv, "
                 ".vocab word-count, else json)")
-_INPUT_FORMAT_HELP = ("format of the input files (default: detected from the suffix and the "
-                      "first line; headerless files are read as 'word count' lines)")
+_FROM_HELP = ("format of the file(s) read: json, tsv or word-count (default: detected from "
+              "the suffix and the first line; headerless files are read as 'word count' "
+              "lines)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _vocab_args(build)
     build.add_argument("--counts-output", type=Path, default=None,
                        help="also write the full count shard here, to merge later "
-                            "(default: %(default)s)")
+                            "(default: none)")
     add_force(build)
     build.set_defaults(func=_build)
 
@@ -61,8 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "'word count' files) and write one vocabulary.")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD",
                        help="count shards, space-separated")
-    merge.add_argument("--input-format", choices=VOCAB_FORMATS, default=None,
-                       help=_INPUT_FORMAT_HELP)
+    merge.add_argument("--from", dest="from_format", choices=VOCAB_FORMATS, default=None,
+                       metavar="FORMAT", help=_FROM_HELP)
+    add_hidden_alias(merge, "--input-format", "from_format",
+                     choices=VOCAB_FORMATS)  # the old name of --from
     merge.add_argument("-o", "--output", required=True, type=Path,
                        help="vocabulary file to write (required)")
     merge.add_argument("--format", choices=VOCAB_FORMATS, default=None, help=_FORMAT_HELP)
@@ -74,9 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                            description="Print size, total count, specials and the top tokens "
                                        "of a vocabulary (json, tsv or a plain 'word count' file).")
     info.add_argument("vocab", type=Path, metavar="VOCAB")
-    info.add_argument("--format", choices=VOCAB_FORMATS, default=None, help=_INPUT_FORMAT_HELP)
-    info.add_argument("--top", type=int, default=10,
+    info.add_argument("--from", dest="from_format", choices=VOCAB_FORMATS, default=None,
+                      metavar="FORMAT", help=_FROM_HELP)
+    info.add_argument("--topn", type=int, default=10,
                       help="how many top tokens to list (default: %(default)s)")
+    add_hidden_alias(info, "--top", "topn", type=int)  # the old name of --topn
     info.set_defaults(func=_info)
 
 
@@ -91,11 +96,12 @@ def _corpus_args(p: argparse.ArgumentParser) -> None:
                    help="lower-case before tokenizing (default: keep case)")
     p.add_argument("--encoding", default="utf-8", help="corpus encoding (default: %(default)s)")
     p.add_argument("--errors", default="strict", choices=["strict", "replace", "skip-line"],
-                   help="what to do with undecodable bytes, always counted: stop, U+FFFD, or "
-                        "drop the line (default: %(default)s)")
+                   help="what to do with undecodable bytes in the corpus, always counted: "
+                        "stop, U+FFFD, or drop the whole line (corpus text only; vector files "
+                        "use --unicode-errors, which acts inside a key) (default: %(default)s)")
     p.add_argument("--max-types", type=int, default=None,
                    help="bound memory while counting to this many distinct tokens, pruning the "
-                        "rarest as word2vec's ReduceVocab does (default: no bound)")
+                        "rarest as word2vec's ReduceVocab does (default: no cap)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (default: show it)")
 
 
@@ -216,7 +222,7 @@ def _merge(args: argparse.Namespace) -> int:
     _check_args(args, [("-o/--output", args.output)], list(args.shards))
     total = TokenCounter()
     for shard in args.shards:
-        total.merge(load_counter(shard, format=args.input_format))
+        total.merge(load_counter(shard, format=args.from_format))
     print(f"shards       {len(args.shards):>12,}")
     print(f"tokens       {total.tokens:>12,}")
     print(f"types        {len(total):>12,}")
@@ -227,12 +233,13 @@ def _merge(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from embedlayer.vocab import load_vocab
 
-    _check_int("--top", args.top, minimum=0)
-    vocab = load_vocab(args.vocab, format=args.format)
+    _check_int("--topn", args.topn, minimum=0)
+    vocab = load_vocab(args.vocab, format=args.from_format)
     print(f"tokens       {len(vocab):>12,}")
     print(f"total count  {vocab.total:>12,}")
     print(f"specials     {', '.join(vocab.specials) or '(none)'}")
-    _print_top(vocab.tokens[len(vocab.specials):], vocab.counts[len(vocab.specials):], args.top)
+    _print_top(vocab.tokens[len(vocab.specials):], vocab.counts[len(vocab.specials):],
+               args.topn)
     return 0
 
 

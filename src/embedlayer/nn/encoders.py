@@ -83,7 +83,9 @@ class BagConfig:
     """fastText's bag of embeddings: the mean of word (and bigram) vectors."""
 
     bigrams: bool = False  # add hashed word bigrams to the bag
-    buckets: int = 100_000  # rows of the bigram table (fastText uses 2M; collisions are benign)
+    # Rows of the bigram table; the name is fastText's and gensim's (fastText uses 2M; the
+    # collisions of a smaller table are benign).
+    bucket: int = 100_000
     dropout: float = 0.0  # dropout on the mean vector
 
 
@@ -94,7 +96,7 @@ _CONFIGS: dict[str, type] = {"lstm": LSTMConfig, "bilstm": BiLSTMConfig, "cnn": 
 
 def _check(cfg: EncoderConfig) -> EncoderConfig:
     name = type(cfg).__name__
-    for key in ("hidden", "maps", "buckets"):
+    for key in ("hidden", "maps", "bucket"):
         value = getattr(cfg, key, 1)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name}: {key} must be an int >= 1, got {value!r}")
@@ -231,7 +233,7 @@ class BagEncoder(nn.Module):
         self.bigram_table: nn.Embedding | None = None
         if cfg.bigrams:
             # Sparse gradients: a batch touches a few hundred of the buckets (see the trainer).
-            self.bigram_table = nn.Embedding(cfg.buckets, input_dim, sparse=True)
+            self.bigram_table = nn.Embedding(cfg.bucket, input_dim, sparse=True)
             # fastText's initialization of its input rows: U(-1/dim, 1/dim).
             nn.init.uniform_(self.bigram_table.weight, -1.0 / input_dim, 1.0 / input_dim)
         self.dropout = nn.Dropout(cfg.dropout)
@@ -240,7 +242,7 @@ class BagEncoder(nn.Module):
     def bigram_ids(self, ids: torch.Tensor) -> torch.Tensor:
         """(B, T) token ids -> (B, T - 1) bucket ids of the bigrams (ids[t], ids[t + 1])."""
         first, second = ids[:, :-1].to(torch.int64), ids[:, 1:].to(torch.int64)
-        return (first * _BIGRAM_PRIME + second) % self.config.buckets
+        return (first * _BIGRAM_PRIME + second) % self.config.bucket
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor,
                 ids: torch.Tensor | None = None) -> torch.Tensor:

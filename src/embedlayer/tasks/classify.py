@@ -572,9 +572,11 @@ def _parse_config(
     if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
         raise FormatError(f"{where}: field 'encoder' must be an object with a 'kind' string, "
                           f"got {spec!r}")
+    # Folders saved before the bag encoder's "buckets" became "bucket" (fastText's name).
+    renamed = {"buckets": "bucket"} if spec["kind"] == "bag" and "bucket" not in spec else {}
     try:
-        encoder = encoder_config(spec["kind"], {k: (tuple(v) if isinstance(v, list) else v)
-                                                for k, v in spec.items() if k != "kind"})
+        encoder = encoder_config(spec["kind"], {renamed.get(k, k): (tuple(v) if isinstance(
+            v, list) else v) for k, v in spec.items() if k != "kind"})
     except (ConfigError, TypeError, ValueError) as exc:
         raise FormatError(f"{where}: field 'encoder': {exc}") from None
 
