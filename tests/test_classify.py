@@ -26,7 +26,7 @@ WORDS = {
 }
 FILLER = ["the", "a", "film", "movie", "plot", "was", "and", "acting", "quite", "very"]
 TINY = {"lstm": {"hidden": 8}, "bilstm": {"hidden": 6}, "cnn": {"maps": 6},
-        "bag": {"bigrams": True, "buckets": 97}}
+        "bag": {"bigrams": True, "bucket": 97}}
 FAST = {"dim": 12, "epochs": 6, "batch_size": 16, "learning_rate": 0.01}
 
 
@@ -135,7 +135,7 @@ def test_loading_a_damaged_folder_names_the_problem(tmp_path, trained):
     config.write_text(json.dumps({**doc, "format_version": 99}))
     with pytest.raises(FormatError, match="format_version 99"):
         TextClassifier.load(folder)
-    config.write_text(json.dumps({**doc, "encoder": {"kind": "bag", "buckets": 5}}))
+    config.write_text(json.dumps({**doc, "encoder": {"kind": "bag", "bucket": 5}}))
     with pytest.raises(FormatError, match="do not fit"):
         TextClassifier.load(folder)
     config.write_text("{not json")
@@ -369,7 +369,7 @@ def test_flipped_weight_bytes_are_refused_naming_the_file(tmp_path, trained):
     (lambda d: d["classifier"].update(bogus=1), "field 'classifier.bogus' is not a classifier"),
     (lambda d: d.update(classifier=[1, 2]), "field 'classifier' must be an object"),
     (lambda d: d.update(encoder={"kind": 3}), "field 'encoder' must be an object"),
-    (lambda d: d["encoder"].update(buckets="many"), "field 'encoder'"),
+    (lambda d: d["encoder"].update(bucket="many"), "field 'encoder'"),
     (lambda d: d.update(labels="neg,pos"), "field 'labels' must list at least 2"),
     (lambda d: d.update(labels=["neg", "neg"]), "field 'labels' must list at least 2 distinct"),
     (lambda d: d.update(tokenizer=None), "field 'tokenizer' must be an object"),
@@ -385,6 +385,12 @@ def test_a_malformed_config_names_the_field(tmp_path, trained, edit, message):
     with pytest.raises(FormatError, match=message) as info:
         TextClassifier.load(folder)
     assert "config.json" in str(info.value)
+
+
+def test_a_folder_saved_with_the_old_buckets_name_still_loads(tmp_path, trained):
+    folder = trained.save(tmp_path / "m")
+    _corrupt(folder, lambda d: d["encoder"].update(buckets=d["encoder"].pop("bucket")))
+    assert TextClassifier.load(folder).encoder == trained.encoder
 
 
 def test_a_version_1_folder_still_loads(tmp_path, trained, binary):
