@@ -101,6 +101,11 @@ def test_cross_validation_prints_mean_and_std(files, capsys):
     (["train", "{train}", "-o", "{tmp}/model"], "model exists; pass --force"),
     (["eval", "{tmp}/model", "{train}", "-o", "{tmp}/one.csv"], "one.csv exists; pass --force"),
     (["train", "{train}", "--force", "-o", "{tmp}/one.csv"], "one.csv is a file"),
+    (["train", "{train}", "--force", "-o", "{train}"], "train.csv: is also an input"),
+    (["eval", "{tmp}/model", "{tmp}/one.csv", "--force", "-o", "{tmp}/one.csv"],
+     "one.csv: is also an input"),
+    (["predict", "{tmp}/model", "{tmp}/one.csv", "--force", "-o", "{tmp}/one.csv"],
+     "one.csv: is also an input"),
 ])
 def test_bad_input_gives_one_line_and_no_traceback(files, capsys, argv, message):
     tmp, train = files

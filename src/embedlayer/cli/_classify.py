@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -219,12 +219,19 @@ def _check_workers(args: argparse.Namespace) -> None:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
 
 
-def _check_output(path: Path | None, *, force: bool, folder: bool) -> None:
-    """Refuse an existing output unless --force, before any work (never at the end of it)."""
+def _check_output(path: Path | None, *, force: bool, folder: bool,
+                  inputs: Sequence[str | Path] = ()) -> None:
+    """Refuse an existing output unless --force, before any work (never at the end of it).
+
+    An output that is one of ``inputs`` (paths; a dataset name or ``-`` is not a file), or a
+    folder holding one, is refused even with --force.
+    """
+    from embedlayer.cli._outputs import check_not_input
     from embedlayer.errors import ConfigError
 
     if path is None:
         return
+    check_not_input("--output", path, [Path(p) for p in inputs if p != "-" and Path(p).exists()])
     if path.exists() and not force:
         raise ConfigError(f"{path} exists; pass --force to replace it, or choose another "
                           "--output")
@@ -343,7 +350,8 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError("--cv saves no model: drop -o, or drop --cv to train and save one")
     if args.cv is not None and args.cv < 2:
         raise ConfigError(f"--cv must be >= 2 folds, got {args.cv}")
-    _check_output(args.output, force=args.force, folder=True)
+    _check_output(args.output, force=args.force, folder=True,
+                  inputs=[args.data, *([args.vectors] if args.vectors else [])])
     encoder, settings = _settings(args)
 
     def make() -> TextClassifier:
@@ -401,7 +409,7 @@ def _eval(args: argparse.Namespace) -> int:
     from embedlayer.tasks import TextClassifier
 
     _check_workers(args)
-    _check_output(args.output, force=args.force, folder=False)
+    _check_output(args.output, force=args.force, folder=False, inputs=[args.model, args.data])
     clf = TextClassifier.load(args.model, workers=args.workers)
     fine = any(":" in label for label in clf.labels_)  # a TREC model trained with --fine
     dataset = load_classification(args.data, fine=fine, progress=not args.quiet,
@@ -450,7 +458,8 @@ def _predict(args: argparse.Namespace) -> int:
     from embedlayer.tasks import TextClassifier
 
     _check_workers(args)
-    _check_output(args.output, force=args.force, folder=False)
+    _check_output(args.output, force=args.force, folder=False,
+                  inputs=[args.model, args.input])
     clf = TextClassifier.load(args.model, workers=args.workers)
     with contextlib.ExitStack() as stack:
         out = sys.stdout if args.output is None else stack.enter_context(
