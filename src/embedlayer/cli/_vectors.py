@@ -122,7 +122,7 @@ def add_read_args(p: argparse.ArgumentParser, *, from_flag: str = "--from",
                    help=f"keys in {what} not valid in --encoding: refuse the file (strict), "
                         "keep the exact bytes losslessly (surrogateescape; written back "
                         "unchanged), or replace / ignore / backslashreplace them inside the "
-                        "key (vector files only; corpus, vocab and tokenize commands use "
+                        "key (vector files only; the corpus and vocab commands use "
                         "--errors, which can also skip a whole line) (default: %(default)s)")
     p.add_argument("--allow-nonfinite", action="store_true",
                    help=f"keep NaN and infinite values in {what} (default: refuse the file)")
