@@ -23,7 +23,7 @@ import numpy as np
 
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError
-from embedlayer.train._checkpoint import read_state, write_state
+from embedlayer.train._checkpoint import check_state_target, read_state, write_state
 from embedlayer.train._encode import EncodedCorpus, encode_corpus, work_folder
 from embedlayer.train._runner import Job, Position, RunState, chunk_order, corpus_work, run_jobs
 from embedlayer.train.config import config_differences
@@ -399,6 +399,12 @@ def save_model(model: Any, folder: PathLike) -> Path:
             "raw_words_per_epoch": getattr(model, "raw_words_per_epoch_", None)}
     return write_state(Path(folder), what=f"a {model.NAME} model", doc="model.json", meta=meta,
                        vocab=model.vocab_, arrays=model._arrays(), counter=model.counter_)
+
+
+def check_model_target(model: Any, folder: PathLike) -> None:
+    """Refuse now a ``folder`` that ``save_model`` would refuse to replace."""
+    check_state_target(Path(folder), what=f"a {model.NAME} model", doc="model.json",
+                       arrays=model._shapes(1))
 
 
 def load_model(cls: Any, folder: PathLike) -> Any:

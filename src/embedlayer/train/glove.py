@@ -40,7 +40,7 @@ import numpy as np
 
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError
-from embedlayer.train._checkpoint import read_state, write_state
+from embedlayer.train._checkpoint import check_state_target, read_state, write_state
 from embedlayer.train._cooccur import (
     CooccurrenceReport,
     count_cooccurrences,
@@ -512,6 +512,11 @@ class GloVe:
         from embedlayer.vectors.io import save_vectors
 
         return save_vectors(self.vectors_, path, format=format)
+
+    def _check_save_target(self, folder: PathLike) -> None:
+        """``ConfigError`` now when ``save(folder)`` would refuse the folder (the CLI checks
+        ``--save-model`` before training)."""
+        check_state_target(Path(folder), what="a GloVe model", doc="model.json", arrays=_ARRAYS)
 
     def save(self, folder: PathLike) -> Path:
         """Write the whole model (settings, vocabulary with every count, W, C, biases, AdaGrad
