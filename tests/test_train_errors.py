@@ -118,6 +118,9 @@ def test_resume_refuses_other_settings_and_another_corpus(tmp_path):
     shuffled = [list(reversed(s)) for s in CORPUS[1:]] + [["w0"] * 8]
     with pytest.raises(ConfigError, match="the same size .* but other words"):
         Word2Vec.resume(tmp_path, shuffled, progress=False)
+    with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: the same size "
+                                          r".* but the sentences in another order"):
+        Word2Vec.resume(tmp_path, CORPUS[::-1], progress=False)  # the same words, reordered
 
 
 def test_old_checkpoints_are_refused_with_a_clear_message(tmp_path):

@@ -362,6 +362,9 @@ def test_resume_after_an_interrupt_equals_an_unbroken_run(tmp_path):
     assert done.config == whole.config
     with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: 50 sentences"):
         GloVe.resume(ckpt, CORPUS[:50], progress=False)
+    with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: the same size "
+                                          ".* but the sentences in another order"):
+        GloVe.resume(ckpt, CORPUS[::-1], progress=False)  # the same counts, another order
     (ckpt / "W.npy").write_bytes(b"not an array")
     with pytest.raises(FormatError, match="W.npy"):
         GloVe.resume(ckpt, CORPUS, progress=False)
