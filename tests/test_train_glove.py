@@ -372,6 +372,16 @@ def test_resume_after_an_interrupt_equals_an_unbroken_run(tmp_path):
         GloVe.resume(tmp_path / "nowhere", CORPUS, progress=False)
 
 
+def test_a_parameter_gone_infinite_stops_training_as_diverged():
+    def poison(model, epoch, state):
+        if epoch == 0:
+            model.W_[0] = np.inf  # its pairs' diffs are not finite: the kernel skips them
+
+    with pytest.raises(ConfigError, match=r"training diverged at epoch 2: loss is nan; lower "
+                                          r"learning_rate"):
+        GloVe(**{**SMALL, "epochs": 3}).fit(CORPUS, progress=False, callbacks=[poison])
+
+
 def test_bad_input_errors_are_clear():
     with pytest.raises(CorpusError, match="empty"):
         GloVe(**SMALL).fit([[], []], progress=False)

@@ -455,6 +455,13 @@ class GloVe:
                 rows[a:b], cols[a:b], xs[a:b], W, C, bw, bc, GW, GC, gbw, gbc,
                 float(cfg.x_max), float(cfg.alpha), learning_rate, float(cfg.grad_clip))
             skipped.append(int(skip))
+            # The kernel skips a pair whose diff is not finite and adds nothing to the cost, so
+            # a diverged model would report a finite loss over the pairs left. A finite model
+            # always gives a finite diff (x > 0), so one skipped pair means a parameter is
+            # already inf or NaN: the block reports a NaN loss, and the runner stops with its
+            # "diverged ... lower learning_rate" error instead of publishing broken rows.
+            if skip:
+                return JobResult(float("nan"), b - a, b - a)
             return JobResult(float(cost), b - a, b - a)
 
         def order(epoch: int) -> np.ndarray:
