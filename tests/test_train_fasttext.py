@@ -342,6 +342,19 @@ def test_plain_vectors_write_as_a_model_without_ngrams(tmp_path):
     np.testing.assert_array_equal(fasttext.load_model(str(path)).get_word_vector("bb"), [2, 3])
 
 
+def test_the_counter_and_the_encoder_count_the_same_tokens_and_lines():
+    from embedlayer.train._encode import encode_corpus
+    from embedlayer.vocab import TokenCounter
+
+    text = [["a", "b"], [], ["zz"], ["a", "a", "b"], []]  # empty and all-unknown lines too
+    counter = TokenCounter().update_many(text)
+    vocab = counter.to_vocab(min_count=2)
+    with encode_corpus(text, vocab) as encoded:
+        # fastText's subsampling divides the counter's counts by these totals
+        assert (counter.tokens, counter.sentences) == (encoded.raw_words,
+                                                        encoded.raw_sentences) == (6, 5)
+
+
 def test_writer_refuses_what_a_bin_cannot_hold(tmp_path):
     bad = SubwordVectors(["a\0b"], np.zeros((1, 2)), np.zeros((3, 2)), minn=1, maxn=2, bucket=3)
     with pytest.raises(ConfigError, match="NUL"):

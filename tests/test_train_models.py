@@ -62,6 +62,25 @@ def test_glove_continues_adagrad_from_the_saved_sums(tmp_path):
     np.testing.assert_array_equal(loaded._grads[2][old:] >= 1, True)
 
 
+def test_fasttext_subsamples_with_the_totals_of_the_merged_counts(monkeypatch):
+    from embedlayer.train import fasttext as ft_module
+
+    seen = []
+    real = ft_module.fasttext_keep_probabilities
+
+    def spy(counts, sample, *, tokens, lines):
+        seen.append((int(np.asarray(counts).sum()), tokens, lines))
+        return real(counts, sample, tokens=tokens, lines=lines)
+
+    monkeypatch.setattr(ft_module, "fasttext_keep_probabilities", spy)
+    model = FastText(**{**FT, "sample": 1e-3}).fit(CORPUS, progress=False)
+    assert seen[-1] == (1600, 1600, 200)  # 200 lines of 8 tokens
+    model.partial_fit(MORE, update_vocab=True, epochs=1, progress=False)
+    # The counts are old and new text together: so are the totals they are divided by (not
+    # the 480 tokens and 60 lines of the new text alone).
+    assert seen[-1] == (1600 + 480, 1600 + 480, 200 + 60)
+
+
 def test_word2vec_hs_cannot_extend_its_vocabulary():
     model = Word2Vec(**{**W2V, "loss": "hs"}).fit(CORPUS, progress=False)
     with pytest.raises(ConfigError, match="loss='ns'"):
