@@ -167,3 +167,32 @@ def test_the_progress_bar_never_shows_a_nan_loss_before_the_first_predictions(mo
     monkeypatch.setattr(Word2Vec, "_job", job_factory)
     Word2Vec(**W2V).fit(CORPUS, progress=True)
     assert postfixes and all(p["loss"] == "0.5000" for p in postfixes)
+
+
+@pytest.mark.parametrize(("cls", "settings"), [(Word2Vec, W2V), (FastText, FT)],
+                         ids=["word2vec", "fasttext"])
+def test_the_progress_bar_counts_tokens_read_as_the_summary_does(monkeypatch, cls, settings):
+    from embedlayer.train import _runner
+
+    bars = []
+
+    class Bar:
+        def __init__(self, total, **kwargs):
+            self.total, self.n = total, 0.0
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(_runner, "progress_bar", lambda **kwargs: Bar(kwargs["total"]))
+    model = cls(**{**settings, "min_count": 2}).fit(RARE, progress=True)
+    assert model.words_per_epoch_ == 960  # the rare words are not trained ...
+    (bar,) = bars
+    assert bar.total == 3 * 1080 == model.tokens_trained_  # ... but counted as read, as
+    assert bar.n == pytest.approx(3 * 1080)  # tokens/s counts them
