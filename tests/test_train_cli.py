@@ -222,6 +222,11 @@ def test_force_removes_a_stale_checkpoint_before_training(tmp_path, corpus, caps
     assert seen == [False]  # gone before training started
     err = capsys.readouterr().err
     assert "interrupted before training started; no checkpoint was written" in err
+    ckpt.mkdir()
+    (ckpt / "me.jpg").write_bytes(b"jpg")  # not a checkpoint: never deleted
+    assert _train("word2vec", corpus, tmp_path / "v", "--force") == 1
+    assert "holds me.jpg, which no checkpoint writes" in capsys.readouterr().err
+    assert (ckpt / "me.jpg").is_file() and seen == [False]
 
 
 def test_hints_name_the_command_line_flags(tmp_path, capsys):

@@ -252,10 +252,7 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
     tokens = TokenStream(TextCorpus(args.corpus, encoding=args.encoding, errors=args.errors),
                          get_tokenizer(args.tokenizer, lowercase=args.lower))
     if fresh and ckpt.exists():  # --force: starting over, so a Ctrl-C never points at it
-        if ckpt.is_dir() and not ckpt.is_symlink():
-            shutil.rmtree(ckpt)
-        else:
-            ckpt.unlink()
+        _remove_checkpoint(ckpt)
     progress = not args.quiet
     try:
         if model is not None:
@@ -298,6 +295,21 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
         shutil.rmtree(ckpt, ignore_errors=True)
     print("\n".join(line for line in lines if line))
     return 0
+
+
+def _remove_checkpoint(ckpt: Path) -> None:
+    """Delete a left checkpoint folder; refuse one holding files no checkpoint writes (the
+    trainer could not replace it either)."""
+    foreign = ([ckpt.name] if ckpt.is_symlink() or not ckpt.is_dir() else
+               sorted(p.name for p in ckpt.iterdir() if p.is_symlink() or not p.is_file()
+                      or not (p.name in _CHECKPOINT_FILES or p.suffix == ".npy")))
+    if foreign:
+        raise ConfigError(f"{ckpt}: holds {', '.join(foreign[:5])}, which no checkpoint "
+                          "writes; move it away to start over here")
+    shutil.rmtree(ckpt)
+
+
+_CHECKPOINT_FILES = frozenset({"checkpoint.json", "vocab.json", "counts.json"})
 
 
 def _differences(config: Any, saved: Any) -> list[tuple[str, Any, Any]]:
