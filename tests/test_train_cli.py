@@ -166,3 +166,93 @@ def test_every_train_option_shows_its_default():
                 "--seed", "--save-model", "--continue", "--resume", "--force"} <= flags
         assert not flags & {"--alpha-min", "--min-alpha", "--threads", "--no-progress",
                             "--max-vocab-size", "--eta", "--memory"}
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_force_cannot_get_past_what_the_writers_refuse(tmp_path, corpus, capsys, monkeypatch,
+                                                       algo):
+    def never(*args, **kwargs):
+        raise AssertionError("trained although an output cannot be replaced")
+
+    monkeypatch.setattr(LOADERS[algo], "fit", never)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "me.jpg").write_bytes(b"jpg")
+    assert _train(algo, corpus, photos, "--force") == 1
+    err = capsys.readouterr().err
+    assert f"-o {photos}: refusing to replace folder {photos}: it holds me.jpg" in err
+    assert len(err.splitlines()) == 1 and (photos / "me.jpg").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _train(algo, corpus, empty, "--force", "--format", "glove") == 1
+    assert "is a folder; the glove format writes one file" in capsys.readouterr().err
+    assert _train(algo, corpus, tmp_path / "v", "--force", "--save-model", str(photos)) == 1
+    err = capsys.readouterr().err
+    assert f"--save-model {photos}: refusing to replace folder" in err and "me.jpg" in err
+    assert _train(algo, corpus, corpus, "--force", "--format", "glove") == 1
+    assert "is also a corpus input" in capsys.readouterr().err
+    assert corpus.read_text(encoding="utf-8").startswith(("a", "b"))
+
+
+def test_continue_leaves_an_unrelated_checkpoint_alone(tmp_path, corpus, capsys):
+    model_dir = tmp_path / "model"
+    assert _train("word2vec", corpus, tmp_path / "v1", "--save-model", str(model_dir)) == 0
+    ckpt = tmp_path / "v2.checkpoint"  # an interrupted run of -o v2, not this one's
+    ckpt.mkdir()
+    (ckpt / "checkpoint.json").write_text("{}", encoding="utf-8")
+    assert main(["train", "word2vec", str(corpus), "-o", str(tmp_path / "v2"), "--quiet",
+                 "--continue", str(model_dir), "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert (ckpt / "checkpoint.json").is_file()
+
+
+def test_force_removes_a_stale_checkpoint_before_training(tmp_path, corpus, capsys,
+                                                          monkeypatch):
+    ckpt = tmp_path / "v.checkpoint"
+    ckpt.mkdir()
+    (ckpt / "checkpoint.json").write_text("{}", encoding="utf-8")
+    seen = []
+
+    def interrupted(self, *args, **kwargs):
+        seen.append(ckpt.exists())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Word2Vec, "fit", interrupted)
+    assert _train("word2vec", corpus, tmp_path / "v", "--force") == 130
+    assert seen == [False]  # gone before training started
+    err = capsys.readouterr().err
+    assert "interrupted before training started; no checkpoint was written" in err
+    ckpt.mkdir()
+    (ckpt / "me.jpg").write_bytes(b"jpg")  # not a checkpoint: never deleted
+    assert _train("word2vec", corpus, tmp_path / "v", "--force") == 1
+    assert "holds me.jpg, which no checkpoint writes" in capsys.readouterr().err
+    assert (ckpt / "me.jpg").is_file() and seen == [False]
+
+
+def test_hints_name_the_command_line_flags(tmp_path, capsys):
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9 au lait\nthe cat sat on the mat\n".encode("latin-1") * 20)
+    out = tmp_path / "v"
+    args = ["train", "word2vec", str(latin1), "-o", str(out), "--quiet", "--min-count", "1",
+            "--sample", "0", "--dim", "8", "--epochs", "1"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "--errors replace" in err and "errors='replace'" not in err
+    assert len(err.splitlines()) == 1
+    assert main([*args, "--errors", "replace"]) == 0
+    capsys.readouterr()
+    assert main(["train", "word2vec", str(latin1), "-o", str(tmp_path / "w"), "--loss", "hs",
+                 "--shared-negatives"]) == 1
+    err = capsys.readouterr().err
+    assert "--shared-negatives applies to --model 'skipgram'" in err
+    for flag in ("--max-vocab", "--max-types"):
+        assert main(["train", "word2vec", str(latin1), "-o", str(tmp_path / "w"), flag,
+                     "0"]) == 1
+        err = capsys.readouterr().err
+        assert f"{flag} must be" in err and ">= 1 or leave it unset, got 0" in err, err
+
+
+def test_output_help_says_it_is_required(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "glove", "--help"])
+    assert "(required)" in capsys.readouterr().out

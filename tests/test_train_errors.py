@@ -80,27 +80,45 @@ def test_numpy_memory_errors_become_config_errors(monkeypatch):
         Word2Vec(**W2V).fit(CORPUS, progress=False)
 
 
-def test_throughput_counts_what_this_run_trained(tmp_path):
-    full = Word2Vec(**W2V).fit(CORPUS, progress=False)
-    assert full.tokens_trained_ == 3 * full.raw_words_per_epoch_ == 3 * 960
+# Nine tokens a line, one of them seen once (dropped by min_count=2): 1,080 read, 960 kept.
+RARE = [s + [f"rare{i}"] for i, s in enumerate(CORPUS)]
+
+
+@pytest.mark.parametrize(("cls", "settings"), [(Word2Vec, W2V), (FastText, FT)],
+                         ids=["word2vec", "fasttext"])
+def test_throughput_after_resume_counts_only_the_tokens_this_run_trained(tmp_path, cls,
+                                                                          settings):
+    import json
+    import time
+
+    settings = {**settings, "min_count": 2}
+    full = cls(**settings).fit(RARE, progress=False)
+    assert (full.raw_words_per_epoch_, full.words_per_epoch_) == (1080, 960)
+    assert full.tokens_trained_ == 3 * 1080  # every token read, three epochs
 
     def stop(model, epoch, state):
         if epoch == 1:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        Word2Vec(**W2V).fit(CORPUS, progress=False, callbacks=[stop], checkpoint_dir=tmp_path)
-    import json
-
-    # Jobs of the next epoch already in flight at Ctrl-C finish and are kept.
-    done = json.loads((tmp_path / "checkpoint.json").read_text())["epoch_partial"]["words"]
-    resumed = Word2Vec.resume(tmp_path, CORPUS, progress=False)
-    assert resumed.tokens_trained_ == 960 - done  # what is left, not the whole run
-    assert resumed.tokens_per_second_ == pytest.approx(
-        resumed.tokens_trained_ / resumed.train_seconds_)
-    assert re.fullmatch(r"resuming word2vec at epoch 3 of 3, chunk \d+ of 5",
+        cls(**settings).fit(RARE, progress=False, callbacks=[stop], checkpoint_dir=tmp_path)
+    doc = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert doc["position"]["epoch"] == 2  # one epoch left ...
+    done = doc["epoch_partial"]["words"]  # ... less the kept tokens trained before Ctrl-C
+    started = time.perf_counter()
+    resumed = cls.resume(tmp_path, RARE, progress=False)
+    seconds = time.perf_counter() - started  # measured here, around the whole resume
+    # The tokens read that the rest of epoch 3 stands for, not the whole run's.
+    assert abs(resumed.tokens_trained_ - 1080 * (960 - done) / 960) <= 1
+    assert 0 < resumed.tokens_trained_ <= 1080
+    assert 0 < resumed.train_seconds_ <= seconds
+    assert resumed.tokens_per_second_ >= resumed.tokens_trained_ / seconds
+    assert resumed.tokens_per_second_ * resumed.train_seconds_ == pytest.approx(
+        resumed.tokens_trained_, abs=1)
+    assert re.fullmatch(rf"resuming {cls.NAME} at epoch 3 of 3, chunk \d+ of \d+",
                         resumed.resumed_from_)
-    np.testing.assert_array_equal(resumed.syn0_, full.syn0_)
+    np.testing.assert_array_equal(resumed._arrays()[next(iter(resumed._arrays()))],
+                                  full._arrays()[next(iter(full._arrays()))])
 
 
 def test_resume_refuses_other_settings_and_another_corpus(tmp_path):
@@ -118,6 +136,9 @@ def test_resume_refuses_other_settings_and_another_corpus(tmp_path):
     shuffled = [list(reversed(s)) for s in CORPUS[1:]] + [["w0"] * 8]
     with pytest.raises(ConfigError, match="the same size .* but other words"):
         Word2Vec.resume(tmp_path, shuffled, progress=False)
+    with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: the same size "
+                                          r".* but the sentences in another order"):
+        Word2Vec.resume(tmp_path, CORPUS[::-1], progress=False)  # the same words, reordered
 
 
 def test_old_checkpoints_are_refused_with_a_clear_message(tmp_path):
@@ -164,3 +185,32 @@ def test_the_progress_bar_never_shows_a_nan_loss_before_the_first_predictions(mo
     monkeypatch.setattr(Word2Vec, "_job", job_factory)
     Word2Vec(**W2V).fit(CORPUS, progress=True)
     assert postfixes and all(p["loss"] == "0.5000" for p in postfixes)
+
+
+@pytest.mark.parametrize(("cls", "settings"), [(Word2Vec, W2V), (FastText, FT)],
+                         ids=["word2vec", "fasttext"])
+def test_the_progress_bar_counts_tokens_read_as_the_summary_does(monkeypatch, cls, settings):
+    from embedlayer.train import _runner
+
+    bars = []
+
+    class Bar:
+        def __init__(self, total, **kwargs):
+            self.total, self.n = total, 0.0
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(_runner, "progress_bar", lambda **kwargs: Bar(kwargs["total"]))
+    model = cls(**{**settings, "min_count": 2}).fit(RARE, progress=True)
+    assert model.words_per_epoch_ == 960  # the rare words are not trained ...
+    (bar,) = bars
+    assert bar.total == 3 * 1080 == model.tokens_trained_  # ... but counted as read, as
+    assert bar.n == pytest.approx(3 * 1080)  # tokens/s counts them

@@ -302,7 +302,8 @@ def test_bin_round_trip_through_our_reader(trained):
 
 
 def test_gensim_reads_the_same_model_and_oov_vectors(trained):
-    gensim_ft = pytest.importorskip("gensim.models.fasttext")
+    import gensim.models.fasttext as gensim_ft
+
     ft, path = trained
     g = gensim_ft.load_facebook_model(str(path))
     assert list(g.wv.index_to_key) == ft.vocab_.tokens
@@ -320,7 +321,8 @@ def test_gensim_reads_the_same_model_and_oov_vectors(trained):
 
 
 def test_facebook_fasttext_reads_the_same_model(trained):
-    fasttext = pytest.importorskip("fasttext")
+    import fasttext
+
     ft, path = trained
     f = fasttext.load_model(str(path))
     assert f.get_words() == ft.vocab_.tokens
@@ -338,8 +340,22 @@ def test_plain_vectors_write_as_a_model_without_ngrams(tmp_path):
     np.testing.assert_array_equal(back.matrix, v.matrix)
     np.testing.assert_array_equal(back["zzz"], np.zeros(2, np.float32))
     assert struct.unpack_from("<2i", path.read_bytes()) == (793712314, 12)
-    fasttext = pytest.importorskip("fasttext")
+    import fasttext
+
     np.testing.assert_array_equal(fasttext.load_model(str(path)).get_word_vector("bb"), [2, 3])
+
+
+def test_the_counter_and_the_encoder_count_the_same_tokens_and_lines():
+    from embedlayer.train._encode import encode_corpus
+    from embedlayer.vocab import TokenCounter
+
+    text = [["a", "b"], [], ["zz"], ["a", "a", "b"], []]  # empty and all-unknown lines too
+    counter = TokenCounter().update_many(text)
+    vocab = counter.to_vocab(min_count=2)
+    with encode_corpus(text, vocab) as encoded:
+        # fastText's subsampling divides the counter's counts by these totals
+        assert (counter.tokens, counter.sentences) == (encoded.raw_words,
+                                                        encoded.raw_sentences) == (6, 5)
 
 
 def test_writer_refuses_what_a_bin_cannot_hold(tmp_path):

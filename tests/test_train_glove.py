@@ -362,11 +362,24 @@ def test_resume_after_an_interrupt_equals_an_unbroken_run(tmp_path):
     assert done.config == whole.config
     with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: 50 sentences"):
         GloVe.resume(ckpt, CORPUS[:50], progress=False)
+    with pytest.raises(ConfigError, match="corpus differs from the checkpoint's: the same size "
+                                          ".* but the sentences in another order"):
+        GloVe.resume(ckpt, CORPUS[::-1], progress=False)  # the same counts, another order
     (ckpt / "W.npy").write_bytes(b"not an array")
     with pytest.raises(FormatError, match="W.npy"):
         GloVe.resume(ckpt, CORPUS, progress=False)
     with pytest.raises(MissingFileError, match="no checkpoint"):
         GloVe.resume(tmp_path / "nowhere", CORPUS, progress=False)
+
+
+def test_a_parameter_gone_infinite_stops_training_as_diverged():
+    def poison(model, epoch, state):
+        if epoch == 0:
+            model.W_[0] = np.inf  # its pairs' diffs are not finite: the kernel skips them
+
+    with pytest.raises(ConfigError, match=r"training diverged at epoch 2: loss is nan; lower "
+                                          r"learning_rate"):
+        GloVe(**{**SMALL, "epochs": 3}).fit(CORPUS, progress=False, callbacks=[poison])
 
 
 def test_bad_input_errors_are_clear():

@@ -17,6 +17,7 @@ def _topics(n: int, groups: list[list[str]], seed: int = 0) -> list[list[str]]:
 
 
 CORPUS = _topics(200, [[f"a{i}" for i in range(6)], [f"b{i}" for i in range(6)]])
+CORPUS_VOCAB = sorted({w for s in CORPUS for w in s})
 MORE = _topics(60, [[f"a{i}" for i in range(6)] + [f"c{i}" for i in range(3)]], seed=1)
 
 W2V = {"dim": 8, "epochs": 2, "min_count": 1, "sample": 0.0, "workers": 1, "seed": 3,
@@ -40,8 +41,12 @@ def test_saved_loaded_and_trained_further_equals_the_model_in_memory(
     assert loaded.loss_history_ == model.loss_history_
     for name in arrays:
         np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
+    before = {name: getattr(model, name).copy() for name in arrays}
     model.partial_fit(MORE, update_vocab=update_vocab, epochs=2, progress=False)
     loaded.partial_fit(MORE, update_vocab=update_vocab, epochs=2, progress=False)
+    for name, old in before.items():  # a partial_fit that trains nothing fails here
+        rows = old.shape[0] if name != "wi_" else len(CORPUS_VOCAB)
+        assert not np.array_equal(getattr(model, name)[:rows], old[:rows]), name
     for name in arrays:  # one worker: bit for bit
         np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name), err_msg=name)
     assert loaded.vocab_.tokens == model.vocab_.tokens
@@ -60,6 +65,25 @@ def test_glove_continues_adagrad_from_the_saved_sums(tmp_path):
     old = len(model.vocab_)
     assert (loaded._grads[0][:old] >= sums).all()  # sums only grow, from where they were
     np.testing.assert_array_equal(loaded._grads[2][old:] >= 1, True)
+
+
+def test_fasttext_subsamples_with_the_totals_of_the_merged_counts(monkeypatch):
+    from embedlayer.train import fasttext as ft_module
+
+    seen = []
+    real = ft_module.fasttext_keep_probabilities
+
+    def spy(counts, sample, *, tokens, lines):
+        seen.append((int(np.asarray(counts).sum()), tokens, lines))
+        return real(counts, sample, tokens=tokens, lines=lines)
+
+    monkeypatch.setattr(ft_module, "fasttext_keep_probabilities", spy)
+    model = FastText(**{**FT, "sample": 1e-3}).fit(CORPUS, progress=False)
+    assert seen[-1] == (1600, 1600, 200)  # 200 lines of 8 tokens
+    model.partial_fit(MORE, update_vocab=True, epochs=1, progress=False)
+    # The counts are old and new text together: so are the totals they are divided by (not
+    # the 480 tokens and 60 lines of the new text alone).
+    assert seen[-1] == (1600 + 480, 1600 + 480, 200 + 60)
 
 
 def test_word2vec_hs_cannot_extend_its_vocabulary():

@@ -22,7 +22,7 @@ from typing import IO, Any
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError
 
-__all__ = ["atomic_folder", "atomic_write", "current_umask", "fsync_file"]
+__all__ = ["atomic_folder", "atomic_write", "check_replaceable", "current_umask", "fsync_file"]
 
 
 def current_umask() -> int:
@@ -79,7 +79,11 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _check_replaceable(target: Path, fmt: str, allowed: frozenset[str]) -> None:
+def check_replaceable(target: Path, fmt: str, allowed: frozenset[str]) -> None:
+    """``ConfigError`` when ``atomic_folder(target, fmt=fmt, allowed=allowed)`` would refuse
+    ``target`` (a file, or a folder holding anything not named in ``allowed``): callers check
+    it before long work, not only when writing."""
+    target = Path(target)
     if target.exists() and not target.is_dir():
         raise ConfigError(f"{target} is a file; {fmt} writes a folder: choose another path")
     if target.is_dir():
@@ -90,6 +94,9 @@ def _check_replaceable(target: Path, fmt: str, allowed: frozenset[str]) -> None:
                               f"{', '.join(foreign[:5])}, which {fmt} did not write")
 
 
+_check_replaceable = check_replaceable  # the former name, still imported by callers
+
+
 @contextlib.contextmanager
 def atomic_folder(target: Path, *, fmt: str, allowed: frozenset[str]) -> Iterator[Path]:
     """Yield an empty temporary folder; on success it replaces ``target`` in one step.
@@ -98,7 +105,7 @@ def atomic_folder(target: Path, *, fmt: str, allowed: frozenset[str]) -> Iterato
     ``allowed`` (so a mistyped path cannot wipe unrelated data).
     """
     target = Path(target)
-    _check_replaceable(target, fmt, allowed)
+    check_replaceable(target, fmt, allowed)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:

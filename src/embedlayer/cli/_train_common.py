@@ -4,7 +4,9 @@ What it holds: the vector formats, the checkpoint path next to the output, the c
 tokenizer flags, each algorithm's settings as ``Setting`` rows (flag, config field, help; the
 flag's parser default is ``None`` so a flag given on the command line can be told from one
 left out, and the help shows the config's default), the output checks made before any work
-(exists -> refused unless ``--force``; missing or read-only folder -> refused), and
+(exists -> refused unless ``--force``; missing or read-only folder -> refused; a path the
+writer would refuse even with ``--force`` — a folder for a one-file format, a folder holding
+files the writer did not write, a corpus input — refused before training), and
 ``run(...)``: fit, ``--resume`` (settings and corpus checked against the checkpoint) or
 ``--continue`` (a saved model trained further, its settings kept), then the vectors, the
 optional ``--save-model`` folder and a summary. Error messages from the estimators name their
@@ -90,7 +92,7 @@ def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str], defau
     parser.add_argument("corpus", nargs="+", metavar="CORPUS",
                         help="text files, folders or globs (.gz/.bz2/.xz streamed)")
     parser.add_argument("-o", "--output", required=True, type=Path,
-                        help=f"where to write the {what}")
+                        help=f"where to write the {what} (required)")
     parser.add_argument("--format", choices=formats, default=default_format,
                         help="output format (default: %(default)s)")
     parser.add_argument("--force", action="store_true",
@@ -120,16 +122,31 @@ def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str], defau
     parser.add_argument("--lower", action="store_true",
                         help="lower-case before tokenizing (default: off)")
     parser.add_argument("--encoding", default="utf-8", help="(default: %(default)s)")
+    parser.add_argument("--errors", choices=("strict", "replace", "skip-line"), default="strict",
+                        help="invalid bytes in the corpus: stop with an error, replace them "
+                             "with U+FFFD, or skip the line (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar (default: off)")
 
 
 # --- checks made before any work ------------------------------------------------------------
-def check_output(path: Path, *, flag: str, force: bool) -> None:
-    """Refuse an output that exists (unless ``force``) or whose folder is missing or
-    read-only: found now, not after minutes of training."""
+def check_output(path: Path, *, flag: str, force: bool,
+                 replaceable: Callable[[Path], None] | None = None,
+                 inputs: Sequence[str] = ()) -> None:
+    """Refuse an output that exists (unless ``force``), whose folder is missing or read-only,
+    that is one of the corpus ``inputs``, or that ``replaceable(path)`` (the writer's own
+    rule) refuses even with ``force``: found now, not after minutes of training."""
+    resolved = path.resolve()
+    for source in inputs:
+        if Path(source).exists() and Path(source).resolve() == resolved:
+            raise ConfigError(f"{flag} {path}: is also a corpus input; expected a new path")
     if path.exists() and not force:
         raise ConfigError(f"{flag} {path} exists: refusing to replace it (add --force)")
+    if path.exists() and replaceable is not None:
+        try:
+            replaceable(path)
+        except ConfigError as exc:
+            raise ConfigError(f"{flag} {path}: {exc}") from None
     parent = path.absolute().parent
     if not parent.is_dir():
         raise ConfigError(f"{flag} {path}: folder {parent} does not exist")
@@ -156,16 +173,19 @@ def flagify(message: str, settings: Sequence[Setting]) -> str:
     (``sample=0.001`` -> ``--sample 0.001``, ``lower learning_rate`` -> ``lower
     --learning-rate``)."""
     for s in sorted(settings, key=lambda s: -len(s.field)):
+        name = re.escape(s.field)
+        if (s.switch or s.both) and "_" in s.field:
+            message = re.sub(rf"(?<![\w-]){name}(?= applies| must)", s.flag, message)
         if s.switch or s.both:
             continue
-        name = re.escape(s.field)
         message = re.sub(rf"(?<![\w-]){name}=", f"{s.flag} ", message)
         if "_" in s.field:
             message = re.sub(rf"(?<![\w-]){name}(?!\w)", s.flag, message)
         else:
             message = re.sub(rf"(?<![\w-]){name}(?= must| \(| or | <=| = )", s.flag, message)
             message = re.sub(rf"(?<=lower ){name}(?!\w)", s.flag, message)
-    return message
+    # "max_vocab must be an integer >= 1 or None": on the command line, None is a flag left out.
+    return re.sub(r"(>= 1) or None\b", r"\1 or leave it unset", message)
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -173,8 +193,11 @@ def run(args: argparse.Namespace, *, estimator: type, settings: Sequence[Setting
         fit_options: dict[str, Any], resume_options: dict[str, Any],
         summary: Callable[[Any], list[str]]) -> int:
     """Fit / resume / continue ``estimator`` as the flags say, write the outputs, print."""
+    from embedlayer.cli._outputs import flag_hints
+
     try:
-        return _run(args, estimator, settings, fit_options, resume_options, summary)
+        with flag_hints():  # a decoding error's hint names --errors, not errors=
+            return _run(args, estimator, settings, fit_options, resume_options, summary)
     except EmbedlayerError as exc:
         text = flagify(str(exc), settings)
         if text == str(exc):
@@ -203,22 +226,36 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
                               "(only --epochs may be given)")
     kwargs = _config_kwargs(args, settings)
     config = estimator.CONFIG(**kwargs).check()
-    # Outputs before any work: nothing is counted or trained for minutes and then lost.
-    check_output(args.output, flag="-o", force=args.force)
+    # Outputs before any work: nothing is counted or trained for minutes and then lost, and
+    # --force cannot get past a rule the writers apply only at the end.
+    from embedlayer.vectors.io._folder import check_target
+
+    check_output(args.output, flag="-o", force=args.force, inputs=args.corpus,
+                 replaceable=lambda p: check_target(p, args.format))
+    model = None
+    if args.continue_from is not None:  # the saved model's settings decide its file names
+        model = estimator.load(args.continue_from)
     if args.save_model is not None:
-        check_output(args.save_model, flag="--save-model", force=args.force)
+        if args.save_model.resolve() == args.output.resolve():
+            raise ConfigError(f"--save-model {args.save_model}: the same path as -o; expected "
+                              "two different outputs")
+        owner = model if model is not None else estimator.from_config(config)
+        check_output(args.save_model, flag="--save-model", force=args.force,
+                     inputs=args.corpus, replaceable=owner._check_save_target)
     if args.resume and not ckpt.is_dir():
         raise ConfigError(f"--resume: no checkpoint at {ckpt} (an interrupted run of -o "
                           f"{args.output} leaves one there); run without --resume to start")
-    if not args.resume and args.continue_from is None and ckpt.exists() and not args.force:
+    fresh = not args.resume and args.continue_from is None  # this run writes the checkpoint
+    if fresh and ckpt.exists() and not args.force:
         raise ConfigError(f"{ckpt} holds the checkpoint of an interrupted run: add --resume to "
                           "continue it, or --force to start over")
-    tokens = TokenStream(TextCorpus(args.corpus, encoding=args.encoding),
+    tokens = TokenStream(TextCorpus(args.corpus, encoding=args.encoding, errors=args.errors),
                          get_tokenizer(args.tokenizer, lowercase=args.lower))
+    if fresh and ckpt.exists():  # --force: starting over, so a Ctrl-C never points at it
+        _remove_checkpoint(ckpt)
     progress = not args.quiet
     try:
-        if args.continue_from is not None:
-            model = estimator.load(args.continue_from)
+        if model is not None:
             model.partial_fit(tokens, update_vocab=args.update_vocab,
                               epochs=kwargs.get("epochs"), progress=progress)
         elif args.resume:
@@ -254,9 +291,25 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
     lines.append(f"wrote {path}")
     if args.save_model is not None:
         lines.append(f"saved the model to {model.save(args.save_model)}")
-    shutil.rmtree(ckpt, ignore_errors=True)  # the run finished: its checkpoint is obsolete
+    if args.continue_from is None:  # this run's checkpoint (--continue writes none): obsolete
+        shutil.rmtree(ckpt, ignore_errors=True)
     print("\n".join(line for line in lines if line))
     return 0
+
+
+def _remove_checkpoint(ckpt: Path) -> None:
+    """Delete a left checkpoint folder; refuse one holding files no checkpoint writes (the
+    trainer could not replace it either)."""
+    foreign = ([ckpt.name] if ckpt.is_symlink() or not ckpt.is_dir() else
+               sorted(p.name for p in ckpt.iterdir() if p.is_symlink() or not p.is_file()
+                      or not (p.name in _CHECKPOINT_FILES or p.suffix == ".npy")))
+    if foreign:
+        raise ConfigError(f"{ckpt}: holds {', '.join(foreign[:5])}, which no checkpoint "
+                          "writes; move it away to start over here")
+    shutil.rmtree(ckpt)
+
+
+_CHECKPOINT_FILES = frozenset({"checkpoint.json", "vocab.json", "counts.json"})
 
 
 def _differences(config: Any, saved: Any) -> list[tuple[str, Any, Any]]:

@@ -63,7 +63,9 @@ def _summary(model: Any) -> list[str]:
             f"({model.raw_words_:,} read); {r.nonzero:,} non-zero pairs ({r.shards} shard(s), "
             f"{r.buckets} shuffle bucket(s))",
             "loss per epoch: " + ", ".join(f"{x:.4f}" for x in model.loss_history_),
-            "seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in t.items())]
+            "seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in t.items()),
+            (f"skipped {model.skipped_pairs_:,} pairs whose error was not finite"
+             if getattr(model, "skipped_pairs_", 0) else "")]
 
 
 def _glove(args: argparse.Namespace) -> int:

@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from embedlayer._atomic import atomic_folder
+from embedlayer._atomic import atomic_folder, check_replaceable
 from embedlayer._jsondoc import read_json_doc
 from embedlayer._npyfile import read_npy
 from embedlayer.errors import FormatError
 from embedlayer.vocab import TokenCounter, Vocab, load_vocab
 from embedlayer.vocab.io import load_counter, save_counter, save_vocab
 
-__all__ = ["SavedState", "file_sha256", "read_state", "write_state"]
+__all__ = ["SavedState", "check_state_target", "file_sha256", "read_state", "write_state"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "int32": np.int32}
 
@@ -50,6 +50,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _state_files(doc: str, arrays: Iterable[str]) -> frozenset[str]:
+    return frozenset({doc, "vocab.json", "counts.json", *(f"{k}.npy" for k in arrays)})
+
+
+def check_state_target(folder: Path, *, what: str, doc: str, arrays: Iterable[str]) -> None:
+    """``ConfigError`` now when :func:`write_state` would refuse to replace ``folder`` (a
+    file, or a folder holding files it did not write): checked before training."""
+    check_replaceable(Path(folder), what, _state_files(doc, arrays))
+
+
 def write_state(
     folder: Path, *, what: str, doc: str, meta: Mapping[str, Any], vocab: Vocab,
     arrays: Mapping[str, np.ndarray], counter: TokenCounter | None = None,
@@ -57,9 +67,8 @@ def write_state(
     """Replace ``folder`` with ``doc`` (``meta`` plus an ``arrays`` table of file sizes and
     sha256), ``vocab.json``, ``counts.json`` (if ``counter``) and ``<name>.npy`` per array;
     ``what`` names the folder in errors ("a GloVe checkpoint")."""
-    names = {doc, "vocab.json", "counts.json", *(f"{k}.npy" for k in arrays)}
     folder = Path(folder)
-    with atomic_folder(folder, fmt=what, allowed=frozenset(names)) as tmp:
+    with atomic_folder(folder, fmt=what, allowed=_state_files(doc, arrays)) as tmp:
         table = {}
         for name, arr in arrays.items():
             path = tmp / f"{name}.npy"

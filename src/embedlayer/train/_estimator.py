@@ -23,14 +23,14 @@ import numpy as np
 
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError
-from embedlayer.train._checkpoint import read_state, write_state
+from embedlayer.train._checkpoint import check_state_target, read_state, write_state
 from embedlayer.train._encode import EncodedCorpus, encode_corpus, work_folder
 from embedlayer.train._runner import Job, Position, RunState, chunk_order, corpus_work, run_jobs
 from embedlayer.train.config import config_differences
 from embedlayer.vocab import TokenCounter, Vocab
 
 __all__ = ["ChunkedModel", "available_memory", "check_memory", "corpus_fingerprint",
-           "describe_position", "fingerprint_difference"]
+           "describe_position", "fingerprint_difference", "order_fingerprint"]
 
 MODEL_VERSION = 1
 CHECKPOINT_VERSION = 2  # 2: renamed settings (learning_rate, max_vocab, max_types), sha256
@@ -95,16 +95,39 @@ def allocate(make: Callable[[], None], need: int, what: str) -> None:
 
 
 # --- corpus fingerprints ----------------------------------------------------------------------
-def corpus_fingerprint(encoded: EncodedCorpus, vocab_size: int) -> dict[str, Any]:
-    """Cheap identity of an encoded corpus: its sizes and a hash of its word counts."""
-    counts = np.zeros(vocab_size, dtype="<i8")
-    step = 1 << 24  # in pieces, each handed back after use: RSS stays bounded by one piece
+def _scan(encoded: EncodedCorpus, vocab_size: int | None) -> tuple[np.ndarray | None, str]:
+    """(word counts or None, sha256 of the ids in order and the sentence bounds), read in
+    pieces, each handed back after use: RSS stays bounded by one piece."""
+    counts = None if vocab_size is None else np.zeros(vocab_size, dtype="<i8")
+    order = hashlib.sha256()
+    step = 1 << 24
     for start in range(0, encoded.words, step):
         stop = min(start + step, encoded.words)
-        counts += np.bincount(encoded.ids[start:stop], minlength=vocab_size)
+        piece = np.asarray(encoded.ids[start:stop])
+        if counts is not None:
+            counts += np.bincount(piece, minlength=vocab_size)
+        order.update(piece.astype("<i4", copy=False).tobytes())
         encoded.release(start, stop)
+    bounds = encoded.bounds
+    for start in range(0, bounds.shape[0], step):
+        order.update(np.asarray(bounds[start:start + step]).astype("<i8", copy=False).tobytes())
+    return counts, order.hexdigest()
+
+
+def order_fingerprint(encoded: EncodedCorpus) -> str:
+    """sha256 of an encoded corpus's ids in order and its sentence bounds: the same words in
+    another order (shuffled sentences) give another value."""
+    return _scan(encoded, None)[1]
+
+
+def corpus_fingerprint(encoded: EncodedCorpus, vocab_size: int) -> dict[str, Any]:
+    """Cheap identity of an encoded corpus: its sizes, a hash of its word counts and one of
+    its ids in order with the sentence bounds (a resumed run trains the same pieces)."""
+    counts, order = _scan(encoded, vocab_size)
+    assert counts is not None
     return {"sentences": encoded.sentences, "tokens_read": encoded.raw_words,
-            "tokens": encoded.words, "counts_sha256": hashlib.sha256(counts.tobytes()).hexdigest()}
+            "tokens": encoded.words, "counts_sha256": hashlib.sha256(counts.tobytes()).hexdigest(),
+            "order_sha256": order}
 
 
 def fingerprint_difference(now: dict[str, Any], saved: dict[str, Any]) -> str | None:
@@ -117,8 +140,9 @@ def fingerprint_difference(now: dict[str, Any], saved: dict[str, Any]) -> str | 
                 f"({f.get('tokens', 0):,} in the vocabulary)")
 
     if all(now.get(k) == saved.get(k) for k in ("sentences", "tokens_read", "tokens")):
+        same_words = now.get("counts_sha256") == saved.get("counts_sha256")
         return (f"the corpus differs from the checkpoint's: the same size ({line(now)}) but "
-                f"other words")
+                + ("the sentences in another order" if same_words else "other words"))
     return f"the corpus differs from the checkpoint's: {line(now)} vs {line(saved)}"
 
 
@@ -399,6 +423,12 @@ def save_model(model: Any, folder: PathLike) -> Path:
             "raw_words_per_epoch": getattr(model, "raw_words_per_epoch_", None)}
     return write_state(Path(folder), what=f"a {model.NAME} model", doc="model.json", meta=meta,
                        vocab=model.vocab_, arrays=model._arrays(), counter=model.counter_)
+
+
+def check_model_target(model: Any, folder: PathLike) -> None:
+    """Refuse now a ``folder`` that ``save_model`` would refuse to replace."""
+    check_state_target(Path(folder), what=f"a {model.NAME} model", doc="model.json",
+                       arrays=model._shapes(1))
 
 
 def load_model(cls: Any, folder: PathLike) -> Any:

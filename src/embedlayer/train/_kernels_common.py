@@ -16,6 +16,9 @@ What it holds, each defined once and imported by ``_kernels_w2v``, ``_kernels_ft
   label)`` the other part of the loss ``-log sigma(+-f) = hinge + log(1 + exp(-|f|))``, written
   so that a non-finite logit gives a non-finite loss (``max(-f, 0)`` would turn ``f = +inf``
   into 0 and hide it);
+- ``predict`` (one logistic prediction: output row and input gradient updated) and
+  ``ns_targets`` (the center word and its negatives), the negative-sampling step word2vec's
+  and fastText's kernels share;
 - row helpers: ``add`` (axpy with a = 1), ``fill0``, ``prefetch`` / ``prefetch_rows``;
 - ``in_place``: the dispatchers' refusal of a matrix the kernels would silently copy.
 
@@ -37,7 +40,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 __all__ = ["FASTMATH", "add", "below", "draw_negatives", "fill0", "hinge", "in_place", "jit",
-           "logistic", "mix64", "next_u64", "prefetch", "prefetch_rows", "subsample", "unit"]
+           "logistic", "mix64", "next_u64", "ns_targets", "predict", "prefetch", "prefetch_rows",
+           "subsample", "unit"]
 
 # Reassociation (SIMD reductions), reciprocal and approximate-function math, contraction, and
 # signless zeros; not "nnan"/"ninf": with them LLVM may assume NaN and infinity never occur,
@@ -210,6 +214,47 @@ def prefetch_rows(mat, rows, count):
     """
     for q in range(count):
         prefetch_row(mat[rows[q]])
+
+
+# --- one logistic prediction, and the center word against its negatives -----------------------
+# (word2vec's and fastText's negative sampling: one definition for both kernels)
+
+
+@jit
+def predict(l1, out, neu1e, label, alpha):
+    """One logistic prediction of ``label`` (float32 0 or 1) from input ``l1`` (D,).
+
+    Updates the output row ``out`` (D,) in place and adds the input's gradient to ``neu1e``
+    (D,). Returns (``max(-+f, 0)``, ``1 + e``): the two parts of ``-log sigma(+-f)``.
+    """
+    dim = l1.shape[0]
+    f = _ZERO
+    for k in range(dim):
+        f += l1[k] * out[k]
+    s, prod = logistic(f)
+    g = (label - s) * alpha
+    for k in range(dim):  # one pass: the old output row feeds neu1e, then takes its update
+        o = out[k]
+        neu1e[k] += g * o
+        out[k] = o + g * l1[k]
+    return hinge(f, label > _ZERO), prod
+
+
+@jit
+def ns_targets(word, negs, q0, negative, l1, syn1, neu1e, alpha):
+    """The center word and its negatives ``negs[q0:q0+negative]`` against input ``l1``; loss."""
+    part, prod = predict(l1, syn1[word], neu1e, _ONE, alpha)
+    loss = np.float64(part)
+    prod64 = np.float64(prod)
+    for q in range(q0, q0 + negative):
+        t = negs[q]
+        if t == word:  # word2vec.c skips it: one negative fewer, not a redraw
+            continue
+        part, prod = predict(l1, syn1[t], neu1e, _ZERO, alpha)
+        loss += part
+        prod64 *= prod
+    return loss + math.log(prod64)
+
 
 
 # --- the dispatchers' checks ----------------------------------------------------------------

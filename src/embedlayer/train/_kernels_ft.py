@@ -68,10 +68,10 @@ from embedlayer.train._kernels_common import (
     jit,
     logistic,
     next_u64,
+    ns_targets,
     prefetch_rows,
     subsample,
 )
-from embedlayer.train._kernels_w2v import _ns_targets
 
 __all__ = ["CBOW", "SKIPGRAM", "train_chunk"]
 
@@ -91,11 +91,11 @@ def _prefetch_subwords(wi, sub_offsets, sub_ids, word):
 def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
     """``target`` and ``negs[q0:q0+negative]`` against a fixed ``h``; ``neu1e`` := gradient of h.
 
-    The result of ``_kernels_w2v._ns_targets`` (one prediction after the other) when the
+    The result of ``_kernels_common.ns_targets`` (one prediction after the other) when the
     output rows are distinct, computed in three passes: every logit, then every sigmoid, then
     every update. Independent dot products in flight together are what makes it fast (1.5x
     on skip-gram: their cache misses and reduction chains overlap). Rows that repeat (a
-    negative drawn twice) are trained one after the other, as ``_ns_targets`` does, since the
+    negative drawn twice) are trained one after the other, as ``ns_targets`` does, since the
     second prediction must see the first one's update. Returns the loss of the prediction.
     """
     rows[0] = target
@@ -111,7 +111,7 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
         n += 1
     if repeated:
         fill0(neu1e)
-        return _ns_targets(target, negs, q0, negative, h, wo, neu1e, alpha)
+        return ns_targets(target, negs, q0, negative, h, wo, neu1e, alpha)
     dim = h.shape[0]
     for i in range(n):
         y = wo[rows[i]]
@@ -121,7 +121,7 @@ def _ns_batch(target, negs, q0, negative, h, wo, rows, fs, neu1e, alpha):
         fs[i] = f
     hinges = 0.0
     prod = 1.0
-    for i in range(n):  # the exact logistic and loss of _kernels_w2v._predict
+    for i in range(n):  # the exact logistic and loss of _kernels_common.predict
         f = fs[i]
         s, p1e = logistic(f)
         hinges += hinge(f, i == 0)

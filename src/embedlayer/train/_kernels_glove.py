@@ -39,8 +39,8 @@ Conventions shared with ``_reference_glove`` (the numpy twin the tests compare a
   ``-eta`` says (20x the default eta; PR #209, open since 2023, proposes eta and clipping
   for the biases). We keep glove.c's own earlier step, ``eta fd`` (GloVe 1.0-1.2 before
   #149, the paper's AdaGrad): ``eta`` then means one learning rate for every parameter, and
-  our tuned default (eta 0.15) and the benchmarks in docs/benchmarks.md were measured with
-  it. Like glove.c, biases are not clipped.
+  our default (``learning_rate=0.05``, glove.c's ``-eta`` default) and the benchmarks in
+  docs/benchmarks.md were measured with it. Like glove.c, biases are not clipped.
 
 What it leaves out: validation (``GloVe.fit`` does it), files, threads and schedules
 (``_cooccur.py``, ``glove.py``), index bounds checks (ids must lie in the vocabulary).

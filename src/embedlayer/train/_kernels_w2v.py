@@ -72,6 +72,8 @@ from embedlayer.train._kernels_common import (
     jit,
     logistic,
     next_u64,
+    ns_targets,
+    predict,
     prefetch_rows,
     subsample,
 )
@@ -86,42 +88,6 @@ _ONE = np.float32(1.0)
 
 
 @jit
-def _predict(l1, out, neu1e, label, alpha):
-    """One logistic prediction of ``label`` (float32 0 or 1) from input ``l1`` (D,).
-
-    Updates the output row ``out`` (D,) in place and adds the input's gradient to ``neu1e``
-    (D,). Returns (``max(-+f, 0)``, ``1 + e``): the two parts of ``-log sigma(+-f)``.
-    """
-    dim = l1.shape[0]
-    f = _ZERO
-    for k in range(dim):
-        f += l1[k] * out[k]
-    s, prod = logistic(f)
-    g = (label - s) * alpha
-    for k in range(dim):  # one pass: the old output row feeds neu1e, then takes its update
-        o = out[k]
-        neu1e[k] += g * o
-        out[k] = o + g * l1[k]
-    return hinge(f, label > _ZERO), prod
-
-
-@jit
-def _ns_targets(word, negs, q0, negative, l1, syn1, neu1e, alpha):
-    """The center word and its negatives ``negs[q0:q0+negative]`` against input ``l1``; loss."""
-    part, prod = _predict(l1, syn1[word], neu1e, _ONE, alpha)
-    loss = np.float64(part)
-    prod64 = np.float64(prod)
-    for q in range(q0, q0 + negative):
-        t = negs[q]
-        if t == word:  # word2vec.c skips it: one negative fewer, not a redraw
-            continue
-        part, prod = _predict(l1, syn1[t], neu1e, _ZERO, alpha)
-        loss += part
-        prod64 *= prod
-    return loss + math.log(prod64)
-
-
-@jit
 def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
     """The Huffman path of ``word`` against input ``l1``; (loss, number of bits)."""
     loss = 0.0
@@ -129,7 +95,7 @@ def _hs_targets(word, codes, points, code_offsets, l1, syn1, neu1e, alpha):
     a, b = code_offsets[word], code_offsets[word + 1]
     for j in range(a, b):
         label = _ONE - np.float32(codes[j])
-        part, prod = _predict(l1, syn1[points[j]], neu1e, label, alpha)
+        part, prod = predict(l1, syn1[points[j]], neu1e, label, alpha)
         loss += part
         prod64 *= prod
     return loss + math.log(prod64), b - a
@@ -161,7 +127,7 @@ def _sg_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha, 
                     continue
                 l1 = syn0[sen[c]]
                 fill0(neu1e)
-                loss += _ns_targets(word, negs, q, negative, l1, syn1, neu1e, alpha)
+                loss += ns_targets(word, negs, q, negative, l1, syn1, neu1e, alpha)
                 add(l1, neu1e)
                 q += negative
                 terms += 1
@@ -321,7 +287,7 @@ def _cbow_ns(ids, bounds, syn0, syn1, keep, prob, alias, window, negative, alpha
             state = draw_negatives(prob, alias, negative, negs, state)
             prefetch_rows(syn1, negs, negative)
             fill0(neu1e)
-            loss += _ns_targets(sen[p], negs, 0, negative, neu1, syn1, neu1e, alpha)
+            loss += ns_targets(sen[p], negs, 0, negative, neu1, syn1, neu1e, alpha)
             _spread(sen, p, r, m, syn0, neu1e)
             terms += 1
     return loss, terms, bounds[-1] - bounds[0]

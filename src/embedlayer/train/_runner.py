@@ -62,6 +62,9 @@ class Work:
     sizes: np.ndarray  # int64 units per piece (tokens, pairs): the schedule and the bar
     release: Callable[[int, int], None] | None = None  # called with (a, b) once a piece is done
     unit: str = "tok"  # progress-bar unit
+    # Bar units per work unit: the chunked trainers schedule in-vocabulary tokens but report
+    # every token read (tokens/s in the summary), so their bar counts read tokens too.
+    scale: float = 1.0
 
     @property
     def total(self) -> int:
@@ -77,7 +80,8 @@ def corpus_work(corpus: EncodedCorpus, chunk_words: int) -> Work:
     def release(a: int, b: int) -> None:
         corpus.release(int(bounds[a]), int(bounds[b]))
 
-    return Work(pieces, sizes, release, "tok")
+    # raw / kept tokens: the bar shows tokens read, as the summary's tokens/s does.
+    return Work(pieces, sizes, release, "tok", corpus.raw_words / max(corpus.words, 1))
 
 
 @dataclass
@@ -203,7 +207,9 @@ def run_jobs(
     state = state or RunState()
     state.open_epoch()
     in_flight = max(2, 2 * workers)
-    bar = progress_bar(total=work.total * epochs, desc="train", unit=work.unit, enabled=progress)
+    scale = work.scale
+    bar = progress_bar(total=round(work.total * epochs * scale), desc="train", unit=work.unit,
+                       enabled=progress)
     pending: deque[tuple[Future[JobResult], int, int, tuple[int, int]]] = deque()
     position = start
     perms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -233,7 +239,7 @@ def run_jobs(
             raise ConfigError(f"training diverged at epoch {ep + 1}: loss is "
                               f"{result.loss_sum}; lower learning_rate (now {learning_rate:g})")
         state.add(result)
-        bar.update(result.words)
+        bar.update(result.words * scale)
         if ck == n - 1:
             state.close_epoch()
             if state.run_terms == 0:
@@ -241,8 +247,9 @@ def run_jobs(
             if on_epoch_end is not None and not stopping:
                 on_epoch_end(ep, state)
 
-    bar.update(work.total * start.epoch + int(epoch_plan(start.epoch)[1][min(start.chunk, n)])
-               if start.epoch < epochs else work.total * epochs)
+    bar.update(scale * (work.total * start.epoch
+                        + int(epoch_plan(start.epoch)[1][min(start.chunk, n)])
+                        if start.epoch < epochs else work.total * epochs))
     started = time.perf_counter()
     last_ckpt = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embedlayer-train") as pool:

@@ -223,9 +223,15 @@ class FastText:
     def _tables(self, encoded: EncodedCorpus) -> dict[str, Any]:
         cfg, counts = self.config, self.vocab_.counts
         # fastText's discard rule divides by its token total: every token read plus one
-        # </s> per line (see fasttext_keep_probabilities).
-        keep = fasttext_keep_probabilities(counts, cfg.sample, tokens=encoded.raw_words,
-                                           lines=encoded.raw_sentences)
+        # </s> per line (see fasttext_keep_probabilities). The totals are the counter's, the
+        # text the counts come from: after partial_fit(update_vocab=True) the counts are old
+        # and new text merged, so the new text's own totals would inflate every frequency.
+        # (TokenCounter counts every sentence, empty ones included, as encode_corpus does.)
+        counter = getattr(self, "counter_", None)
+        tokens, lines = ((counter.tokens, counter.sentences) if counter is not None
+                         and counter.sentences > 0 else (encoded.raw_words,
+                                                         encoded.raw_sentences))
+        keep = fasttext_keep_probabilities(counts, cfg.sample, tokens=tokens, lines=lines)
         table = alias_table(counts, power=cfg.ns_exponent)
         return {"keep": keep, "table": table}
 
@@ -295,6 +301,11 @@ class FastText:
         from embedlayer.vectors.io import save_vectors
 
         return save_vectors(self.vectors_, path, format=format)  # type: ignore[arg-type]
+
+    def _check_save_target(self, folder: PathLike) -> None:
+        """``ConfigError`` now when ``save(folder)`` would refuse the folder (the CLI checks
+        ``--save-model`` before training)."""
+        shared.check_model_target(self, folder)
 
     def save(self, folder: PathLike) -> Path:
         """Write the whole model (settings, vocabulary with every count, ``wi`` and ``wo``,

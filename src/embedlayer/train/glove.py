@@ -40,7 +40,7 @@ import numpy as np
 
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError
-from embedlayer.train._checkpoint import read_state, write_state
+from embedlayer.train._checkpoint import check_state_target, read_state, write_state
 from embedlayer.train._cooccur import (
     CooccurrenceReport,
     count_cooccurrences,
@@ -55,6 +55,7 @@ from embedlayer.train._estimator import (
     check_reiterable,
     describe_position,
     fingerprint_difference,
+    order_fingerprint,
 )
 from embedlayer.train._runner import JobResult, Position, RunState, Work, run_jobs
 from embedlayer.train.config import GloVeConfig, GloVeOutput, config_differences
@@ -259,7 +260,10 @@ class GloVe:
                     f"{name} {now!r} but the checkpoint was trained with {name} {then!r}"
                     for name, now, then in diffs))
         model._vocabulary(corpus, progress)
-        problem = fingerprint_difference(model._fingerprint, meta["corpus"])
+        # First the sizes and counts (before counting pairs); the order of the ids once the
+        # corpus is encoded (``load`` below, before any training).
+        problem = fingerprint_difference(
+            model._fingerprint, {k: v for k, v in meta["corpus"].items() if k != "order_sha256"})
         if problem is None and model.vocab_.tokens != state.vocab.tokens:
             problem = "the corpus differs from the checkpoint's: another vocabulary"
         if problem:
@@ -272,6 +276,10 @@ class GloVe:
         a = state.arrays
 
         def load() -> None:
+            problem = fingerprint_difference(model._fingerprint, meta["corpus"])
+            if problem:
+                raise ConfigError(f"{folder}: {problem}; resume needs the corpus the run "
+                                  "started on")
             model.W_, model.C_, model.bw_, model.bc_ = a["W"], a["C"], a["bw"], a["bc"]
             model._grads = (a["GW"], a["GC"], a["gbw"], a["gbc"])
 
@@ -305,7 +313,7 @@ class GloVe:
         """Count into ``work_dir`` (or a temporary folder), set the parameters with
         ``params`` (after counting: they are not part of its memory budget), then train."""
         with work_folder(work_dir, "embedlayer-glove-") as folder:
-            path = self._count(corpus, folder, progress)
+            path = self._count(corpus, folder, progress, fingerprint=checkpoint_dir is not None)
             t = time.perf_counter()
             allocate(params, _model_bytes(len(self.vocab_), self.config.dim),
                      f"GloVe ({len(self.vocab_):,} words x dim {self.config.dim})")
@@ -377,8 +385,10 @@ class GloVe:
                   f"{self.memory_budget_ / 2**20:,.0f} MiB of memory_mib={cfg.memory_mib:g}",
                   file=sys.stderr)
 
-    def _count(self, corpus: Iterable[Sequence[str]], folder: Path, progress: bool) -> Path:
-        """Encode, count, merge and shuffle into ``folder``; returns the shuffled triples."""
+    def _count(self, corpus: Iterable[Sequence[str]], folder: Path, progress: bool, *,
+               fingerprint: bool = False) -> Path:
+        """Encode, count, merge and shuffle into ``folder``; returns the shuffled triples.
+        ``fingerprint``: also hash the ids in order into the fingerprint a checkpoint keeps."""
         cfg, timings, budget = self.config, self.timings_, self.memory_budget_
         t = time.perf_counter()
         encoded = encode_corpus(corpus, self.vocab_, folder=folder)
@@ -390,6 +400,8 @@ class GloVe:
             encoded, len(self.vocab_), folder, window=cfg.window, symmetric=cfg.symmetric,
             distance_weighting=cfg.distance_weighting, budget_bytes=budget,
             workers=cfg.workers, keep=keep, seed=cfg.seed, progress=progress)
+        if fingerprint:  # the ids in order: a checkpoint keeps it, resume refuses a reordering
+            self._fingerprint = {**self._fingerprint, "order_sha256": order_fingerprint(encoded)}
         del encoded
         timings["count"], timings["merge"] = cooc.count_seconds, cooc.merge_seconds
         if cooc.nonzero == 0:
@@ -443,6 +455,13 @@ class GloVe:
                 rows[a:b], cols[a:b], xs[a:b], W, C, bw, bc, GW, GC, gbw, gbc,
                 float(cfg.x_max), float(cfg.alpha), learning_rate, float(cfg.grad_clip))
             skipped.append(int(skip))
+            # The kernel skips a pair whose diff is not finite and adds nothing to the cost, so
+            # a diverged model would report a finite loss over the pairs left. A finite model
+            # always gives a finite diff (x > 0), so one skipped pair means a parameter is
+            # already inf or NaN: the block reports a NaN loss, and the runner stops with its
+            # "diverged ... lower learning_rate" error instead of publishing broken rows.
+            if skip:
+                return JobResult(float("nan"), b - a, b - a)
             return JobResult(float(cost), b - a, b - a)
 
         def order(epoch: int) -> np.ndarray:
@@ -512,6 +531,11 @@ class GloVe:
         from embedlayer.vectors.io import save_vectors
 
         return save_vectors(self.vectors_, path, format=format)
+
+    def _check_save_target(self, folder: PathLike) -> None:
+        """``ConfigError`` now when ``save(folder)`` would refuse the folder (the CLI checks
+        ``--save-model`` before training)."""
+        check_state_target(Path(folder), what="a GloVe model", doc="model.json", arrays=_ARRAYS)
 
     def save(self, folder: PathLike) -> Path:
         """Write the whole model (settings, vocabulary with every count, W, C, biases, AdaGrad

@@ -247,6 +247,11 @@ class Word2Vec:
 
         return save_vectors(self.vectors_, path, format=format)
 
+    def _check_save_target(self, folder: PathLike) -> None:
+        """``ConfigError`` now when ``save(folder)`` would refuse the folder (the CLI checks
+        ``--save-model`` before training)."""
+        shared.check_model_target(self, folder)
+
     def save(self, folder: PathLike) -> Path:
         """Write the whole model (settings, vocabulary with every count, both matrices, loss
         history) to one folder, atomically and pickle-free; ``load`` reads it back and

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, EmbedlayerError, FormatError, MissingFileError
 from embedlayer.vectors.base import OOVVectorPolicy
+from embedlayer.vectors.io._folder import FOLDER_FORMATS, check_target
 from embedlayer.vectors.io._limits import progress_enabled
 from embedlayer.vectors.io.detect import detect_format
 from embedlayer.vectors.io.formats import (
@@ -174,8 +175,8 @@ def save_vectors(
                           f"{type(vectors).__name__}")
     if matrix.shape[0] != len(vocab):
         raise ConfigError(f"{len(vocab)} keys for {matrix.shape[0]} matrix rows")
-    if fmt not in ("native", "npy", "projector-tsv") and path.is_dir():
-        raise ConfigError(f"{path} is a folder; the {fmt} format writes one file")
+    if fmt not in FOLDER_FORMATS:  # the folder formats are checked by atomic_folder
+        check_target(path, fmt)
     with progress_enabled(progress):
         return _write(fmt, vectors, path, encoding)
 
