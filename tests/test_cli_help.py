@@ -9,14 +9,10 @@ import pytest
 
 from embedlayer.cli.main import build_parser
 
-# Options whose help may lack a default, and why. Only `train`'s -o: the engineer who owns the
-# train commands adds "(required)" to it in a change of their own.
-EXEMPT = {("embedlayer train word2vec", "-o"), ("embedlayer train fasttext", "-o"),
-          ("embedlayer train glove", "-o")}
+# Options whose help may lack a default, and why: none.
+EXEMPT: set[tuple[str, str]] = set()
 # "(default: None)" says nothing; a help says what no value means ("no cap", "none", "all").
-# The train commands' options are reworded by their owner, separately.
-NONE_PENDING = {(f"embedlayer train {t}", flag) for t in ("word2vec", "fasttext", "glove")
-                for flag in ("--max-vocab", "--max-types", "--save-model", "--continue")}
+NONE_PENDING: set[tuple[str, str]] = set()
 
 
 def _commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:

@@ -83,7 +83,8 @@ def add_settings(parser: argparse.ArgumentParser, settings: Sequence[Setting],
         else:
             group.add_argument(s.flag, dest=s.dest, type=s.type, choices=s.choices,
                                default=None, metavar=s.field.upper() if not s.choices else None,
-                               help=f"{s.help} (default: {default})")
+                               help=f"{s.help} (default: "
+                                    f"{'no cap' if default is None else default})")
 
 
 def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str], default_format: str,
@@ -101,12 +102,12 @@ def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str], defau
     parser.add_argument("--save-model", type=Path, default=None, metavar="DIR",
                         help="also write the whole model (every matrix, counts, settings) to "
                              "this folder, to train further later with --continue "
-                             "(default: %(default)s)")
+                             "(default: vectors only)")
     parser.add_argument("--continue", dest="continue_from", type=Path, default=None,
                         metavar="MODEL",
                         help="train the model saved with --save-model further on CORPUS; its "
                              "settings are kept (only --epochs may be given) "
-                             "(default: %(default)s)")
+                             "(default: a new model)")
     parser.add_argument("--update-vocab", action="store_true",
                         help="with --continue: add the new words that reach the model's "
                              "min_count (default: off)")
