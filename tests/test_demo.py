@@ -22,7 +22,7 @@ def _restore_threads():
 
 
 @pytest.mark.parametrize(("setup", "force", "message"), [
-    ("file", False, "existing.txt exists; pass --force to replace it"),
+    ("file", False, "existing.txt is a file; the demo writes a folder"),
     ("file", True, "existing.txt is a file; the demo writes a folder"),
     ("foreign", True, "refusing to replace folder"),
     ("demo", False, "exists; pass --force"),

@@ -100,11 +100,11 @@ def check_output(output: Path, *, force: bool, hint: str = "force=True") -> None
     """Refuse ``output`` before any work: it exists (unless ``force``), it is a file, or it is
     a folder holding something the demo did not write. ``hint`` names the override."""
     output = Path(output)
+    if output.exists() and not output.is_dir():  # even --force never replaces a file
+        raise ConfigError(f"{output} is a file; the demo writes a folder: choose another path")
     if output.exists() and not force:
         raise ConfigError(f"{output} exists; pass {hint} to replace it, or choose another "
                           "output folder")
-    if output.exists() and not output.is_dir():
-        raise ConfigError(f"{output} is a file; the demo writes a folder: choose another path")
     if output.is_dir():
         foreign = sorted(p.name for p in output.iterdir() if p.name not in OUTPUTS)
         if foreign:
