@@ -1,7 +1,7 @@
 """Tasks built on the embedding layer (layer L4 of DESIGN.md): text classification so far.
 
-What it holds: ``TextClassifier`` and ``cross_validate`` (``tasks.classify``, needs the
-``torch`` extra), the numpy metrics they report (``tasks.metrics``) and each encoder's
+What it holds: ``TextClassifier`` (``tasks.classify``, needs the ``torch`` extra),
+k-fold ``cross_validate`` (``tasks.crossval``), the numpy metrics they report (``tasks.metrics``) and each encoder's
 default settings (``tasks.presets.recommended``). The torch-based names are loaded on
 first use, so ``embedlayer.tasks.metrics`` and ``presets`` work without torch. What it leaves
 out: the encoders (``embedlayer.nn.encoders``) and the data readers
@@ -37,11 +37,12 @@ __all__ = [
     "stratified_folds",
 ]
 
-_LAZY = {"CVResult", "Callback", "ClassifierConfig", "TextClassifier", "cross_validate",
-         "stratified_folds"}
+# name -> the module that defines it, imported on first use (classify needs torch)
+_LAZY = {"Callback": "classify", "ClassifierConfig": "classify", "TextClassifier": "classify",
+         "CVResult": "crossval", "cross_validate": "crossval", "stratified_folds": "crossval"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module("embedlayer.tasks.classify"), name)
+        return getattr(importlib.import_module(f"embedlayer.tasks.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'embedlayer.tasks' has no attribute {name!r}")

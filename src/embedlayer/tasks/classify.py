@@ -1,9 +1,9 @@
-"""`TextClassifier`: texts -> tokens -> ``EmbeddingLayer`` -> encoder -> labels, and k-fold CV.
+"""`TextClassifier`: texts -> tokens -> ``EmbeddingLayer`` -> encoder -> labels.
 
 What it holds: the estimator (the constructor stores a :class:`ClassifierConfig`; ``fit``
 validates, tokenizes, builds the vocabulary over the training texts, trains, and returns
 ``self``; learned state ends in ``_``), ``predict`` / ``predict_proba`` / ``evaluate``, saving
-to and loading from a pickle-free folder, and :func:`cross_validate` (stratified k folds).
+to and loading from a pickle-free folder. k-fold cross-validation lives in ``tasks.crossval``.
 The founding example is the default: ``Embedding -> LSTM(64) -> Dense`` with a sigmoid for
 two classes (softmax for more), Adam, binary cross-entropy, 10 epochs of batches of 32.
 
@@ -35,10 +35,9 @@ import contextlib
 import hashlib
 import json
 import math
-import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,6 @@ import torch
 from embedlayer._atomic import atomic_folder
 from embedlayer._jsondoc import read_json_doc
 from embedlayer._types import Float64Array, IntArray, PathLike
-from embedlayer.data.classify import LabeledTexts
 from embedlayer.errors import (
     ConfigError,
     CorpusError,
@@ -80,12 +78,9 @@ from embedlayer.vocab import PAD, UNK, TokenCounter, Vocab, load_vocab, save_voc
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "CVResult",
     "Callback",
     "ClassifierConfig",
     "TextClassifier",
-    "cross_validate",
-    "stratified_folds",
 ]
 
 FORMAT = "embedlayer.text-classifier"
@@ -680,78 +675,3 @@ def _check_examples(
         raise ConfigError(f"TextClassifier.{where}: {len(texts):,} texts but "
                           f"{len(str_labels):,} labels; expected one label per text")
     return texts, str_labels
-
-
-# --- cross-validation -----------------------------------------------------------------------
-def stratified_folds(labels: Sequence[str], k: int, *, seed: int = 0) -> list[IntArray]:
-    """``k`` disjoint, sorted index arrays covering ``labels``; each class spread evenly."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"stratified_folds: seed must be an int >= 0, got {seed!r}")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
-        raise ConfigError(f"cross-validation needs k >= 2 folds, got {k!r}")
-    if len(labels) < k:
-        raise ConfigError(f"cannot split {len(labels)} examples into {k} folds")
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(labels), dtype=np.int64)
-    arr = np.asarray(labels, dtype=object)
-    offset = 0
-    for label in sorted(set(labels)):
-        idx = rng.permutation(np.flatnonzero(arr == label))
-        fold_of[idx] = (np.arange(len(idx)) + offset) % k
-        offset += len(idx)  # the next class starts where this one stopped: sizes stay even
-    return [np.flatnonzero(fold_of == f) for f in range(k)]
-
-
-@dataclass(frozen=True)
-class CVResult:
-    """Per-fold scores of a k-fold cross-validation."""
-
-    reports: list[ClassificationReport]
-    seconds: list[float]  # training time of each fold
-    epochs: list[int] = field(default_factory=list)  # the epoch kept in each fold
-
-    @property
-    def accuracies(self) -> list[float]:
-        return [r.accuracy for r in self.reports]
-
-    @property
-    def macro_f1s(self) -> list[float]:
-        return [r.macro_f1 for r in self.reports]
-
-    @staticmethod
-    def _mean_std(values: list[float]) -> tuple[float, float]:
-        return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-    @property
-    def accuracy(self) -> tuple[float, float]:
-        """(mean, sample standard deviation) over the folds."""
-        return self._mean_std(self.accuracies)
-
-    @property
-    def macro_f1(self) -> tuple[float, float]:
-        return self._mean_std(self.macro_f1s)
-
-
-def cross_validate(
-    make: Callable[[], TextClassifier], data: LabeledTexts, *, folds: int = 10, seed: int = 0,
-    on_fold: Callable[[int, ClassificationReport], None] | None = None,
-    progress: bool = True,
-) -> CVResult:
-    """Stratified ``folds``-fold cross-validation: each fold tests a fresh ``make()`` model
-    trained on the other folds (its early stopping holds out part of those)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"cross_validate: seed must be an int >= 0, got {seed!r}")
-    parts = stratified_folds(data.labels, folds, seed=seed)
-    reports, seconds, epochs = [], [], []
-    everything = np.arange(len(data))
-    for i, test in enumerate(parts):
-        train_idx = np.setdiff1d(everything, test)
-        tr, te = data.select(train_idx), data.select(test)
-        model = make().fit(tr.texts, tr.labels, progress=progress)
-        report = model.evaluate(te.texts, te.labels)
-        reports.append(report)
-        seconds.append(model.train_seconds_)
-        epochs.append(model.best_epoch_)
-        if on_fold is not None:
-            on_fold(i, report)
-    return CVResult(reports, seconds, epochs)
