@@ -79,16 +79,19 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def check_replaceable(target: Path, fmt: str, allowed: frozenset[str]) -> None:
-    """``ConfigError`` when ``atomic_folder(target, fmt=fmt, allowed=allowed)`` would refuse
-    ``target`` (a file, or a folder holding anything not named in ``allowed``): callers check
-    it before long work, not only when writing."""
+def check_replaceable(target: Path, fmt: str, allowed: frozenset[str],
+                      folders: frozenset[str] = frozenset()) -> None:
+    """``ConfigError`` when ``atomic_folder(target, fmt=fmt, allowed=allowed, folders=folders)``
+    would refuse ``target`` (a file, or a folder holding anything but files named in
+    ``allowed`` and subfolders named in ``folders``): callers check it before long work, not
+    only when writing."""
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise ConfigError(f"{target} is a file; {fmt} writes a folder: choose another path")
     if target.is_dir():
         foreign = sorted(p.name for p in target.iterdir()
-                         if p.name not in allowed or not p.is_file())
+                         if not (p.name in allowed and p.is_file())
+                         and not (p.name in folders and p.is_dir()))
         if foreign:
             raise ConfigError(f"refusing to replace folder {target}: it holds "
                               f"{', '.join(foreign[:5])}, which {fmt} did not write")
@@ -98,14 +101,16 @@ _check_replaceable = check_replaceable  # the former name, still imported by cal
 
 
 @contextlib.contextmanager
-def atomic_folder(target: Path, *, fmt: str, allowed: frozenset[str]) -> Iterator[Path]:
+def atomic_folder(target: Path, *, fmt: str, allowed: frozenset[str],
+                  folders: frozenset[str] = frozenset()) -> Iterator[Path]:
     """Yield an empty temporary folder; on success it replaces ``target`` in one step.
 
     An existing ``target`` is replaced only if it holds nothing but files named in
-    ``allowed`` (so a mistyped path cannot wipe unrelated data).
+    ``allowed`` and subfolders named in ``folders`` (so a mistyped path cannot wipe unrelated
+    data).
     """
     target = Path(target)
-    check_replaceable(target, fmt, allowed)
+    check_replaceable(target, fmt, allowed, folders)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:

@@ -29,20 +29,18 @@ and renamed into place at the end, so an interrupted run leaves nothing half wri
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import shutil
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedlayer._atomic import atomic_folder, check_replaceable
 from embedlayer.errors import ConfigError
 
 __all__ = ["DEFAULT_CORPORA", "OUTPUTS", "DemoResult", "DemoSettings", "check_output",
@@ -92,8 +90,9 @@ class DemoSettings:
 
 
 # What the demo writes into its folder: a folder holding only these may be replaced.
-OUTPUTS = frozenset({"vocab.tsv", "counts.tsv", "tokenizer.json", "vectors", "eval.json",
-                     "classifier", "demo.json"})
+OUTPUT_FILES = frozenset({"vocab.tsv", "counts.tsv", "tokenizer.json", "eval.json", "demo.json"})
+OUTPUT_FOLDERS = frozenset({"vectors", "classifier"})
+OUTPUTS = OUTPUT_FILES | OUTPUT_FOLDERS
 
 
 def check_output(output: Path, *, force: bool, hint: str = "force=True") -> None:
@@ -105,39 +104,10 @@ def check_output(output: Path, *, force: bool, hint: str = "force=True") -> None
     if output.exists() and not force:
         raise ConfigError(f"{output} exists; pass {hint} to replace it, or choose another "
                           "output folder")
-    if output.is_dir():
-        foreign = sorted(p.name for p in output.iterdir() if p.name not in OUTPUTS)
-        if foreign:
-            raise ConfigError(f"refusing to replace folder {output}: it holds "
-                              f"{', '.join(foreign[:5])}, which the demo did not write")
+    check_replaceable(output, "the demo", OUTPUT_FILES, OUTPUT_FOLDERS)
     parent = next((p for p in output.absolute().parents if p.exists()), None)
     if parent is not None and not os.access(parent, os.W_OK):
         raise ConfigError(f"{parent}: not writable; cannot create {output}")
-
-
-@contextlib.contextmanager
-def _staging(output: Path) -> Iterator[Path]:
-    """A fresh folder beside ``output`` (made with the user's umask); renamed onto it when
-    the block succeeds, removed when it fails."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    work = output.parent / f".{output.name}.{uuid.uuid4().hex[:8]}.tmp"
-    work.mkdir()
-    try:
-        yield work
-        if output.exists():
-            backup = output.parent / f".{output.name}.{uuid.uuid4().hex[:8]}.old"
-            os.rename(output, backup)
-            try:
-                os.rename(work, output)
-            except BaseException:
-                os.rename(backup, output)
-                raise
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.rename(work, output)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -184,7 +154,8 @@ def run_demo(
     settings.check()
     output = Path(output)
     check_output(output, force=force, hint=force_hint)
-    with _staging(output) as work:
+    with atomic_folder(output, fmt="the demo", allowed=OUTPUT_FILES,
+                       folders=OUTPUT_FOLDERS) as work:
         result = _run_stages(work, corpora, settings, progress, log)
     result.output = output
     return result
