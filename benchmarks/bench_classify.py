@@ -100,7 +100,14 @@ def _fmt(values: list[float]) -> str:
     return f"{mean:.1f} ± {std:.1f}"
 
 
-def make_classifier(name: str, init: str, vectors, args, seed: int):
+# Which settings belong to the encoder (the rest are ``TextClassifier`` options).
+ENCODER_KEYS = {"hidden", "dropout", "widths", "maps", "bigrams", "bucket"}
+
+
+def make_classifier(name: str, init: str, vectors, args, seed: int,
+                    overrides: dict | None = None):
+    """The classifier of table row ``name`` with ``init``; ``overrides`` replace preset values
+    (encoder settings or classifier options, told apart by ``ENCODER_KEYS``)."""
     from embedlayer.nn.encoders import encoder_config
     from embedlayer.tasks import TextClassifier
     from embedlayer.tasks.presets import recommended
@@ -108,6 +115,8 @@ def make_classifier(name: str, init: str, vectors, args, seed: int):
     kind, extra = MODELS[name]
     enc, settings = recommended(kind, pretrained=init == "w2v")
     enc.update(extra)
+    for key, value in (overrides or {}).items():
+        (enc if key in ENCODER_KEYS else settings)[key] = value
     if init != "w2v":
         settings["dim"] = vectors.dim if vectors is not None else W2V["dim"]
     if args.quick:
