@@ -13,7 +13,8 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "corpus", "data", "errors", "text", "vocab"]
 
-_SUBMODULES = {"corpus", "data", "errors", "eval", "nn", "text", "train", "vectors", "vocab"}
+_SUBMODULES = {"contextual", "corpus", "data", "errors", "eval", "nn", "tasks", "text", "train",
+               "vectors", "vocab"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,29 @@
+"""Transformer checkpoints: their embedding layer opened up, and their encoders behind the
+same ``Encoder`` protocol as static composition (layer L3 of DESIGN.md).
+
+What it holds: :func:`open_checkpoint` (find and check a local checkpoint folder, or a known
+name shipped in an installed package, never a hub download) and :func:`offline`. Each name
+loads its module on first use, so reading a checkpoint's embedding tables needs neither torch
+nor transformers. What it leaves out: the tasks that use encoders (``embedlayer.tasks``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it (imported on first use)
+_LAZY = {
+    "Checkpoint": "checkpoint",
+    "KNOWN_CHECKPOINTS": "checkpoint",
+    "offline": "checkpoint",
+    "open_checkpoint": "checkpoint",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"embedlayer.contextual.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'embedlayer.contextual' has no attribute {name!r}")
