@@ -1,7 +1,8 @@
 """Transformer checkpoints: their embedding layer opened up, and their encoders behind the
 same ``Encoder`` protocol as static composition (layer L3 of DESIGN.md).
 
-What it holds: :func:`open_checkpoint` (find and check a local checkpoint folder, or a known
+What it holds: :class:`TransformerEncoder` (sentence, token and word vectors from a
+checkpoint, fp32 or int8), :func:`open_checkpoint` (find and check a local checkpoint folder, or a known
 name shipped in an installed package, never a hub download) and :func:`offline`. Each name
 loads its module on first use, so reading a checkpoint's embedding tables needs neither torch
 nor transformers. What it leaves out: the tasks that use encoders (``embedlayer.tasks``).
@@ -14,6 +15,9 @@ from typing import Any
 
 # public name -> module that defines it (imported on first use)
 _LAZY = {
+    "EncodeStats": "encoder",
+    "TokenVectors": "encoder",
+    "TransformerEncoder": "encoder",
     "Checkpoint": "checkpoint",
     "KNOWN_CHECKPOINTS": "checkpoint",
     "offline": "checkpoint",
