@@ -3,18 +3,27 @@
 What it holds: :class:`Int8Linear` (a drop-in for ``nn.Linear`` at inference: weights int8
 with one scale per output channel, activations quantized to int8 per token at run time, the
 product accumulated in int32 by ``torch._int_mm`` and scaled back to float32 with the bias
-added) and :func:`quantize_linears`, which swaps every ``nn.Linear`` of a module for one.
+added), :func:`activation_ranges` (each linear layer's per-channel input maximum over
+calibration inputs, by forward hooks) and :func:`quantize_linears`, which swaps every
+``nn.Linear`` of a module for one.
 
-Why per token: BERT-like models have a few activation channels far larger than the rest, so a
-single scale for a whole batch (torch's dynamic quantization) leaves most values a handful of
-levels and costs accuracy (on all-MiniLM-L6-v2, sentence cosines to float32 down to 0.87);
-one scale per token keeps every sentence above 0.99. The quantize step and the float epilogue
-are numba kernels (``_kernels_int8.py``): as torch element-wise ops they cost about what the
-int8 product saves. What it leaves out: choosing when to use it (``encoder.py``'s
-``precision``) and training (this module has no gradient).
+Why per token, and why smoothing: BERT-like models have a few activation channels far larger
+than the rest (they come from the LayerNorm weights, whatever the text), so one scale for a
+whole batch (torch's dynamic quantization) leaves most values a handful of levels: on
+all-MiniLM-L6-v2, sentence cosines to float32 fall to 0.87. One scale per token lifts that to
+0.98 on the worst (shortest) texts; moving part of each outlier channel's range into the
+weights, SmoothQuant's per-channel factor ``s_j = sqrt(max|x_j| / max|W_j|)`` (Xiao et al.
+2023, alpha 0.5; ``x / s`` is quantized, ``W * s`` is stored), lifts it above 0.99. The
+channel maxima come from a calibration pass the caller runs (the encoder uses random word
+sequences from the checkpoint's own vocabulary: no data set, and the same result every time).
+The quantize step and the float epilogue are numba kernels (``_kernels_int8.py``): as torch
+element-wise ops they cost about what the int8 product saves. What it leaves out: choosing
+when to use it (``encoder.py``'s ``precision``) and training (this module has no gradient).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -22,18 +31,27 @@ from torch import nn
 
 from embedlayer.contextual._kernels_int8 import dequantize_add_bias, quantize_rows
 
-__all__ = ["Int8Linear", "quantize_linears"]
+__all__ = ["Int8Linear", "activation_ranges", "quantize_linears"]
 
 
 class Int8Linear(nn.Module):
     """Inference-only ``nn.Linear`` with int8 weights (per output channel) and int8 activations
     (per token, dynamic)."""
 
-    def __init__(self, linear: nn.Linear) -> None:
+    def __init__(self, linear: nn.Linear, input_range: np.ndarray | None = None,
+                 alpha: float = 0.5) -> None:
         super().__init__()
         weight = linear.weight.detach().to(torch.float32).cpu().numpy()
         self.in_features = linear.in_features
         self.out_features = linear.out_features
+        smooth = np.ones(self.in_features, dtype=np.float32)
+        if input_range is not None:
+            w_range = np.maximum(np.abs(weight).max(axis=0), 1e-5)
+            factor = np.maximum(np.maximum(input_range, 1e-5) ** alpha / w_range ** (1 - alpha),
+                                1e-5).astype(np.float32)
+            weight = weight * factor[None, :]
+            smooth = (1.0 / factor).astype(np.float32)
+        self.register_buffer("input_smooth", torch.from_numpy(smooth))
         amax = np.abs(weight).max(axis=1)
         scales = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
         q = np.clip(np.rint(weight / scales[:, None]), -127, 127).astype(np.int8)
@@ -50,7 +68,7 @@ class Int8Linear(nn.Module):
         rows = flat.shape[0]
         q = torch.empty((rows, self.in_features), dtype=torch.int8)
         scales = torch.empty(rows, dtype=torch.float32)
-        quantize_rows(flat.numpy(), q.numpy(), scales.numpy())
+        quantize_rows(flat.numpy(), self.input_smooth.numpy(), q.numpy(), scales.numpy())
         acc = torch._int_mm(q, self.weight_int8)
         out = torch.empty((rows, self.out_features), dtype=torch.float32)
         dequantize_add_bias(acc.numpy(), scales.numpy(), self.weight_scale.numpy(),
@@ -61,12 +79,38 @@ class Int8Linear(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, int8"
 
 
-def quantize_linears(module: nn.Module) -> int:
-    """Replace every ``nn.Linear`` inside ``module`` by an :class:`Int8Linear`; the count."""
+def activation_ranges(module: nn.Module, run: Callable[[], object]) -> dict[str, np.ndarray]:
+    """Per-channel ``max |input|`` of every ``nn.Linear`` in ``module`` while ``run()`` runs."""
+    ranges: dict[str, np.ndarray] = {}
+    hooks = []
+    for name, child in module.named_modules():
+        if isinstance(child, nn.Linear):
+            def hook(_mod: nn.Module, inputs: tuple[torch.Tensor, ...], _out: object,
+                     name: str = name) -> None:
+                x = inputs[0].detach()
+                seen = x.reshape(-1, x.shape[-1]).abs().amax(dim=0).to(torch.float32).numpy()
+                ranges[name] = np.maximum(ranges[name], seen) if name in ranges else seen
+            hooks.append(child.register_forward_hook(hook))
+    try:
+        run()
+    finally:
+        for h in hooks:
+            h.remove()
+    return ranges
+
+
+def quantize_linears(module: nn.Module, ranges: dict[str, np.ndarray] | None = None,
+                     alpha: float = 0.5) -> int:
+    """Replace every ``nn.Linear`` inside ``module`` by an :class:`Int8Linear`; the count.
+
+    ``ranges`` (from :func:`activation_ranges`, by module name) turns on smoothing with
+    strength ``alpha``; a layer missing from it is quantized without.
+    """
     count = 0
-    for parent in list(module.modules()):
+    for prefix, parent in list(module.named_modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, nn.Linear):
-                setattr(parent, name, Int8Linear(child))
+                full = f"{prefix}.{name}" if prefix else name
+                setattr(parent, name, Int8Linear(child, (ranges or {}).get(full), alpha))
                 count += 1
     return count

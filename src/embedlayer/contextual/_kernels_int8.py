@@ -1,7 +1,8 @@
 """numba kernels of the int8 path: per-row int8 quantization and the GEMM's float epilogue.
 
-What it holds: :func:`quantize_rows` (each row of a float32 matrix to int8 with its own scale
-``max|row| / 127``, rounding half to even) and :func:`dequantize_add_bias` (an int32
+What it holds: :func:`quantize_rows` (each row of a float32 matrix, its columns first
+multiplied by per-column smoothing factors, to int8 with its own scale ``max|row| / 127``,
+rounding half to even) and :func:`dequantize_add_bias` (an int32
 accumulator back to float32: ``acc[i, j] * row_scale[i] * col_scale[j] + bias[j]``), each with
 a slow numpy reference (``*_reference``) they are tested against. Both take plain arrays and
 write into caller-owned outputs; one pass over the data each, which is what makes the int8
@@ -22,18 +23,21 @@ __all__ = ["dequantize_add_bias", "dequantize_add_bias_reference", "quantize_row
 # fastmath lets the loops vectorize (2x here); it may move a value that lies on a rounding
 # boundary by one level against the reference, which the tests allow.
 @numba.njit(nogil=True, cache=True, boundscheck=False, fastmath=True)
-def quantize_rows(x: np.ndarray, out: np.ndarray, scales: np.ndarray) -> None:
-    """``out[i] = rint(x[i] / scales[i])`` with ``scales[i] = max|x[i]| / 127`` (1 for a zero row)."""
+def quantize_rows(x: np.ndarray, smooth: np.ndarray, out: np.ndarray,
+                  scales: np.ndarray) -> None:
+    """Rows of ``y = x * smooth`` (``smooth`` one factor per column) to int8:
+    ``out[i] = rint(y[i] / scales[i])`` with ``scales[i] = max|y[i]| / 127`` (1 for a zero row)."""
     rows, cols = x.shape
     for i in range(rows):
         amax = np.float32(0.0)
         for j in range(cols):
-            amax = max(amax, abs(x[i, j]))
+            amax = max(amax, abs(x[i, j] * smooth[j]))
         scale = amax / np.float32(127.0) if amax > 0 else np.float32(1.0)
         # |x * inv| <= 127 up to one rounding step, which min/max clamps.
         inv = np.float32(1.0) / scale
         for j in range(cols):
-            v = min(max(np.rint(x[i, j] * inv), np.float32(-127.0)), np.float32(127.0))
+            v = min(max(np.rint(x[i, j] * smooth[j] * inv), np.float32(-127.0)),
+                    np.float32(127.0))
             out[i, j] = np.int8(np.int32(v))
         scales[i] = scale
 
@@ -49,9 +53,9 @@ def dequantize_add_bias(acc: np.ndarray, row_scales: np.ndarray, col_scales: np.
             out[i, j] = np.float32(acc[i, j]) * (r * col_scales[j]) + bias[j]
 
 
-def quantize_rows_reference(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def quantize_rows_reference(x: np.ndarray, smooth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Slow numpy reference of :func:`quantize_rows`: (int8 matrix, float32 scales)."""
-    x = np.asarray(x, dtype=np.float32)
+    x = np.asarray(x, dtype=np.float32) * np.asarray(smooth, dtype=np.float32)[None, :]
     amax = np.abs(x).max(axis=1) if x.shape[1] else np.zeros(len(x), np.float32)
     scales = np.where(amax > 0, amax / np.float32(127.0), np.float32(1.0)).astype(np.float32)
     inv = (np.float32(1.0) / scales).astype(np.float32)

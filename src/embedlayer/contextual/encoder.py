@@ -258,11 +258,25 @@ class TransformerEncoder:
         model.eval()
         names = set(model.forward.__code__.co_varnames)
         self._takes_types = "token_type_ids" in names
+        self._model = model
         if self.precision == "int8":
-            from embedlayer.contextual._int8 import quantize_linears
+            from embedlayer.contextual._int8 import activation_ranges, quantize_linears
 
-            quantize_linears(model)
+            ranges = activation_ranges(model, self._calibrate)
+            quantize_linears(model, ranges)
         return model
+
+    def _calibrate(self) -> None:
+        """Run the float model over 128 seeded random word sequences (1-40 words) from the
+        checkpoint's own vocabulary: the int8 path's activation ranges, with no data set."""
+        vocab = self._tokenizer.get_vocab()
+        words = sorted(w for w in vocab if w.isalpha() and w.isascii() and len(w) > 1)
+        if not words:
+            words = sorted(vocab)
+        rng = np.random.default_rng(0)
+        texts = [" ".join(rng.choice(words, int(rng.integers(1, 41)))) for _ in range(128)]
+        for _ in self._run(self._windows(texts, pretokenized=False)[0], progress=False):
+            pass
 
     # --- the protocol --------------------------------------------------------------------
     @property
