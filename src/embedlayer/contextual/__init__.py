@@ -2,7 +2,10 @@
 same ``Encoder`` protocol as static composition (layer L3 of DESIGN.md).
 
 What it holds: :func:`open_checkpoint` (find and check a local checkpoint folder, or a known
-name shipped in an installed package, never a hub download) and :func:`offline`. Each name
+name shipped in an installed package, never a hub download), :func:`offline`,
+:func:`read_embedding_layer` (the token, position and type tables of a checkpoint as
+:class:`EmbeddingTables`, memory-mapped from safetensors) and :func:`inspect_checkpoint` (the
+inspection report of those tables). Each name
 loads its module on first use, so reading a checkpoint's embedding tables needs neither torch
 nor transformers. What it leaves out: the tasks that use encoders (``embedlayer.tasks``).
 """
@@ -15,9 +18,11 @@ from typing import Any
 # public name -> module that defines it (imported on first use)
 _LAZY = {
     "Checkpoint": "checkpoint",
+    "EmbeddingTables": "layer",
     "KNOWN_CHECKPOINTS": "checkpoint",
     "offline": "checkpoint",
     "open_checkpoint": "checkpoint",
+    "read_embedding_layer": "layer",
 }
 
 __all__ = sorted(_LAZY)
