@@ -4,10 +4,11 @@ same ``Encoder`` protocol as static composition (layer L3 of DESIGN.md).
 What it holds: :func:`open_checkpoint` (find and check a local checkpoint folder, or a known
 name shipped in an installed package, never a hub download), :func:`offline`,
 :func:`read_embedding_layer` (the token, position and type tables of a checkpoint as
-:class:`EmbeddingTables`, memory-mapped from safetensors) and :func:`inspect_checkpoint` (the
-inspection report of those tables). Each name
-loads its module on first use, so reading a checkpoint's embedding tables needs neither torch
-nor transformers. What it leaves out: the tasks that use encoders (``embedlayer.tasks``).
+:class:`EmbeddingTables`, memory-mapped from safetensors), :func:`inspect_checkpoint` (the
+measurements of those tables, an :class:`Inspection`) and :func:`write_report` (its JSON,
+Markdown and plots). Each name loads its module on first use, so reading a checkpoint's
+embedding tables needs neither torch nor transformers. What it leaves out: the tasks that use
+encoders (``embedlayer.tasks``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from typing import Any
 _LAZY = {
     "Checkpoint": "checkpoint",
     "EmbeddingTables": "layer",
+    "Inspection": "inspect",
     "KNOWN_CHECKPOINTS": "checkpoint",
+    "inspect_checkpoint": "inspect",
     "offline": "checkpoint",
     "open_checkpoint": "checkpoint",
     "read_embedding_layer": "layer",
+    "write_report": "report",
 }
 
 __all__ = sorted(_LAZY)
