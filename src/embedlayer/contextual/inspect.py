@@ -44,6 +44,7 @@ DEFAULT_PROBES = ("king", "paris", "good", "bank", "run", "computer", "three", "
                   ".")
 _PAIR_CHUNK = 8192  # random pairs whose cosines are computed at a time
 _BATCH_LINES = 1024  # lines given to the tokenizer at a time
+_MAX_POSITIONS = 1024  # the cosine heatmap covers the first positions only (P x P float64)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Inspection:
     norms: np.ndarray = field(repr=False)  # (V,) row norms of the token table
     counts: np.ndarray = field(repr=False)  # (V,) corpus frequency of each token id
     singular_values: np.ndarray = field(repr=False)  # (D,) of the centered token table, desc
-    position_cosines: np.ndarray | None = field(repr=False)  # (P, P), learned positions only
+    position_cosines: np.ndarray | None = field(repr=False)  # (P, P), learned positions only,
+    # the first 1,024 positions at most
 
 
 def _tokenizer(tables_path: Any) -> Any:
@@ -267,7 +269,7 @@ def inspect_checkpoint(
     seen_rows = np.flatnonzero(counts > 0)
     positions = None
     if tables.positions is not None and len(tables.positions) > 0:
-        p = np.asarray(tables.positions, dtype=np.float64)
+        p = np.asarray(tables.positions[:_MAX_POSITIONS], dtype=np.float64)
         unit = p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
         positions = unit @ unit.T
     summary: dict[str, Any] = {
