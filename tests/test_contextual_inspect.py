@@ -158,3 +158,18 @@ def test_cli_on_minilm_with_a_line_cap(tmp_path, capsys):
     assert {r["dataset"] for r in doc["wordsim"]} == set(WORDSIM_SETS)
     assert all(r["coverage"] > 0.8 for r in doc["wordsim"])
     assert "wrote" in capsys.readouterr().out
+
+
+def test_cli_bad_checkpoints_are_one_line_errors(bert, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(bert, broken)
+    with open(broken / "model.safetensors", "r+b") as fh:
+        fh.write((10**12).to_bytes(8, "little"))
+    for checkpoint, expected in ((str(broken), "header length"),
+                                 (str(tmp_path / "nowhere"), "no such folder")):
+        assert main(["inspect", checkpoint, "-o", str(tmp_path / "out"), "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and expected in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

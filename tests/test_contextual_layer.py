@@ -178,6 +178,21 @@ def test_untied_config_without_an_output_table_is_refused(tmp_path):
         read_embedding_layer(folder)
 
 
+@pytest.mark.parametrize("stored", [True, False])
+def test_without_tie_word_embeddings_in_the_config_the_file_decides(tmp_path, stored):
+    table = np.arange(len(ck.VOCAB) * 4, dtype=np.float32).reshape(-1, 4)
+    arrays = {"model.embed_tokens.weight": ("F32", table)}
+    if stored:
+        arrays["lm_head.weight"] = ("F32", -table)
+    tables = read_embedding_layer(_folder(tmp_path, arrays, {
+        "model_type": "gemma", "architectures": ["GemmaForCausalLM"]}))
+    assert tables.layout == "llama" and tables.tied is (not stored)
+    if stored:
+        np.testing.assert_array_equal(tables.output, -table)
+    else:
+        assert tables.output is None
+
+
 def test_repeated_and_missing_token_strings_get_row_keys(tmp_path):
     doc = {"model": {"type": "WordLevel", "vocab": {"a": 0, "b": 1, "c": 4}},
            "added_tokens": [{"id": 2, "content": "a"}, {"id": 9, "content": "<x>"}]}

@@ -197,11 +197,6 @@ def _detect(ckpt: Checkpoint) -> tuple[Layout, dict[str, str]]:
                       f"({shown or 'none'}); {_LAYOUT_HINT}")
 
 
-def _default_tie(layout: Layout) -> bool:
-    # transformers' defaults: LlamaConfig (and Mistral's) unties, PretrainedConfig ties.
-    return layout != "llama"
-
-
 def _rope_theta(config: dict[str, Any]) -> float:
     params = config.get("rope_parameters") or config.get("rope_scaling") or {}
     theta = config.get("rope_theta") or (params.get("rope_theta") if isinstance(params, dict)
@@ -242,7 +237,10 @@ def read_embedding_layer(path_or_name: str | os.PathLike[str]) -> EmbeddingTable
     config = ckpt.config
     architectures = [str(a) for a in config.get("architectures") or ()]
     has_head = any(h in a for a in architectures for h in _HEADS)
-    tie = bool(config.get("tie_word_embeddings", _default_tie(layout)))
+    # A config.json written by save_pretrained leaves tie_word_embeddings out when it equals
+    # the library's default, and that default differs by model (LLaMA unties, Gemma ties):
+    # without the key, the file decides (a stored output table means untied).
+    tie = bool(config.get("tie_word_embeddings", roles["output"] not in ckpt.tensors))
     output = None if tie else get("output")
     if output is not None and output.shape != table.shape:
         raise FormatError(f"checkpoint {ckpt.path}: output table {roles['output']!r} has shape "
