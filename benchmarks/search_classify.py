@@ -34,7 +34,7 @@ from bench_classify import _dev_split, _splits, make_classifier, pretrained_vect
 
 def _grid(**axes) -> list[dict]:
     keys = list(axes)
-    return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*axes.values())]
 
 
 # encoder -> the grid points tried (every other setting is the preset's).
@@ -71,7 +71,14 @@ def main() -> None:
                         help="torch threads (default: %(default)s)")
     parser.add_argument("--log", type=Path, default=Path("search_classify.tsv"),
                         help="per-fit log, tab-separated (default: %(default)s)")
+    parser.add_argument("--summarize", type=Path, nargs="+", default=None, metavar="LOG",
+                        help="train nothing: print the tables from these logs of earlier runs "
+                             "(default: off)")
     args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize, [n for n in args.encoders.split(",") if n],
+                  [i for i in args.inits.split(",") if i])
+        return
     names = [n for n in args.encoders.split(",") if n]
     unknown = [n for n in names if n not in GRID]
     if unknown:
@@ -120,6 +127,23 @@ def main() -> None:
           f"development split(s) of the training set; MR: the training parts of folds "
           f"0-{args.mr_folds - 1}; development fraction {args.dev_fraction}; "
           f"{time.perf_counter() - t_start:.0f} s in all\n")
+    print_tables(scores, names, inits)
+
+
+def summarize(logs: list[Path], names: list[str], inits: list[str]) -> None:
+    """Read earlier runs' logs (the per-fit TSV this script writes) and print the tables."""
+    scores: dict[tuple[str, str, str, str], list[float]] = {}
+    for log in logs:
+        lines = log.read_text(encoding="utf-8").splitlines()
+        for line in lines[1:]:
+            ds, _split, name, init, label, acc, _s = line.split("\t")
+            scores.setdefault((ds, name, init, label), []).append(float(acc))
+    print(f"command: python benchmarks/search_classify.py {shlex.join(sys.argv[1:])}\n")
+    print_tables(scores, [n for n in names if any(k[1] == n for k in scores)], inits)
+
+
+def print_tables(scores: dict, names: list[str], inits: list[str]) -> None:
+    """The per-setting table and the chosen setting per encoder."""
     print("| model | setting | init | TREC dev % | MR dev % |")
     print("| --- | --- | --- | ---: | ---: |")
     for name in names:

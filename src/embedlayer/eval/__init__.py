@@ -1,7 +1,9 @@
 """Intrinsic evaluation: word similarity, analogies, document similarity, and reports.
 
 Layer L4 of DESIGN.md. Any ``VectorStore`` can be scored; every result carries its coverage
-and the out-of-vocabulary policy it was computed with.
+and the out-of-vocabulary policy it was computed with. The inspection report of a transformer
+checkpoint's embedding layer is ``embedlayer.eval.inspect`` (with ``eval.inspect_report``),
+imported on its own so this package stays light.
 """
 
 from embedlayer.eval.analogy import AnalogyResult, SectionResult, evaluate_analogies

@@ -146,6 +146,24 @@ class EmbeddingLayer(nn.Module):
                               f"[{-n}, {n}) for a vocabulary of {n} tokens, got {padding_idx!r}")
         return padding_idx % n
 
+    @classmethod
+    def from_tables(cls, tables: Any, *, freeze: bool | int = False,
+                    padding_idx: int | None = None) -> EmbeddingLayer:
+        """A layer holding a checkpoint's token table, row for row (``EmbeddingTables``).
+
+        ``tables`` comes from ``embedlayer.contextual.read_embedding_layer``; the vocabulary is
+        its keys in id order, so the checkpoint's tokenizer ids index this layer directly.
+        ``padding_idx`` is None by default: a checkpoint's padding row is not zeros (BERT's
+        ``[PAD]`` row is trained), and naming one here would zero it. The position and type
+        tables are left to the caller (``LearnedPositionalEncoding`` and the like).
+        """
+        tokens = getattr(tables, "tokens", None)
+        if not isinstance(tokens, Vectors):
+            raise ConfigError(f"EmbeddingLayer.from_tables: expected EmbeddingTables (from "
+                              f"read_embedding_layer), got {type(tables).__name__}")
+        return cls(tokens.vocab, vectors=tokens, oov_init="zeros", padding_idx=padding_idx,
+                   freeze=freeze)
+
     # --- the lookup ----------------------------------------------------------------------
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """(B, T) (or any shape) integer ids -> (..., D) float32 vectors."""
