@@ -20,8 +20,8 @@ import numpy as np
 from embedlayer import __version__
 from embedlayer._atomic import atomic_folder, check_replaceable
 from embedlayer._types import PathLike
-from embedlayer.contextual.inspect import Inspection
 from embedlayer.errors import ConfigError
+from embedlayer.eval.inspect import Inspection
 
 __all__ = ["REPORT_FILES", "check_report_folder", "to_json", "to_markdown", "write_report"]
 
