@@ -1,0 +1,211 @@
+"""`embedlayer encode`: texts (one a line) to vectors, by a transformer checkpoint or by
+static vectors composed with mean or SIF.
+
+Thin: reads and decodes the lines, builds the ``Encoder`` (``contextual.TransformerEncoder``
+or ``vectors.encoder.StaticEncoder``), writes ``.npy`` or JSON lines. The output is checked
+before the model loads; a file is written atomically, standard output as it goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+_UNICODE_ERRORS = ("strict", "replace", "ignore", "backslashreplace", "surrogateescape")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from embedlayer.cli._outputs import add_force
+
+    p = sub.add_parser(
+        "encode", help="texts (one a line) to vectors: a transformer checkpoint or static vectors",
+        description="Encode each input line into one vector. MODEL is a transformer checkpoint "
+                    "folder (config.json, *.safetensors, tokenizer.json) or a known name "
+                    "(all-MiniLM-L6-v2 / minilm), run offline; or a vectors file or folder, "
+                    "whose word vectors are averaged (--method mean) or SIF-weighted (--method "
+                    "sif, fitted on the input texts). Texts longer than the model's window are "
+                    "split into overlapping windows and pooled, never cut; an empty line gets "
+                    "the vector of the empty text.")
+    p.add_argument("model", metavar="MODEL",
+                   help="checkpoint folder or name, or a vectors file/folder")
+    p.add_argument("-i", "--input", type=Path, default=None, metavar="FILE",
+                   help="text file, one text a line (default: standard input)")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                   help="where the vectors go; .npy writes a float32 (n, dim) array, anything "
+                        "else JSON lines (default: standard output, JSON lines)")
+    p.add_argument("--format", dest="output_format", choices=("npy", "jsonl"), default=None,
+                   help="output format (default: npy for a -o ending in .npy, else jsonl)")
+    p.add_argument("--encoding", default="utf-8", metavar="CODEC",
+                   help="encoding of the input text (default: %(default)s)")
+    p.add_argument("--unicode-errors", default="strict", choices=_UNICODE_ERRORS,
+                   help="input bytes not valid in --encoding: refuse with the line number "
+                        "(strict) or replace / ignore / backslashreplace / surrogateescape them "
+                        "(default: %(default)s)")
+    p.add_argument("--pooling", choices=("mean", "cls", "max"), default=None,
+                   help="transformer: pool tokens by mean (padding masked), the first token, "
+                        "or max (default: the checkpoint's sentence-transformers setting, else "
+                        "mean)")
+    norm = p.add_mutually_exclusive_group()
+    norm.add_argument("--normalize", dest="normalize", action="store_true", default=None,
+                      help="L2-normalize each vector (default: the checkpoint's setting; "
+                           "static vectors: off)")
+    norm.add_argument("--no-normalize", dest="normalize", action="store_false",
+                      help="do not normalize (default: the checkpoint's setting)")
+    p.add_argument("--max-length", type=int, default=None, metavar="N",
+                   help="transformer: tokens per window, special tokens included (default: "
+                        "the checkpoint's max_seq_length, else its positions)")
+    p.add_argument("--stride", type=int, default=None, metavar="N",
+                   help="transformer: tokens shared by consecutive windows of a long text "
+                        "(default: max-length / 4)")
+    p.add_argument("--batch-size", type=int, default=32,
+                   help="transformer: windows per forward pass (default: %(default)s)")
+    p.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                   help="transformer: fp32, or int8 matrix products (faster, cosine to fp32 "
+                        "about 0.99+) (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="torch CPU threads (default: torch's setting)")
+    p.add_argument("--method", choices=("mean", "sif"), default="mean",
+                   help="static vectors: mean of the word vectors, or SIF (fitted on the "
+                        "input) (default: %(default)s)")
+    p.add_argument("--tokenizer", default="regex",
+                   help="static vectors: tokenizer name or saved pipeline (default: "
+                        "%(default)s, lower-cased)")
+    add_force(p)
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar or summary on stderr (default: show them)")
+    p.set_defaults(func=_run)
+
+
+def _read_lines(source: IO[bytes], name: str, encoding: str, errors: str) -> list[str]:
+    from embedlayer.errors import ConfigError, DecodeError
+
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise ConfigError(f"--encoding {encoding!r}: not a codec Python knows") from None
+    texts = []
+    for number, raw in enumerate(source, start=1):
+        line = raw.rstrip(b"\n").rstrip(b"\r")
+        try:
+            texts.append(line.decode(encoding, errors))
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"{name}: line {number}: byte {exc.start + 1} (0x"
+                              f"{line[exc.start]:02x}) is not valid {encoding}; pass "
+                              f"--encoding or --unicode-errors replace") from None
+    return texts
+
+
+def _is_checkpoint(model: str) -> bool:
+    from embedlayer.contextual.checkpoint import _ALIASES, KNOWN_CHECKPOINTS
+
+    path = Path(model)
+    if path.is_dir():
+        return (path / "config.json").is_file()
+    return not path.exists() and _ALIASES.get(model, model) in KNOWN_CHECKPOINTS
+
+
+def _encoder(args: argparse.Namespace, texts: list[str]) -> Any:
+    from embedlayer.contextual.checkpoint import KNOWN_CHECKPOINTS
+    from embedlayer.errors import ConfigError, MissingFileError
+
+    if not Path(args.model).exists() and not _is_checkpoint(args.model):
+        raise MissingFileError(f"MODEL {args.model}: no such checkpoint folder or vectors "
+                               f"file, and not a known checkpoint name "
+                               f"({', '.join(KNOWN_CHECKPOINTS)}, minilm)")
+
+    if _is_checkpoint(args.model):
+        from embedlayer.contextual import TransformerEncoder
+
+        if args.method != "mean" or args.tokenizer != "regex":
+            raise ConfigError("--method and --tokenizer are for static vectors; MODEL is a "
+                              "transformer checkpoint")
+        return TransformerEncoder(args.model, pooling=args.pooling, normalize=args.normalize,
+                                  max_length=args.max_length, stride=args.stride,
+                                  batch_size=args.batch_size, precision=args.precision,
+                                  workers=args.workers)
+    for flag, value in (("--pooling", args.pooling), ("--max-length", args.max_length),
+                        ("--stride", args.stride)):
+        if value is not None:
+            raise ConfigError(f"{flag} is for transformer checkpoints; MODEL {args.model} is "
+                              f"read as static vectors")
+    if args.precision != "fp32":
+        raise ConfigError("--precision is for transformer checkpoints")
+    from embedlayer.text import get_tokenizer
+    from embedlayer.vectors import SIF
+    from embedlayer.vectors.encoder import StaticEncoder
+    from embedlayer.vectors.io import load_vectors
+
+    store = load_vectors(args.model)
+    tokenizer = get_tokenizer(args.tokenizer, lowercase=True)
+    sif = None
+    if args.method == "sif":
+        sif = SIF(store).fit([tokenizer.tokenize(t) for t in texts])
+    return StaticEncoder(store, tokenizer, method=args.method, sif=sif,
+                         normalize=bool(args.normalize))
+
+
+def _jsonl(matrix: np.ndarray, out: IO[str]) -> None:
+    for row in matrix:
+        out.write("[" + ",".join(f"{v:.7g}" for v in row.tolist()) + "]\n")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from embedlayer._atomic import atomic_write
+    from embedlayer.cli._outputs import check_outputs
+    from embedlayer.errors import ConfigError, MissingFileError
+
+    for flag, value, low in (("--batch-size", args.batch_size, 1), ("--workers", args.workers, 1),
+                             ("--max-length", args.max_length, 4), ("--stride", args.stride, 0)):
+        if value is not None and value < low:
+            raise ConfigError(f"{flag} must be >= {low}, got {value}")
+    fmt = args.output_format or ("npy" if args.output is not None
+                                 and args.output.suffix == ".npy" else "jsonl")
+    if fmt == "npy" and args.output is None and sys.stdout.isatty():
+        raise ConfigError("--format npy to a terminal; give -o FILE.npy or redirect stdout")
+    inputs = [p for p in (args.input, Path(args.model)) if p is not None and p.exists()]
+    check_outputs([("-o/--output", args.output)], force=args.force, inputs=inputs)
+    if args.input is not None:
+        if not args.input.is_file():
+            raise MissingFileError(f"-i/--input {args.input}: no such file")
+        with open(args.input, "rb") as fh:
+            texts = _read_lines(fh, str(args.input), args.encoding, args.unicode_errors)
+    else:
+        texts = _read_lines(sys.stdin.buffer, "standard input", args.encoding,
+                            args.unicode_errors)
+    t0 = time.perf_counter()
+    encoder = _encoder(args, texts)
+    matrix = encoder.encode(texts, progress=not args.quiet)
+    seconds = time.perf_counter() - t0
+    if args.output is not None:
+        with atomic_write(args.output, "wb" if fmt == "npy" else "w",
+                          **({} if fmt == "npy" else {"encoding": "utf-8"})) as fh:
+            if fmt == "npy":
+                np.save(fh, matrix, allow_pickle=False)
+            else:
+                _jsonl(matrix, fh)
+    elif fmt == "npy":
+        buffer = io.BytesIO()
+        np.save(buffer, matrix, allow_pickle=False)
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.buffer.flush()
+    else:
+        _jsonl(matrix, sys.stdout)
+        sys.stdout.flush()
+    if not args.quiet:
+        stats = encoder.stats_
+        extra = ""
+        if hasattr(stats, "windowed_texts"):
+            extra = (f"; {stats.windowed_texts} text(s) longer than {encoder.max_length} "
+                     f"tokens split into windows; {stats.empty_texts} empty")
+        elif hasattr(stats, "empty_documents"):
+            extra = f"; {stats.empty_documents} text(s) with no known word (zero vectors)"
+        where = args.output if args.output is not None else "standard output"
+        print(f"encoded {len(texts):,} texts to {matrix.shape[1]} dimensions ({fmt}) in "
+              f"{seconds:.1f} s -> {where}{extra}", file=sys.stderr)
+    return 0
