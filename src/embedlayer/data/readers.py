@@ -1,4 +1,5 @@
-"""Readers for the benchmark files: word-pair similarity, analogy questions, Lee docsim.
+"""Readers for the benchmark files: word-pair similarity, analogy questions, Lee docsim,
+WikiQA answer selection.
 
 What it holds: parsers that turn a file into plain values (lists, numpy arrays) with clear
 ``FormatError``s naming the file and line. A reader takes a path; ``resolve_benchmark``
@@ -19,9 +20,11 @@ from embedlayer.errors import DataError, FormatError, MissingFileError
 __all__ = [
     "AnalogySection",
     "DocSimSet",
+    "QAQuestion",
     "WordPairs",
     "read_analogies",
     "read_lee_docsim",
+    "read_wikiqa",
     "read_word_pairs",
     "resolve_benchmark",
 ]
@@ -42,6 +45,16 @@ class AnalogySection:
 
     name: str
     questions: list[tuple[str, str, str, str]]
+
+
+@dataclass(frozen=True)
+class QAQuestion:
+    """One answer-selection question: its candidate sentences and which of them answer it."""
+
+    qid: str
+    question: str
+    candidates: list[str]
+    labels: list[int]  # 1: the candidate answers the question, 0: it does not
 
 
 @dataclass(frozen=True)
@@ -148,3 +161,44 @@ def read_lee_docsim(docs_path: PathLike, ratings_path: PathLike) -> DocSimSet:
         raise FormatError(f"{ratings_path}: expected a {n} x {n} matrix for the {n} documents "
                           f"of {docs_path}, got {len(rows)} rows")
     return DocSimSet(documents, np.array(rows, dtype=np.float64))
+
+
+_WIKIQA_COLUMNS = ["QuestionID", "Question", "DocumentID", "DocumentTitle", "SentenceID",
+                   "Sentence", "Label"]
+
+
+def read_wikiqa(path: PathLike) -> list[QAQuestion]:
+    """WikiQA's tab-separated file (header row, one candidate sentence a line), grouped by
+    question in file order. Every question is kept, also those with no correct sentence
+    (the standard scores skip them; see ``embedlayer.eval.qa``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: not utf-8 text (byte offset {exc.start})") from None
+    # split on newlines only: str.splitlines would also break at \x1c, \u2028... inside a text
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if not lines or lines[0].split("\t") != _WIKIQA_COLUMNS:
+        raise FormatError(f"{path}: line 1: expected the WikiQA header "
+                          f"{chr(9).join(_WIKIQA_COLUMNS)!r}")
+    grouped: dict[str, QAQuestion] = {}
+    for lineno, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) != len(_WIKIQA_COLUMNS) or cols[6] not in ("0", "1"):
+            raise FormatError(f"{path}: line {lineno}: expected {len(_WIKIQA_COLUMNS)} "
+                              f"tab-separated columns ending in a 0/1 label")
+        qid, question, sentence = cols[0], cols[1], cols[5]
+        item = grouped.get(qid)
+        if item is None:
+            item = grouped[qid] = QAQuestion(qid, question, [], [])
+        elif item.question != question:
+            raise FormatError(f"{path}: line {lineno}: question {qid} has two texts")
+        item.candidates.append(sentence)
+        item.labels.append(int(cols[6]))
+    if not grouped:
+        raise FormatError(f"{path}: no questions")
+    return list(grouped.values())
