@@ -183,9 +183,11 @@ def test_int8_path_stays_close_and_is_selected_by_one_option(encoder, sample):
     cos = (fp32 * q).sum(axis=1)
     assert cos.min() >= 0.99
     assert int8.identity()["precision"] == "int8"
-    from embedlayer.contextual._int8 import Int8Linear
+    from embedlayer.contextual._int8 import Int8GELUFeedForwardIn, Int8Linear
 
+    # 6 layers x (query, key, value, attention output, feed-forward in and out)
     assert sum(isinstance(m, Int8Linear) for m in int8._model.modules()) == 36
+    assert sum(isinstance(m, Int8GELUFeedForwardIn) for m in int8._model.modules()) == 6
     assert not any(isinstance(m, torch.nn.Linear) for m in int8._model.modules())
 
 
@@ -207,6 +209,26 @@ def test_quantize_rows_matches_reference(shape):
     if shape[1]:
         assert (diff > 0).mean() < 1e-3
         np.testing.assert_allclose(q * s[:, None], x * smooth, atol=float(s.max()) * 0.51)
+
+
+def test_fused_gelu_kernel_matches_reference():
+    from embedlayer.contextual._kernels_int8 import (
+        dequantize_gelu_quantize,
+        dequantize_gelu_quantize_reference,
+    )
+
+    rng = np.random.default_rng(5)
+    acc = rng.integers(-2**16, 2**16, (11, 40)).astype(np.int32)
+    rs = rng.uniform(1e-5, 1e-4, 11).astype(np.float32)
+    cs = rng.uniform(0.1, 1, 40).astype(np.float32)
+    bias = rng.standard_normal(40).astype(np.float32)
+    smooth = rng.uniform(0.5, 2, 40).astype(np.float32)
+    q = np.empty((11, 40), np.int8)
+    s = np.empty(11, np.float32)
+    dequantize_gelu_quantize(acc, rs, cs, bias, smooth, q, s)
+    q_ref, s_ref = dequantize_gelu_quantize_reference(acc, rs, cs, bias, smooth)
+    np.testing.assert_allclose(s, s_ref, rtol=1e-5)
+    assert np.abs(q.astype(np.int32) - q_ref).max() <= 1
 
 
 def test_dequantize_matches_reference():

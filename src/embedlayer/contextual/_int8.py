@@ -3,9 +3,11 @@
 What it holds: :class:`Int8Linear` (a drop-in for ``nn.Linear`` at inference: weights int8
 with one scale per output channel, activations quantized to int8 per token at run time, the
 product accumulated in int32 by ``torch._int_mm`` and scaled back to float32 with the bias
-added), :func:`activation_ranges` (each linear layer's per-channel input maximum over
-calibration inputs, by forward hooks) and :func:`quantize_linears`, which swaps every
-``nn.Linear`` of a module for one.
+added), :class:`Int8GELUFeedForwardIn` (a BERT feed-forward block's first half handing its
+second half int8 rows directly), :func:`activation_ranges` (each linear layer's per-channel
+input maximum over calibration inputs, by forward hooks), :func:`quantize_linears`, which
+swaps every ``nn.Linear`` of a module for an ``Int8Linear``, and :func:`quantize_model`, which
+does that with the feed-forward fusion where the structure allows.
 
 Why per token, and why smoothing: BERT-like models have a few activation channels far larger
 than the rest (they come from the LayerNorm weights, whatever the text), so one scale for a
@@ -29,9 +31,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from embedlayer.contextual._kernels_int8 import dequantize_add_bias, quantize_rows
+from embedlayer.contextual._kernels_int8 import (
+    dequantize_add_bias,
+    dequantize_gelu_quantize,
+    quantize_rows,
+)
 
-__all__ = ["Int8Linear", "activation_ranges", "quantize_linears"]
+__all__ = ["Int8Linear", "activation_ranges", "quantize_linears", "quantize_model"]
 
 
 class Int8Linear(nn.Module):
@@ -62,13 +68,29 @@ class Int8Linear(nn.Module):
                 else np.zeros(self.out_features, np.float32))
         self.register_buffer("bias", torch.from_numpy(np.ascontiguousarray(bias)))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = x.shape
+    # Set by a producer that hands this layer its input already quantized (an int8 tensor):
+    # (that tensor's data pointer, its per-row scales).
+    _incoming: tuple[int, torch.Tensor] | None = None
+
+    def quantize_input(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(int8 rows, float32 row scales) of ``x`` flattened to (rows, in_features)."""
         flat = x.reshape(-1, self.in_features).to(torch.float32).contiguous()
         rows = flat.shape[0]
         q = torch.empty((rows, self.in_features), dtype=torch.int8)
         scales = torch.empty(rows, dtype=torch.float32)
         quantize_rows(flat.numpy(), self.input_smooth.numpy(), q.numpy(), scales.numpy())
+        return q, scales
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        if x.dtype == torch.int8:
+            incoming, self._incoming = self._incoming, None
+            if incoming is None or incoming[0] != x.data_ptr():
+                raise RuntimeError("Int8Linear got an int8 tensor without its scales")
+            q, scales = x.reshape(-1, self.in_features), incoming[1]
+        else:
+            q, scales = self.quantize_input(x)
+        rows = q.shape[0]
         acc = torch._int_mm(q, self.weight_int8)
         out = torch.empty((rows, self.out_features), dtype=torch.float32)
         dequantize_add_bias(acc.numpy(), scales.numpy(), self.weight_scale.numpy(),
@@ -97,6 +119,65 @@ def activation_ranges(module: nn.Module, run: Callable[[], object]) -> dict[str,
         for h in hooks:
             h.remove()
     return ranges
+
+
+class Int8GELUFeedForwardIn(nn.Module):
+    """A feed-forward block's first half, ``gelu(dense(x))``, handing its consumer (the
+    block's second :class:`Int8Linear`) int8 rows and their scales instead of floats."""
+
+    def __init__(self, dense: nn.Linear, input_range: np.ndarray | None,
+                 consumer: Int8Linear, alpha: float) -> None:
+        super().__init__()
+        self.linear = Int8Linear(dense, input_range, alpha)
+        self._consumer = [consumer]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lin, consumer = self.linear, self._consumer[0]
+        q, scales = lin.quantize_input(x)
+        acc = torch._int_mm(q, lin.weight_int8)
+        rows = q.shape[0]
+        out = torch.empty((rows, lin.out_features), dtype=torch.int8)
+        out_scales = torch.empty(rows, dtype=torch.float32)
+        dequantize_gelu_quantize(acc.numpy(), scales.numpy(), lin.weight_scale.numpy(),
+                                 lin.bias.numpy(), consumer.input_smooth.numpy(), out.numpy(),
+                                 out_scales.numpy())
+        consumer._incoming = (out.data_ptr(), out_scales)
+        return out.view(*x.shape[:-1], lin.out_features)
+
+
+def _is_exact_gelu(fn: object) -> bool:
+    name = type(fn).__name__
+    return name == "GELUActivation" or (isinstance(fn, nn.GELU) and fn.approximate == "none")
+
+
+def quantize_model(model: nn.Module, ranges: dict[str, np.ndarray] | None = None,
+                   alpha: float = 0.5, *, fuse: bool = True) -> dict[str, int]:
+    """Every linear layer of ``model`` to int8; with ``fuse``, a feed-forward block shaped as
+    BERT's (``intermediate.dense`` + an exact-GELU ``intermediate_act_fn``, then
+    ``output.dense``) passes int8 between its halves (:class:`Int8GELUFeedForwardIn`), so its
+    widest activation is never written as float32. Everything else is
+    :func:`quantize_linears`. Returns how many of each were made.
+
+    (Fusing an attention block's query, key and value into one product, with one input
+    quantization, was tried and left out: they then share one smoothing factor, which cost
+    accuracy on the shortest texts (worst WikiQA cosine 0.9936 -> 0.9915) for about 5% speed.)
+    """
+    ranges = ranges or {}
+    counts = {"feed_forward": 0, "linear": 0}
+    for name, mod in list(model.named_modules()):
+        prefix = f"{name}." if name else ""
+        inter, out = getattr(mod, "intermediate", None), getattr(mod, "output", None)
+        if (fuse and inter is not None and out is not None
+                and isinstance(getattr(inter, "dense", None), nn.Linear)
+                and isinstance(getattr(out, "dense", None), nn.Linear)
+                and _is_exact_gelu(getattr(inter, "intermediate_act_fn", None))):
+            consumer = Int8Linear(out.dense, ranges.get(prefix + "output.dense"), alpha)
+            out.dense = consumer
+            mod.intermediate = Int8GELUFeedForwardIn(
+                inter.dense, ranges.get(prefix + "intermediate.dense"), consumer, alpha)
+            counts["feed_forward"] += 1
+    counts["linear"] = quantize_linears(model, ranges, alpha)
+    return counts
 
 
 def quantize_linears(module: nn.Module, ranges: dict[str, np.ndarray] | None = None,

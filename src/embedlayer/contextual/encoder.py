@@ -260,10 +260,10 @@ class TransformerEncoder:
         self._takes_types = "token_type_ids" in names
         self._model = model
         if self.precision == "int8":
-            from embedlayer.contextual._int8 import activation_ranges, quantize_linears
+            from embedlayer.contextual._int8 import activation_ranges, quantize_model
 
             ranges = activation_ranges(model, self._calibrate)
-            quantize_linears(model, ranges)
+            quantize_model(model, ranges)
         return model
 
     def _calibrate(self) -> None:
