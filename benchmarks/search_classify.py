@@ -34,7 +34,7 @@ from bench_classify import _dev_split, _splits, make_classifier, pretrained_vect
 
 def _grid(**axes) -> list[dict]:
     keys = list(axes)
-    return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*axes.values())]
 
 
 # encoder -> the grid points tried (every other setting is the preset's).
