@@ -2,7 +2,9 @@
 same ``Encoder`` protocol as static composition (layer L3 of DESIGN.md).
 
 What it holds: :func:`open_checkpoint` (find and check a local checkpoint folder, or a known
-name shipped in an installed package, never a hub download) and :func:`offline`. Each name
+name shipped in an installed package, never a hub download), :func:`offline`, and
+:class:`ContextualEmbedding` (a checkpoint as a frozen or fine-tuned embedding layer inside a
+torch model, with its tokenizer, a scalar mix of layers, pooling and a word-level view). Each name
 loads its module on first use, so reading a checkpoint's embedding tables needs neither torch
 nor transformers. What it leaves out: the tasks that use encoders (``embedlayer.tasks``).
 """
@@ -15,6 +17,8 @@ from typing import Any
 # public name -> module that defines it (imported on first use)
 _LAZY = {
     "Checkpoint": "checkpoint",
+    "ContextualEmbedding": "module",
+    "WordVectors": "module",
     "KNOWN_CHECKPOINTS": "checkpoint",
     "offline": "checkpoint",
     "open_checkpoint": "checkpoint",
