@@ -39,7 +39,7 @@ from embedlayer.contextual.checkpoint import offline, open_checkpoint
 from embedlayer.errors import ConfigError, FormatError, MissingFileError
 from embedlayer.nn.encoders import LAYER_MODES, POOLINGS, pool
 
-__all__ = ["PAD_ID", "ContextualEmbedding", "WordVectors", "load_tokenizer"]
+__all__ = ["PAD_ID", "ContextualEmbedding", "WordVectors", "count_truncated", "load_tokenizer"]
 
 PAD_ID = -1  # the padding id of the batches this module reads (never a real token id)
 _WORD_MODES = ("first", "mean")
@@ -71,6 +71,18 @@ def load_tokenizer(path: str | os.PathLike[str]) -> Any:
     tok.no_padding()
     tok.no_truncation()
     return tok
+
+
+def count_truncated(checkpoint: Any, texts: Sequence[str], max_length: int | None) -> int:
+    """How many ``texts`` the tokenizer of ``checkpoint`` (an ``open_checkpoint`` result)
+    makes longer than ``max_length`` tokens, special tokens included (None: the checkpoint's
+    ``max_position_embeddings``): the texts a ``ContextualEmbedding`` would cut."""
+    if max_length is None:
+        max_length = int(checkpoint.config.get("max_position_embeddings", 512))
+    tok = load_tokenizer(checkpoint.tokenizer)
+    tok.enable_truncation(max_length)
+    return sum(1 for e in tok.encode_batch(list(texts), add_special_tokens=True)
+               if e.overflowing)
 
 
 @contextlib.contextmanager
