@@ -427,6 +427,11 @@ def _train(args: argparse.Namespace) -> int:
         from embedlayer.contextual import open_checkpoint
 
         checkpoint = open_checkpoint(encoder.checkpoint)  # a missing file fails here, not later
+        limit = checkpoint.config.get("max_position_embeddings")
+        if isinstance(limit, int) and (settings.get("max_length") or 0) > limit:
+            raise ConfigError(f"--max-length {settings['max_length']} is more than the "
+                              f"checkpoint's max_position_embeddings ({limit}); give "
+                              f"--max-length {limit} or less")
     dataset = load_classification(args.data, fine=args.fine, progress=not args.quiet,
                                   text_column=args.text_column,
                                   label_column=args.label_column)

@@ -526,14 +526,14 @@ class TextClassifier:
                 raise MissingFileError(f"{folder}: {name} is missing; not a text-classifier "
                                        f"folder (expected {', '.join(sorted(set(expected)))})")
         doc = _read_config(where)
+        config, encoder, tokenizer, labels = _parse_config(where, doc)
+        if transformer != isinstance(encoder, TransformerConfig):
+            kind = encoder_config_dict(encoder)["kind"]
+            raise FormatError(f"{where}: field 'encoder' is {kind!r}, but the folder "
+                              f"{'has' if transformer else 'lacks'} a transformer/ subfolder")
         if doc["format_version"] >= 2:
             _check_digests(folder, doc["files"],
                            _contextual.HASHED if transformer else _HASHED)
-        config, encoder, tokenizer, labels = _parse_config(where, doc)
-        if transformer != isinstance(encoder, TransformerConfig):
-            raise FormatError(f"{where}: field 'encoder' is {encoder_config_dict(encoder)['kind']!r}"
-                              f", but the folder {'has' if transformer else 'lacks'} a "
-                              f"transformer/ subfolder")
         model = cls.from_config(config, encoder, tokenizer=tokenizer or "regex",
                                 workers=workers, device=device)
         model.tokenizer_ = tokenizer
