@@ -329,6 +329,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.workers} thread(s); MR: {args.folds}-fold CV; "
           f"TREC: {args.seeds} seed(s); development split {args.dev_fraction} of each "
           f"training part; refit after early stopping: {args.refit}"
+          + (" (transformer: no, its preset's)" if "transformer" in names else "")
           + (f"; vectors: word2vec {W2V} on corpora/en" if vectors is not None else "") + "\n")
     print(f"per-fold log ({args.log}; dev_accuracy of tfidf-lr is its inner-CV score):\n")
     print("\n".join(log_lines) + "\n")
