@@ -104,7 +104,8 @@ def test_words_are_their_first_or_mean_sub_token(mixed):
     assert first.vectors.shape == mean.vectors.shape == (4, 32) and not first.truncated
     ids, _ = mixed.tokenize([text])
     with torch.no_grad():
-        hidden = mixed(torch.from_numpy(ids[0]).unsqueeze(0))[0]  # [CLS] the acting was un ##believ ##able [SEP]
+        # [CLS] the acting was un ##believ ##able [SEP]
+        hidden = mixed(torch.from_numpy(ids[0]).unsqueeze(0))[0]
     assert len(ids[0]) == 8
     torch.testing.assert_close(first.vectors[3], hidden[4])
     torch.testing.assert_close(mean.vectors[3], hidden[4:7].mean(dim=0))

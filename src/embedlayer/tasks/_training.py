@@ -5,8 +5,9 @@ token-id arrays into batches, length-bucketed shuffling, a stratified held-out s
 optimizers (Adam with an L2 penalty, or AdamW's decoupled weight decay; lazy Adam for sparse
 tables), an optional linear warmup then linear decay of the learning rates (the BERT
 fine-tuning schedule), the epoch loop (``train``) with its progress bar and validation-based
-early stopping, and batched inference (``forward_all``). Everything random comes from the seed: the numpy generator that
-shuffles and splits is seeded once per fit, and the caller seeds torch (dropout, weights).
+early stopping, and batched inference (``forward_all``). Everything random comes from the
+seed: the numpy generator that shuffles and splits is seeded once per fit, and the caller
+seeds torch (dropout, weights).
 What it leaves out: tokenizing, vocabularies, labels and saving (``tasks/classify.py``).
 """
 

@@ -38,7 +38,8 @@ Loading also reads version 2 folders (before the settings ``warmup`` and
 ``decoupled_weight_decay``: their defaults) and version 1 (no digests; ``lr`` for
 ``learning_rate``). A malformed ``config.json`` is a ``FormatError`` naming the field.
 What it leaves out: the training loop (``tasks/_training.py``), encoders (``nn/encoders.py``),
-the transformer's module and files (``contextual/module.py``, ``tasks/_contextual.py``), metrics (``tasks/metrics.py``) and file readers (``embedlayer.data.classify``).
+the transformer's module and files (``contextual/module.py``, ``tasks/_contextual.py``),
+metrics (``tasks/metrics.py``) and file readers (``embedlayer.data.classify``).
 """
 
 from __future__ import annotations
@@ -232,7 +233,8 @@ class TextClassifier:
             oov_init=oov_init, freeze=freeze, embedding_dropout=embedding_dropout,
             sparse=sparse, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             embedding_learning_rate=embedding_learning_rate, weight_decay=weight_decay,
-            decoupled_weight_decay=decoupled_weight_decay, warmup=warmup, clip_norm=clip_norm, patience=patience, dev_split=dev_split, refit=refit, seed=seed,
+            decoupled_weight_decay=decoupled_weight_decay, warmup=warmup, clip_norm=clip_norm,
+            patience=patience, dev_split=dev_split, refit=refit, seed=seed,
         ).check()
         self.encoder = encoder_config(encoder) if isinstance(encoder, str) else encoder
         if isinstance(self.encoder, TransformerConfig) and vectors is not None:
