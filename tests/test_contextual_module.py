@@ -151,3 +151,17 @@ def test_a_checkpoint_without_its_tokenizer_is_refused(tiny, tmp_path):
     (broken / "tokenizer.json").unlink()
     with pytest.raises(MissingFileError, match="has no tokenizer.json"):
         ContextualEmbedding.from_checkpoint(broken)
+
+
+def test_a_checkpoint_transformers_cannot_build_is_one_clear_error(tiny, tmp_path):
+    import json
+    import shutil
+
+    from embedlayer.errors import FormatError
+
+    odd = tmp_path / "odd"
+    shutil.copytree(tiny, odd)
+    config = json.loads((odd / "config.json").read_text())
+    (odd / "config.json").write_text(json.dumps({**config, "model_type": "no-such-model"}))
+    with pytest.raises(FormatError, match="transformers cannot build a model"):
+        ContextualEmbedding.from_checkpoint(odd)

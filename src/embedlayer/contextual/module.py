@@ -114,7 +114,7 @@ def _auto_model(folder: Path, *, pretrained: bool) -> nn.Module:
                 return AutoModel.from_pretrained(str(folder), local_files_only=True)
             return AutoModel.from_config(AutoConfig.from_pretrained(str(folder),
                                                                     local_files_only=True))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
             first = str(exc).strip().splitlines()[0][:200]
             raise FormatError(f"{folder}: transformers cannot build a model from this "
                               f"checkpoint ({first})") from None

@@ -26,6 +26,10 @@ checkpoint's own fast tokenizer instead of a word tokenizer and vocabulary, the 
 dropout to the linear head. ``max_length`` then counts sub-word tokens, special tokens
 included (None: the checkpoint's limit, 512 for BERT); texts cut to it are counted
 (``truncated_``: training texts) and never cut silently. An empty text is ``[CLS] [SEP]``.
+The constructor's optimizer defaults are the founding example's (Adam at 1e-3 for every
+weight), far too large a rate for a pretrained transformer: start from
+``tasks.presets.recommended("transformer", pretrained=False)`` (BERT's fine-tuning recipe,
+what ``embedlayer classify train --encoder transformer`` uses).
 
 The saved folder holds ``config.json`` (format ``embedlayer.text-classifier``, version 3: the
 labels, the settings, the encoder, the tokenizer pipeline, the embedding layer's config, the
