@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from embedlayer.contextual import ContextualEmbedding
-from embedlayer.contextual.module import PAD_ID, _pad, count_truncated
+from embedlayer.contextual.module import PAD_ID, _pad, count_truncated, word_index, word_pool
 from embedlayer.errors import ConfigError, MissingFileError
 from embedlayer.nn.encoders import pool
 
@@ -165,3 +165,24 @@ def test_a_checkpoint_transformers_cannot_build_is_one_clear_error(tiny, tmp_pat
     (odd / "config.json").write_text(json.dumps({**config, "model_type": "no-such-model"}))
     with pytest.raises(FormatError, match="transformers cannot build a model"):
         ContextualEmbedding.from_checkpoint(odd)
+
+
+@pytest.mark.parametrize("how", ["first", "mean"])
+def test_word_pooling_of_a_padded_batch_is_differentiable_and_per_text(mixed, how):
+    texts = ["the acting was unbelievable", "a", "", "unbelievable , odd"]
+    encodings = mixed.encodings(texts)
+    ids = _pad([e.ids for e in encodings])
+    views = [word_index(e) for e in encodings]
+    index = _pad([v[0] for v in views])
+    hidden = mixed(ids).detach().requires_grad_(True)
+    pooled, mask = word_pool(hidden, index, how)
+    assert pooled.shape == (4, 4, 32) and mask.sum(dim=1).tolist() == [4, 1, 0, 3]
+    assert (pooled[~mask] == 0).all()
+    for row, (_, spans) in enumerate(views):  # a slow reference, word by word
+        for w in range(len(spans)):
+            at = (index[row] == w).nonzero().flatten()
+            want = hidden[row, at[0]] if how == "first" else hidden[row, at].mean(dim=0)
+            torch.testing.assert_close(pooled[row, w], want)
+    pooled.sum().backward()
+    # gradient only at word tokens: [CLS], [SEP] and padding get none
+    assert (hidden.grad[index < 0] == 0).all() and (hidden.grad[index >= 0] != 0).any()

@@ -39,7 +39,8 @@ from embedlayer.contextual.checkpoint import offline, open_checkpoint
 from embedlayer.errors import ConfigError, FormatError, MissingFileError
 from embedlayer.nn.encoders import LAYER_MODES, POOLINGS, pool
 
-__all__ = ["PAD_ID", "ContextualEmbedding", "WordVectors", "count_truncated", "load_tokenizer"]
+__all__ = ["PAD_ID", "ContextualEmbedding", "WordVectors", "count_truncated", "load_tokenizer",
+           "word_index", "word_pool"]
 
 PAD_ID = -1  # the padding id of the batches this module reads (never a real token id)
 _WORD_MODES = ("first", "mean")
@@ -284,14 +285,18 @@ class ContextualEmbedding(nn.Module):
                               f"{', '.join(_WORD_MODES)}, got {how!r}")
         encodings = self.encodings(texts)
         ids = [np.asarray(e.ids, dtype=np.int64) for e in encodings]
-        result: list[WordVectors | None] = [None] * len(ids)
+        views = [word_index(e) for e in encodings]
+        result: list[WordVectors] = [None] * len(ids)  # type: ignore[list-item]
         with _eval(self):
             for batch in _sorted_batches(ids, batch_size):
                 hidden = self(_pad([ids[i] for i in batch])).float()  # (B, T, H)
+                index = _pad([views[i][0] for i in batch])  # (B, T), -1: no word
+                pooled, _ = word_pool(hidden, index, how)  # (B, W, H)
                 for row, i in enumerate(batch):
-                    e = encodings[i]
-                    result[i] = _word_view(hidden[row, :len(e.ids)], e, how)
-        return [r for r in result if r is not None]
+                    spans = views[i][1]
+                    result[i] = WordVectors(pooled[row, :len(spans)].clone(), spans,
+                                            bool(encodings[i].overflowing))
+        return result
 
     def config(self) -> dict[str, Any]:
         """The settings as a JSON-able dict (not the weights)."""
@@ -305,28 +310,48 @@ class ContextualEmbedding(nn.Module):
                 f"freeze={self.freeze}, max_length={self.max_length}")
 
 
-def _word_view(hidden: torch.Tensor, encoding: Any, how: str) -> WordVectors:
-    """(T, H) vectors of one text -> its words' vectors (first or mean sub-token)."""
-    word_ids = encoding.word_ids
-    order: list[int] = []  # word ids in order of appearance
-    rows: dict[int, list[int]] = {}
-    spans: dict[int, tuple[int, int]] = {}
-    for t, w in enumerate(word_ids):
+def word_index(encoding: Any) -> tuple[IntArray, list[tuple[int, int]]]:
+    """A tokenizer encoding -> (the word position of each token, ``-1`` for special tokens;
+    the (start, end) character span of each word). Words are numbered 0, 1, ... in order."""
+    index = np.full(len(encoding.ids), -1, dtype=np.int64)
+    spans: list[tuple[int, int]] = []
+    position: dict[int, int] = {}  # the tokenizer's word id -> its position here
+    for t, w in enumerate(encoding.word_ids):
         if w is None:
-            continue  # a special token
-        if w not in rows:
-            order.append(w)
-            rows[w] = []
-            spans[w] = encoding.offsets[t]
-        rows[w].append(t)
-        spans[w] = (spans[w][0], encoding.offsets[t][1])
-    if not order:
-        return WordVectors(torch.zeros(0, hidden.shape[1]), [], bool(encoding.overflowing))
-    if how == "first":
-        vectors = hidden[torch.tensor([rows[w][0] for w in order])]
-    else:
-        vectors = torch.stack([hidden[torch.tensor(rows[w])].mean(dim=0) for w in order])
-    return WordVectors(vectors.clone(), [spans[w] for w in order], bool(encoding.overflowing))
+            continue
+        start, end = encoding.offsets[t]
+        if w not in position:
+            position[w] = len(spans)
+            spans.append((start, end))
+        index[t] = position[w]
+        spans[position[w]] = (spans[position[w]][0], end)
+    return index, spans
+
+
+def word_pool(hidden: torch.Tensor, index: torch.Tensor,
+              how: str = "first") -> tuple[torch.Tensor, torch.Tensor]:
+    """Sub-token vectors (B, T, H) and each token's word position (B, T), ``-1`` for special
+    tokens and padding -> word vectors (B, W, H) and their mask (B, W), W the most words of
+    a row. ``first``: a word's first sub-token; ``mean``: the mean of its sub-tokens.
+    Differentiable (a tagger trains through it)."""
+    if how not in _WORD_MODES:
+        raise ConfigError(f"word_pool: how must be one of {', '.join(_WORD_MODES)}, "
+                          f"got {how!r}")
+    b, t, h = hidden.shape
+    n_words = int(index.max().item()) + 1 if index.numel() else 0
+    slot = torch.where(index >= 0, index, torch.full_like(index, n_words))  # extra: a bin
+    counts = torch.zeros(b, n_words + 1, dtype=hidden.dtype, device=hidden.device)
+    counts.scatter_add_(1, slot, torch.ones_like(slot, dtype=hidden.dtype))
+    mask = counts[:, :n_words] > 0
+    if how == "mean":
+        total = torch.zeros(b, n_words + 1, h, dtype=hidden.dtype, device=hidden.device)
+        total = total.scatter_add(1, slot.unsqueeze(-1).expand(b, t, h), hidden)
+        return total[:, :n_words] / counts[:, :n_words].clamp(min=1.0).unsqueeze(-1), mask
+    steps = torch.arange(t, device=hidden.device).expand(b, t)
+    first = torch.full((b, n_words + 1), t - 1, dtype=torch.int64, device=hidden.device)
+    first = first.scatter_reduce(1, slot, steps, reduce="amin", include_self=True)
+    vectors = hidden.gather(1, first[:, :n_words].unsqueeze(-1).expand(b, n_words, h))
+    return vectors * mask.unsqueeze(-1).to(hidden.dtype), mask
 
 
 def _sorted_batches(ids: list[IntArray], batch_size: int) -> list[IntArray]:
