@@ -82,10 +82,11 @@ def test_freeze_keeps_the_transformer_as_it_was(tiny, data):
 def test_the_same_seed_gives_the_same_model(tiny, data):
     (texts, labels), (test_t, _) = data
     settings = {**FAST, "epochs": 2}
-    runs = [TextClassifier(TransformerConfig(checkpoint=str(tiny)), seed=3,
+    runs = [TextClassifier(TransformerConfig(checkpoint=str(tiny)), seed=seed,
                            **settings).fit(texts[:80], labels[:80], progress=False)
-            .predict_proba(test_t) for _ in range(2)]
+            .predict_proba(test_t) for seed in (3, 3, 4)]
     np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])  # the seed does reach the weights
 
 
 def test_save_and_load_give_the_same_predictions_without_the_checkpoint(trained, data, tmp_path):
