@@ -128,7 +128,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=int, default=None,
                        help=f"default: {_preset_help('batch_size')}")
     train.add_argument("--learning-rate", type=float, default=None,
-                       help=f"Adam's learning rate (default: {_preset_help('learning_rate')})")
+                       help=f"Adam's learning rate (a transformer: its head's) (default: "
+                            f"{_preset_help('learning_rate')})")
     train.add_argument("--embedding-learning-rate", type=float, default=None,
                        help="the embedding matrix's (a transformer's) own learning rate "
                             f"(default: {_preset_help('embedding_learning_rate')}, others "
@@ -351,10 +352,10 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     if transformer and given:
         raise ConfigError(f"{given[0]} does not apply to --encoder transformer (it brings its "
                           f"own token embeddings); drop {given[0]}")
-    word_flags = [flag for key, flag in (("checkpoint", "--checkpoint"), ("layers", "--layers"),
+    own_flags = [flag for key, flag in (("checkpoint", "--checkpoint"), ("layers", "--layers"),
                                          ("pooling", "--pooling")) if getattr(args, key)]
-    if word_flags and not transformer:
-        raise ConfigError(f"{word_flags[0]} applies to --encoder transformer only")
+    if own_flags and not transformer:
+        raise ConfigError(f"{own_flags[0]} applies to --encoder transformer only")
     enc, opts = recommended(args.encoder, pretrained=args.vectors is not None)
     for key in ("hidden", "maps", "bucket", "dropout", "checkpoint", "layers", "pooling"):
         if getattr(args, key) is not None:
