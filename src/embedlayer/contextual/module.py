@@ -8,7 +8,9 @@ the checkpoint's own fast tokenizer (``tokenizer.json`` read with the ``tokenize
 with truncation to ``max_length`` sub-word tokens that is counted, never silent, and two
 views for callers: :meth:`ContextualEmbedding.embed` (one pooled vector per text: mean over
 the real tokens, the first token (CLS), or a max) and :meth:`ContextualEmbedding.words` (one
-vector per word: the first or the mean of its sub-tokens, with the word's character span).
+vector per word: the first or the mean of its sub-tokens, with the word's character span),
+built on :func:`word_index` and the differentiable :func:`word_pool` that a tagger trains
+through.
 The forward pass is the ``transformers`` model's own (``AutoModel``); nothing is
 re-implemented. Loading never downloads: :func:`~embedlayer.contextual.offline` is set before
 ``transformers`` is imported, and only local folders are read.
