@@ -3,7 +3,8 @@ pretrained initialization, next to a TF-IDF + logistic regression baseline; the 
 its initialization chosen on development data only.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_classify.py
-      [--datasets mr,trec] [--encoders lstm,bilstm,cnn,bag,bag2] [--inits random,w2v]
+      [--datasets mr,trec] [--encoders lstm,bilstm,cnn,bag,bag2,transformer]
+      [--inits random,w2v]
       [--folds 10] [--seeds 3] [--dev-fraction 0.1] [--log FILE] [--quick] [--limit N]
       [--no-baseline] [--workers 1]
 (needs scikit-learn: ``pip install -e '.[bench]'``). Prints the command line, the per-fold
@@ -11,7 +12,10 @@ log (also written to ``--log``) and the Markdown table for docs/benchmarks.md.
 
 Settings: each encoder's are ``embedlayer.tasks.presets.recommended`` (the defaults of
 ``embedlayer classify train``), so the table and the CLI cannot drift apart; ``bag2`` is
-``bag`` with hashed word bigrams (100k buckets). Pretrained vectors:
+``bag`` with hashed word bigrams (100k buckets); ``transformer`` fine-tunes all-MiniLM-L6-v2
+end to end (its preset is the usual BERT recipe, not tuned here). The transformer brings its
+own token embeddings, so ``--inits`` does not apply to it: it runs once, whatever the inits,
+and its init column says ``minilm`` (the checkpoint it starts from). Pretrained vectors:
 ``embedlayer.train.Word2Vec`` (skip-gram, negative sampling, dim 300, window 5, min_count 3,
 5 epochs, seed 1) on all of corpora/en/*.txt, lower-cased regex tokens (corpora/en includes
 the polarity 2.0 reviews: in-domain text for MR, not the MR sentences themselves), trained
@@ -53,7 +57,10 @@ W2V = {"model": "skipgram", "loss": "ns", "dim": 300, "window": 5, "negative": 5
 MODELS: dict[str, tuple[str, dict]] = {
     "lstm": ("lstm", {}), "bilstm": ("bilstm", {}), "cnn": ("cnn", {}), "bag": ("bag", {}),
     "bag2": ("bag", {"bigrams": True, "bucket": 100_000}),
+    "transformer": ("transformer", {}),
 }
+# Models that start from a checkpoint of their own: model -> the init column's name.
+OWN_INIT = {"transformer": "minilm"}
 LOG_COLUMNS = ("dataset", "fold", "model", "init", "dev_accuracy", "test_accuracy",
                "test_macro_f1", "train_s", "selected")
 
@@ -101,7 +108,8 @@ def _fmt(values: list[float]) -> str:
 
 
 # Which settings belong to the encoder (the rest are ``TextClassifier`` options).
-ENCODER_KEYS = {"hidden", "dropout", "widths", "maps", "bigrams", "bucket"}
+ENCODER_KEYS = {"hidden", "dropout", "widths", "maps", "bigrams", "bucket", "checkpoint",
+                "layers", "pooling"}
 
 
 def make_classifier(name: str, init: str, vectors, args, seed: int,
@@ -113,11 +121,12 @@ def make_classifier(name: str, init: str, vectors, args, seed: int,
     from embedlayer.tasks.presets import recommended
 
     kind, extra = MODELS[name]
-    enc, settings = recommended(kind, pretrained=init == "w2v")
+    own = name in OWN_INIT  # its checkpoint is its initialization
+    enc, settings = recommended(kind, pretrained=init == "w2v" and not own)
     enc.update(extra)
     for key, value in (overrides or {}).items():
         (enc if key in ENCODER_KEYS else settings)[key] = value
-    if init != "w2v":
+    if init != "w2v" and not own:
         settings["dim"] = vectors.dim if vectors is not None else W2V["dim"]
     if args.quick:
         settings["epochs"] = min(settings["epochs"], 3)
@@ -125,7 +134,8 @@ def make_classifier(name: str, init: str, vectors, args, seed: int,
         settings["epochs"] = args.epochs
     if not args.refit:
         settings["refit"] = False
-    return TextClassifier(encoder_config(kind, enc), vectors=vectors if init == "w2v" else None,
+    return TextClassifier(encoder_config(kind, enc),
+                          vectors=vectors if init == "w2v" and not own else None,
                           seed=seed, **settings)
 
 
@@ -295,7 +305,7 @@ def main() -> None:
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         raise SystemExit(f"unknown model {unknown[0]!r}; expected one of {sorted(MODELS)}")
-    candidates = [(n, i) for n in names for i in inits]
+    candidates = list(dict.fromkeys((n, OWN_INIT.get(n, i)) for n in names for i in inits))
     W2V.update(dim=args.w2v_dim, epochs=args.w2v_epochs)
     vectors = pretrained_vectors() if "w2v" in inits else None
 
@@ -319,6 +329,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.workers} thread(s); MR: {args.folds}-fold CV; "
           f"TREC: {args.seeds} seed(s); development split {args.dev_fraction} of each "
           f"training part; refit after early stopping: {args.refit}"
+          + (" (transformer: no, its preset's)" if "transformer" in names else "")
           + (f"; vectors: word2vec {W2V} on corpora/en" if vectors is not None else "") + "\n")
     print(f"per-fold log ({args.log}; dev_accuracy of tfidf-lr is its inner-CV score):\n")
     print("\n".join(log_lines) + "\n")

@@ -115,7 +115,7 @@ def test_save_and_load_give_identical_predictions(tmp_path, binary, kind):
                                                         "vocab.json"]
     doc = json.loads((folder / "config.json").read_text())
     assert (doc["format"], doc["format_version"], doc["labels"]) == (
-        "embedlayer.text-classifier", 2, ["neg", "pos"])
+        "embedlayer.text-classifier", 3, ["neg", "pos"])
     assert doc["encoder"]["kind"] == kind and doc["tokenizer"]["format"] == "embedlayer.tokenizer"
     loaded = TextClassifier.load(folder, progress=False)
     # The weights are the same bits, but a loaded tensor's memory layout may pick another
@@ -407,6 +407,21 @@ def test_a_version_1_folder_still_loads(tmp_path, trained, binary):
     _, (test_t, _) = binary
     np.testing.assert_allclose(loaded.predict_proba(test_t), trained.predict_proba(test_t),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_a_version_2_folder_still_loads(tmp_path, trained, binary):
+    """Version 2 predates the settings warmup and decoupled_weight_decay: their defaults."""
+    folder = trained.save(tmp_path / "m")
+
+    def to_v2(doc):
+        doc["format_version"] = 2
+        del doc["classifier"]["warmup"], doc["classifier"]["decoupled_weight_decay"]
+    _corrupt(folder, to_v2)
+    loaded = TextClassifier.load(folder)
+    assert loaded.config == trained.config
+    assert (loaded.config.warmup, loaded.config.decoupled_weight_decay) == (None, False)
+    _, (test_t, _) = binary
+    np.testing.assert_array_equal(loaded.predict_proba(test_t), trained.predict_proba(test_t))
 
 
 def test_callbacks_see_every_epoch_like_the_trainers(binary):

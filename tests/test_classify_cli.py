@@ -207,6 +207,21 @@ def test_the_preset_settings_are_each_encoders_defaults(tmp_path):
     _, options = _settings(args)
     assert (options["epochs"], options["refit"], options["batch_size"],
             options["learning_rate"]) == (3, False, 8, 5e-3)
+    # The transformer: BERT's fine-tuning recipe over all-MiniLM-L6-v2, flags over it.
+    args = parser.parse_args(["classify", "train", "mr", "--encoder", "transformer"])
+    encoder, options = _settings(args)
+    enc, expected = recommended("transformer", pretrained=False)
+    assert encoder == encoder_config("transformer", enc)
+    assert {k: options[k] for k in expected} == expected
+    assert (encoder.checkpoint, options["embedding_learning_rate"], options["warmup"],
+            options["decoupled_weight_decay"], options["max_length"]) == (
+        "all-MiniLM-L6-v2", 5e-5, 0.1, True, 128)
+    args = parser.parse_args(["classify", "train", "mr", "--encoder", "transformer",
+                              "--freeze", "all", "--pooling", "cls", "--no-decoupled-weight-decay",
+                              "--warmup", "0.2", "--checkpoint", "my-folder"])
+    encoder, options = _settings(args)
+    assert (encoder.pooling, encoder.checkpoint, options["freeze"], options["warmup"],
+            options["decoupled_weight_decay"]) == ("cls", "my-folder", True, 0.2, False)
 
 
 def test_predict_writes_json_lines_to_an_output_file(files, capsys):

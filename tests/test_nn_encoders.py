@@ -20,7 +20,7 @@ from embedlayer.nn.encoders import (  # noqa: E402
 
 D = 6
 SETTINGS = {"lstm": {"hidden": 5}, "bilstm": {"hidden": 4}, "cnn": {"maps": 3},
-            "bag": {"bigrams": True, "bucket": 31}}
+            "bag": {"bigrams": True, "bucket": 31}, "transformer": {"pooling": "max"}}
 
 
 def _encoder(kind: str):

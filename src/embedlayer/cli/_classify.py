@@ -17,7 +17,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-_ENCODERS = ("lstm", "bilstm", "cnn", "bag")
+_ENCODERS = ("lstm", "bilstm", "cnn", "bag", "transformer")
+# Options about the classifier's own word embedding: a transformer brings its own.
+_WORD_ONLY = {"dim": "--dim", "oov_init": "--oov-init", "vocab_from_vectors":
+              "--vocab-from-vectors", "max_vocab": "--max-vocab"}
 _PREDICT_CHUNK = 1024  # lines classified at a time, so stdin streams
 # ClassifierConfig fields whose CLI flag is not the field's name with dashes.
 _FLAGS = {"sparse": "--dense-updates", "lr": "--learning-rate"}
@@ -37,18 +40,32 @@ a flag overrides one. Every
 encoder: early stopping (--patience 2) on a held-out 10% (--dev-split 0.1),
 then --refit on all the training data; with --vectors: --freeze 1
 --vocab-from-vectors; without: --dim 300 --oov-init uniform.
+
+--encoder transformer fine-tunes a transformer checkpoint end to end (--checkpoint,
+all-MiniLM-L6-v2 by default, read offline from its folder or installed package):
+texts go through the checkpoint's own tokenizer, cut at --max-length sub-word
+tokens (the number cut is reported), pooled (--pooling) into a dropout + linear
+head. Its preset is the usual BERT fine-tuning recipe, not tuned here; --freeze
+all keeps the transformer fixed and trains the head only.
 """
 
 
 def _preset_table() -> str:
     from embedlayer.tasks.presets import ENCODER_PRESETS
 
+    def flag(key: str, value: Any) -> str:
+        name = key.replace("_", "-")
+        if key == "freeze":
+            return f"--freeze {'all' if value is True else int(value)}"
+        if isinstance(value, bool):
+            return f"--{name}" if value else f"--no-{name}"
+        shown = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        return f"--{name} {shown}"
+
     lines = []
     for kind, (enc, opts) in ENCODER_PRESETS.items():
         shown = {**enc, **opts}
-        lines.append(f"  {kind:<7} " + ", ".join(
-            f"--{k.replace('_', '-')} " + (",".join(map(str, v)) if isinstance(v, tuple) else
-                                           str(v)) for k, v in shown.items()))
+        lines.append(f"  {kind:<11} " + ", ".join(flag(k, v) for k, v in shown.items()))
     return "\n" + "\n".join(lines)
 
 
@@ -86,7 +103,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="replace an existing --output folder (default: refuse)")
     train.add_argument("--encoder", choices=_ENCODERS, default="lstm",
                        help="lstm (the founding LSTM(64)), bilstm (max pooling), cnn (Kim "
-                            "2014), bag (fastText-style mean) (default: %(default)s)")
+                            "2014), bag (fastText-style mean), transformer (a fine-tuned "
+                            "--checkpoint) (default: %(default)s)")
     train.add_argument("--vectors", type=Path, default=None, metavar="V",
                        help="pretrained vectors (any format embedlayer reads; see "
                             "--vectors-from) to start from (default: none, a random start)")
@@ -110,10 +128,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=int, default=None,
                        help=f"default: {_preset_help('batch_size')}")
     train.add_argument("--learning-rate", type=float, default=None,
-                       help=f"Adam's learning rate (default: {_preset_help('learning_rate')})")
+                       help=f"Adam's learning rate (a transformer: its head's) (default: "
+                            f"{_preset_help('learning_rate')})")
     train.add_argument("--embedding-learning-rate", type=float, default=None,
-                       help="the embedding matrix's own learning rate (default: the "
-                            "--learning-rate)")
+                       help="the embedding matrix's (a transformer's) own learning rate "
+                            f"(default: {_preset_help('embedding_learning_rate')}, others "
+                            "the --learning-rate)")
+    train.add_argument("--weight-decay", type=float, default=None,
+                       help=f"Adam's weight decay (default: {_preset_help('weight_decay')}, "
+                            "others 0)")
+    train.add_argument("--decoupled-weight-decay", action=argparse.BooleanOptionalAction,
+                       default=None,
+                       help="AdamW's decoupled weight decay, none on biases and LayerNorm, "
+                            "instead of an L2 penalty (default: on for transformer, else off)")
+    train.add_argument("--warmup", type=float, default=None,
+                       help="share of the steps with a linear warmup of the learning rates, "
+                            "then a linear decay to 0 (default: "
+                            f"{_preset_help('warmup')}, others constant rates)")
     train.add_argument("--seed", type=int, default=0,
                        help="weights, shuffling and splits derive from it (default: "
                             "%(default)s)")
@@ -133,7 +164,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="vocabulary: keep at most this many words, the most frequent "
                             "(default: no cap)")
     train.add_argument("--max-length", type=int, default=None,
-                       help="tokens kept per text (default: no cap)")
+                       help="tokens kept per text; transformer: sub-word tokens, special "
+                            "tokens included, texts cut are counted (default: no cap; "
+                            f"{_preset_help('max_length')})")
     train.add_argument("--embedding-dropout", type=float, default=0.0,
                        help="drop whole word vectors while training (default: %(default)s)")
     train.add_argument("--dense-updates", action="store_true",
@@ -149,6 +182,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--widths", default=None,
                        help=f"cnn filter widths, comma-separated (default: "
                             f"{_preset_help('widths', encoder=True)})")
+    train.add_argument("--checkpoint", default=None, metavar="NAME_OR_FOLDER",
+                       help="transformer: a checkpoint folder (config.json, *.safetensors, "
+                            "tokenizer.json) or a known name (default: "
+                            f"{_preset_help('checkpoint', encoder=True)})")
+    train.add_argument("--layers", choices=["last", "mix"], default=None,
+                       help="transformer: the last layer, or a learned scalar mix of all "
+                            "(default: last)")
+    train.add_argument("--pooling", choices=["mean", "cls", "max"], default=None,
+                       help="transformer: pooling over the real tokens (default: mean)")
     train.add_argument("--bigrams", action="store_true",
                        help="bag: add hashed word bigrams (default: off)")
     train.add_argument("--bucket", type=int, default=None,
@@ -237,9 +279,9 @@ def _check_output(path: Path | None, *, force: bool, folder: bool,
                           "--output")
     if folder:
         from embedlayer._atomic import _check_replaceable
-        from embedlayer.tasks.classify import _FILES
+        from embedlayer.tasks.classify import _FILES, _FOLDERS
 
-        _check_replaceable(path, "a text classifier", _FILES)  # the check save() makes
+        _check_replaceable(path, "a text classifier", _FILES, _FOLDERS)  # as save() checks
     elif path.is_dir():
         raise ConfigError(f"{path} is a folder; --output names a file")
     parent = next((p for p in path.absolute().parents if p.exists()), None)
@@ -260,7 +302,7 @@ def _flag_error(exc: Exception) -> Exception:
 
     text = str(exc)
     for prefix in ("ClassifierConfig: ", "TextClassifier: ", *(
-            f"{kind}Config: " for kind in ("LSTM", "BiLSTM", "CNN", "Bag"))):
+            f"{kind}Config: " for kind in ("LSTM", "BiLSTM", "CNN", "Bag", "Transformer"))):
         if text.startswith(prefix):
             field, _, rest = text[len(prefix):].partition(" ")
             flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
@@ -302,8 +344,20 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     from embedlayer.nn.encoders import encoder_config
     from embedlayer.tasks.presets import recommended
 
+    transformer = args.encoder == "transformer"
+    if transformer and args.vectors is not None:
+        raise ConfigError("--vectors does not apply to --encoder transformer (it brings its "
+                          "own token embeddings); drop --vectors")
+    given = [flag for key, flag in _WORD_ONLY.items() if getattr(args, key) is not None]
+    if transformer and given:
+        raise ConfigError(f"{given[0]} does not apply to --encoder transformer (it brings its "
+                          f"own token embeddings); drop {given[0]}")
+    own_flags = [flag for key, flag in (("checkpoint", "--checkpoint"), ("layers", "--layers"),
+                                         ("pooling", "--pooling")) if getattr(args, key)]
+    if own_flags and not transformer:
+        raise ConfigError(f"{own_flags[0]} applies to --encoder transformer only")
     enc, opts = recommended(args.encoder, pretrained=args.vectors is not None)
-    for key in ("hidden", "maps", "bucket", "dropout"):
+    for key in ("hidden", "maps", "bucket", "dropout", "checkpoint", "layers", "pooling"):
         if getattr(args, key) is not None:
             enc[key] = getattr(args, key)
     if args.widths is not None:
@@ -324,13 +378,16 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "dim": args.dim, "oov_init": args.oov_init, "epochs": args.epochs,
         "batch_size": args.batch_size, "learning_rate": args.learning_rate,
         "embedding_learning_rate": args.embedding_learning_rate, "dev_split": args.dev_split,
-        "patience": args.patience, "refit": args.refit,
+        "patience": args.patience, "refit": args.refit, "weight_decay": args.weight_decay,
+        "decoupled_weight_decay": args.decoupled_weight_decay, "warmup": args.warmup,
         "vocab_from_vectors": args.vocab_from_vectors, "max_vocab": args.max_vocab,
         "max_length": args.max_length,
     }
     opts.update({k: v for k, v in flags.items() if v is not None})
     if args.freeze is not None:
         opts["freeze"] = _freeze(args.freeze)
+    if transformer:
+        opts.pop("dim", None)  # the transformer's hidden size
     opts.update(seed=args.seed, min_count=args.min_count, workers=args.workers,
                 embedding_dropout=args.embedding_dropout, sparse=not args.dense_updates)
     return encoder, opts
@@ -366,6 +423,16 @@ def _train(args: argparse.Namespace) -> int:
         from embedlayer.cli._vectors import load
 
         vectors = load(args, args.vectors)
+    checkpoint = None
+    if args.encoder == "transformer":
+        from embedlayer.contextual import open_checkpoint
+
+        checkpoint = open_checkpoint(encoder.checkpoint)  # a missing file fails here, not later
+        limit = checkpoint.config.get("max_position_embeddings")
+        if isinstance(limit, int) and (settings.get("max_length") or 0) > limit:
+            raise ConfigError(f"--max-length {settings['max_length']} is more than the "
+                              f"checkpoint's max_position_embeddings ({limit}); give "
+                              f"--max-length {limit} or less")
     dataset = load_classification(args.data, fine=args.fine, progress=not args.quiet,
                                   text_column=args.text_column,
                                   label_column=args.label_column)
@@ -373,6 +440,13 @@ def _train(args: argparse.Namespace) -> int:
         data = dataset.train
         print(f"{args.cv}-fold cross-validation of {args.encoder} on {data.source} "
               f"({len(data):,} texts, {len(data.classes)} classes)")
+        if checkpoint is not None:
+            from embedlayer.contextual.module import count_truncated
+
+            limit = settings.get("max_length")
+            cut = count_truncated(checkpoint, data.texts, limit)
+            print(f"{cut:,} of {len(data):,} texts are longer than --max-length {limit} "
+                  f"sub-word tokens and are cut to it")
         result = cross_validate(
             make, data, folds=args.cv, seed=args.seed, progress=not args.quiet,
             on_fold=lambda i, r: print(f"fold {i + 1:>2}: accuracy {r.accuracy:.4f}  "
@@ -385,8 +459,11 @@ def _train(args: argparse.Namespace) -> int:
 
     train = dataset.train
     clf = make().fit(train.texts, train.labels, progress=not args.quiet)
+    inputs = f"{len(clf.vocab_):,} words" if clf.vocab_ is not None else \
+        f"checkpoint {encoder.checkpoint}, {clf.truncated_:,} texts cut at " \
+        f"{clf.model_.embedding.max_length} sub-word tokens"
     print(f"trained {args.encoder} on {train.source}: {len(train):,} texts, "
-          f"{len(clf.labels_)} classes, {len(clf.vocab_):,} words, best epoch "
+          f"{len(clf.labels_)} classes, {inputs}, best epoch "
           f"{clf.best_epoch_} of {len(clf.history_)} ({clf.train_seconds_:.1f} s)")
     if vectors is not None:
         print(f"embedding: {clf.coverage_}")

@@ -1,6 +1,6 @@
 """Sequence encoders: embedded tokens (B, T, D) and their mask (B, T) -> one vector per text (B, H).
 
-What it holds: four encoders for text classification, each with a frozen config dataclass
+What it holds: five encoders for text classification, each with a frozen config dataclass
 that is saved next to the weights:
 
 - ``lstm``: the project's founding example, ``LSTM(64)`` over the embeddings; the state after
@@ -11,6 +11,12 @@ that is saved next to the weights:
   padded), and windows made only of padding are left out of the max.
 - ``bag``: fastText's bag of embeddings: the masked mean of the word vectors, optionally with
   word bigrams hashed into extra buckets of their own embedding table (Joulin et al. 2017).
+- ``transformer``: the pooling that sits on a transformer's contextual vectors (mean over the
+  real tokens, the first token's vector, or a max), then dropout. Its config also names the
+  checkpoint and the layers that ``embedlayer.contextual.ContextualEmbedding`` reads; the
+  transformer itself is the embedding layer's side, not this module's.
+
+:func:`pool` is the masked pooling itself (mean / cls / max), shared with ``contextual``.
 
 Every encoder takes ``(x, mask, ids)``: ``x`` the output of the embedding layer, ``mask``
 True at real tokens, ``ids`` the token ids (only ``bag`` reads them, to hash bigrams). Padded
@@ -42,13 +48,19 @@ __all__ = [
     "EncoderKind",
     "LSTMConfig",
     "LSTMEncoder",
+    "PoolingEncoder",
+    "TransformerConfig",
     "build_encoder",
     "encoder_config",
     "encoder_config_dict",
+    "pool",
 ]
 
-EncoderKind = Literal["lstm", "bilstm", "cnn", "bag"]
-ENCODER_KINDS: tuple[str, ...] = ("lstm", "bilstm", "cnn", "bag")
+EncoderKind = Literal["lstm", "bilstm", "cnn", "bag", "transformer"]
+ENCODER_KINDS: tuple[str, ...] = ("lstm", "bilstm", "cnn", "bag", "transformer")
+Pooling = Literal["mean", "cls", "max"]
+POOLINGS: tuple[str, ...] = ("mean", "cls", "max")
+LAYER_MODES: tuple[str, ...] = ("last", "mix")
 # fastText's multiplier for combining two hashes into a word n-gram id (dictionary.cc).
 _BIGRAM_PRIME = 116_049_371
 
@@ -89,9 +101,22 @@ class BagConfig:
     dropout: float = 0.0  # dropout on the mean vector
 
 
-EncoderConfig = LSTMConfig | BiLSTMConfig | CNNConfig | BagConfig
+@dataclass(frozen=True)
+class TransformerConfig:
+    """A transformer checkpoint read as contextual token vectors, pooled into one per text."""
+
+    # The checkpoint the weights start from: a folder, or a name shipped in an installed
+    # package (``embedlayer.contextual.KNOWN_CHECKPOINTS``). Recorded only once trained: a
+    # saved classifier carries its own fine-tuned copy.
+    checkpoint: str = "all-MiniLM-L6-v2"
+    layers: Literal["last", "mix"] = "last"  # the last layer, or a learned scalar mix of all
+    pooling: Literal["mean", "cls", "max"] = "mean"  # over the real tokens (padding masked)
+    dropout: float = 0.1  # dropout on the pooled vector (BERT's classifier dropout)
+
+
+EncoderConfig = LSTMConfig | BiLSTMConfig | CNNConfig | BagConfig | TransformerConfig
 _CONFIGS: dict[str, type] = {"lstm": LSTMConfig, "bilstm": BiLSTMConfig, "cnn": CNNConfig,
-                             "bag": BagConfig}
+                             "bag": BagConfig, "transformer": TransformerConfig}
 
 
 def _check(cfg: EncoderConfig) -> EncoderConfig:
@@ -110,6 +135,16 @@ def _check(cfg: EncoderConfig) -> EncoderConfig:
                           f"got {cfg.widths!r}")
     if isinstance(cfg, BagConfig) and not isinstance(cfg.bigrams, bool):
         raise ConfigError(f"BagConfig: bigrams must be True or False, got {cfg.bigrams!r}")
+    if isinstance(cfg, TransformerConfig):
+        if not isinstance(cfg.checkpoint, str) or not cfg.checkpoint:
+            raise ConfigError(f"TransformerConfig: checkpoint must be a folder or a known name, "
+                              f"got {cfg.checkpoint!r}")
+        if cfg.layers not in LAYER_MODES:
+            raise ConfigError(f"TransformerConfig: layers must be one of "
+                              f"{', '.join(LAYER_MODES)}, got {cfg.layers!r}")
+        if cfg.pooling not in POOLINGS:
+            raise ConfigError(f"TransformerConfig: pooling must be one of "
+                              f"{', '.join(POOLINGS)}, got {cfg.pooling!r}")
     return cfg
 
 
@@ -149,7 +184,26 @@ def build_encoder(cfg: EncoderConfig, input_dim: int) -> nn.Module:
         return CNNEncoder(input_dim, cfg)
     if isinstance(cfg, BagConfig):
         return BagEncoder(input_dim, cfg)
+    if isinstance(cfg, TransformerConfig):
+        return PoolingEncoder(input_dim, cfg.pooling, cfg.dropout)
     raise ConfigError(f"not an encoder config: {cfg!r}")
+
+
+def pool(x: torch.Tensor, mask: torch.Tensor, how: str = "mean") -> torch.Tensor:
+    """(B, T, D) vectors and their (B, T) mask -> (B, D), padding never read.
+
+    ``mean``: the mean over the real tokens (a row with none gives zeros); ``cls``: the first
+    position's vector (BERT's [CLS]); ``max``: the element-wise max over the real tokens.
+    """
+    if how == "mean":
+        m = mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+        return (x * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+    if how == "cls":
+        return x[:, 0]
+    if how == "max":
+        filled = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(dim=1).values
+        return torch.where(mask.any(dim=1, keepdim=True), filled, torch.zeros_like(filled))
+    raise ConfigError(f"pooling must be one of {', '.join(POOLINGS)}, got {how!r}")
 
 
 def _lengths(mask: torch.Tensor) -> torch.Tensor:
@@ -257,3 +311,20 @@ class BagEncoder(nn.Module):
                 total = total + (self.bigram_table(self.bigram_ids(ids)) * pair).sum(dim=1)
                 count = count + pair.sum(dim=1)
         return self.dropout(total / count.clamp(min=1.0))
+
+
+class PoolingEncoder(nn.Module):
+    """(B, T, D) -> (B, D): :func:`pool` over the real tokens, then dropout (no weights)."""
+
+    def __init__(self, input_dim: int, how: str = "mean", dropout: float = 0.1) -> None:
+        super().__init__()
+        if how not in POOLINGS:
+            raise ConfigError(f"PoolingEncoder: how must be one of {', '.join(POOLINGS)}, "
+                              f"got {how!r}")
+        self.how = how
+        self.dropout = nn.Dropout(dropout)
+        self.out_dim = input_dim
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor,
+                ids: torch.Tensor | None = None) -> torch.Tensor:
+        return self.dropout(pool(x, mask, self.how))

@@ -2,9 +2,12 @@
 
 What it holds: ``ClassifierNet`` (embedding layer -> encoder -> linear output), padding
 token-id arrays into batches, length-bucketed shuffling, a stratified held-out split, the
-epoch loop (``train``) with its progress bar and validation-based early stopping, and batched
-inference (``forward_all``). Everything random comes from the seed: the numpy generator that
-shuffles and splits is seeded once per fit, and the caller seeds torch (dropout, weights).
+optimizers (Adam with an L2 penalty, or AdamW's decoupled weight decay; lazy Adam for sparse
+tables), an optional linear warmup then linear decay of the learning rates (the BERT
+fine-tuning schedule), the epoch loop (``train``) with its progress bar and validation-based
+early stopping, and batched inference (``forward_all``). Everything random comes from the
+seed: the numpy generator that shuffles and splits is seeded once per fit, and the caller
+seeds torch (dropout, weights).
 What it leaves out: tokenizing, vocabularies, labels and saving (``tasks/classify.py``).
 """
 
@@ -157,35 +160,57 @@ def evaluate_logits(net: ClassifierNet, logits: torch.Tensor, y: IntArray) -> tu
 
 def _optimizers(
     net: ClassifierNet, lr: float, embedding_lr: float | None, weight_decay: float,
+    decoupled: bool = False,
 ) -> list[torch.optim.Optimizer]:  # lr: Adam's learning rate (torch's name for it)
     """Adam for dense parameters, lazy Adam (``SparseAdam``) for tables with sparse gradients.
 
     The embedding matrix learns at ``embedding_lr`` (default ``lr``), the classifier's
-    ``embedding_learning_rate`` and ``learning_rate``. Tables with sparse
+    ``embedding_learning_rate`` and ``learning_rate``; an embedding module with
+    ``pretrained_parameters()`` (a transformer) gives only those the embedding's rate (its
+    scalar mix learns at ``lr`` with the head). Tables with sparse
     gradients (``EmbeddingLayer(sparse=True)``, the bag encoder's bigram buckets) move only
     the rows a batch used, which makes a step 2-4x faster on a large vocabulary; SparseAdam
     has no weight decay, so ``weight_decay`` applies to the dense parameters only.
+    ``decoupled``: AdamW's weight decay (Loshchilov & Hutter 2019) instead of an L2 penalty,
+    and, as in BERT's recipe, none on biases and normalization weights (1-d parameters).
     """
     emb_lr = lr if embedding_lr is None else embedding_lr
-    embedding = {id(p) for p in net.embedding.parameters()}
+    own = getattr(net.embedding, "pretrained_parameters", net.embedding.parameters)
+    embedding = {id(p) for p in own()}
     sparse = {id(m.weight) for m in net.modules() if isinstance(m, nn.Embedding) and m.sparse}
     if getattr(net.embedding, "sparse", False):
         sparse |= embedding
-    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    groups: dict[tuple[bool, bool, bool], list[nn.Parameter]] = {}
     for p in net.parameters():
-        groups.setdefault((id(p) in sparse, id(p) in embedding), []).append(p)
+        no_decay = decoupled and p.ndim < 2
+        groups.setdefault((id(p) in sparse, id(p) in embedding, no_decay), []).append(p)
     out: list[torch.optim.Optimizer] = []
-    dense = [{"params": ps, "lr": emb_lr if is_emb else lr}
-             for (is_sparse, is_emb), ps in groups.items() if not is_sparse]
+    dense = [{"params": ps, "lr": emb_lr if is_emb else lr,
+              "weight_decay": 0.0 if no_decay else weight_decay}
+             for (is_sparse, is_emb, no_decay), ps in groups.items() if not is_sparse]
     if dense:
         # The fused kernel updates all parameters in one pass: ~10x faster than the default
         # on CPU for a large dense embedding matrix.
-        out.append(torch.optim.Adam(dense, lr=lr, weight_decay=weight_decay, fused=True))
+        out.append(torch.optim.Adam(dense, lr=lr, weight_decay=weight_decay, fused=True,
+                                    decoupled_weight_decay=decoupled))
     lazy = [{"params": ps, "lr": emb_lr if is_emb else lr}
-            for (is_sparse, is_emb), ps in groups.items() if is_sparse]
+            for (is_sparse, is_emb, _), ps in groups.items() if is_sparse]
     if lazy:
         out.append(torch.optim.SparseAdam(lazy, lr=lr))
     return out
+
+
+def linear_schedule(total: int, warmup: float) -> Callable[[int], float]:
+    """step -> factor of the learning rate: linear from 0 to 1 over the first ``warmup`` share
+    of ``total`` steps, then linear down to 0 at step ``total`` (BERT's schedule)."""
+    rise = max(1, int(round(warmup * total))) if warmup > 0 else 0
+
+    def factor(step: int) -> float:
+        if step < rise:
+            return (step + 1) / (rise + 1)  # never exactly 0: the first step moves a little
+        return max(0.0, (total - step) / max(1, total - rise))
+
+    return factor
 
 
 def _clip(net: nn.Module, max_norm: float) -> None:
@@ -210,15 +235,22 @@ def train(
     rng: np.random.Generator, device: torch.device, progress: bool,
     on_epoch_start: Callable[[int], None],
     on_epoch_end: Callable[[int, EpochRecord], None] | None = None,
+    decoupled_weight_decay: bool = False, warmup: float | None = None,
 ) -> tuple[list[EpochRecord], int]:
     """Train ``net`` in place; returns (history, best epoch). With ``val``, the weights of the
     epoch with the best held-out accuracy (ties: lower loss) are restored at the end, and
     training stops after ``patience`` epochs without improvement. ``on_epoch_end(epoch,
-    record)`` runs after each epoch (``epoch`` from 0)."""
-    optimizers = _optimizers(net, learning_rate, embedding_learning_rate, weight_decay)
+    record)`` runs after each epoch (``epoch`` from 0). ``warmup``: the learning rates rise
+    linearly from 0 over that share of all ``epochs`` x batches steps, then fall linearly to 0
+    at the last step (None: constant rates)."""
+    optimizers = _optimizers(net, learning_rate, embedding_learning_rate, weight_decay,
+                             decoupled_weight_decay)
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
     target = torch.from_numpy(np.asarray(y, dtype=np.int64))
     per_epoch = math.ceil(len(seqs) / batch_size)
+    schedulers = [] if warmup is None else [
+        torch.optim.lr_scheduler.LambdaLR(o, linear_schedule(epochs * per_epoch, warmup))
+        for o in optimizers]
     history: list[EpochRecord] = []
     best: tuple[float, float] | None = None  # (accuracy, -loss) on the held-out set
     best_state: dict[str, torch.Tensor] | None = None
@@ -242,6 +274,8 @@ def train(
                     _clip(net, clip_norm)
                 for optimizer in optimizers:
                     optimizer.step()
+                for scheduler in schedulers:
+                    scheduler.step()
                 loss_sum += float(loss.item()) * len(batch)
                 correct += int((_predicted(net, logits.detach()) == yb).sum().item())
                 seen += len(batch)

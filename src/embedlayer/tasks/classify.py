@@ -19,13 +19,30 @@ Defined answers for odd input:
 Errors: no training examples (``CorpusError``), a single class, texts and labels of different
 lengths, or labels in ``evaluate`` that the model never saw (``ConfigError``).
 
-The saved folder holds ``config.json`` (format ``embedlayer.text-classifier``, version 2: the
+With the encoder ``transformer`` (a ``TransformerConfig``), the texts go through the
+checkpoint's own fast tokenizer instead of a word tokenizer and vocabulary, the transformer
+(``embedlayer.contextual.ContextualEmbedding``) is the embedding layer, fine-tuned
+(``freeze=False``), fixed (``True``) or fixed for N epochs, and its pooled vector goes through
+dropout to the linear head. ``max_length`` then counts sub-word tokens, special tokens
+included (None: the checkpoint's limit, 512 for BERT); texts cut to it are counted
+(``truncated_``: training texts) and never cut silently. An empty text is ``[CLS] [SEP]``.
+The constructor's optimizer defaults are the founding example's (Adam at 1e-3 for every
+weight), far too large a rate for a pretrained transformer: start from
+``tasks.presets.recommended("transformer", pretrained=False)`` (BERT's fine-tuning recipe,
+what ``embedlayer classify train --encoder transformer`` uses).
+
+The saved folder holds ``config.json`` (format ``embedlayer.text-classifier``, version 3: the
 labels, the settings, the encoder, the tokenizer pipeline, the embedding layer's config, the
-training history, and the size and sha256 of the two other files, checked on load),
-``vocab.json`` and ``model.safetensors`` (the torch state dict). Loading also reads version 1
-folders (no digests; ``lr`` for ``learning_rate``). A malformed ``config.json`` is a
-``FormatError`` naming the field.
+training history, and the size and sha256 of the other files, checked on load),
+``vocab.json`` and ``model.safetensors`` (the torch state dict). A transformer classifier has
+no ``vocab.json`` and a null tokenizer: its ``model.safetensors`` holds the head (and scalar
+mix), and the subfolder ``transformer/`` the fine-tuned transformer as a checkpoint folder
+(``config.json``, ``model.safetensors``, ``tokenizer.json``; see ``tasks/_contextual.py``).
+Loading also reads version 2 folders (before the settings ``warmup`` and
+``decoupled_weight_decay``: their defaults) and version 1 (no digests; ``lr`` for
+``learning_rate``). A malformed ``config.json`` is a ``FormatError`` naming the field.
 What it leaves out: the training loop (``tasks/_training.py``), encoders (``nn/encoders.py``),
+the transformer's module and files (``contextual/module.py``, ``tasks/_contextual.py``),
 metrics (``tasks/metrics.py``) and file readers (``embedlayer.data.classify``).
 """
 
@@ -59,6 +76,7 @@ from embedlayer.nn._init import OOV_INITS
 from embedlayer.nn.encoders import (
     EncoderConfig,
     EncoderKind,
+    TransformerConfig,
     build_encoder,
     encoder_config,
     encoder_config_dict,
@@ -84,8 +102,11 @@ __all__ = [
 ]
 
 FORMAT = "embedlayer.text-classifier"
-FORMAT_VERSION = 2  # 2: config.json records the sha256 of the weight and vocabulary files
+# 2: config.json records the sha256 of the weight and vocabulary files; 3: transformer
+# classifiers (a transformer/ subfolder), the settings warmup and decoupled_weight_decay
+FORMAT_VERSION = 3
 _FILES = frozenset({"config.json", "vocab.json", "model.safetensors"})
+_FOLDERS = frozenset({"transformer"})  # a transformer classifier's subfolder
 _HASHED = ("model.safetensors", "vocab.json")  # files whose sha256 config.json records
 _PREDICT_BATCH = 256
 
@@ -110,11 +131,15 @@ class ClassifierConfig:
     # (only the rows a batch uses move); False: dense Adam over the whole matrix every step
     epochs: int = 10  # at most this many passes over the training data
     batch_size: int = 32
-    learning_rate: float = 1e-3  # Adam's learning rate
+    learning_rate: float = 1e-3  # Adam's learning rate (a transformer: its head's and mix's)
     embedding_learning_rate: float | None = None  # the embedding matrix's own rate (None:
     # learning_rate); a small one fine-tunes pretrained vectors gently (Adam moves every row
     # it sees by about the learning rate a step)
-    weight_decay: float = 0.0  # Adam's L2 penalty
+    weight_decay: float = 0.0  # Adam's L2 penalty (AdamW's decay with decoupled_weight_decay)
+    decoupled_weight_decay: bool = False  # AdamW: decay the weights directly, not through the
+    # gradient, and leave biases and normalization weights undecayed (BERT's recipe)
+    warmup: float | None = None  # share of the steps over which the rates rise linearly from
+    # 0, after which they fall linearly to 0 at the last step; None: constant rates
     clip_norm: float | None = None  # clip the gradient's global norm to this; None: no clipping
     patience: int | None = 3  # stop after this many epochs without a better held-out score
     dev_split: float = 0.1  # share of the training data held out for early stopping (no val)
@@ -129,7 +154,8 @@ class ClassifierConfig:
         def is_int(v: Any) -> bool:
             return isinstance(v, int) and not isinstance(v, bool)
 
-        for name in ("lowercase", "vocab_from_vectors", "refit", "sparse"):
+        for name in ("lowercase", "vocab_from_vectors", "refit", "sparse",
+                     "decoupled_weight_decay"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, "True or False")
         for name in ("min_count", "epochs", "batch_size"):
@@ -154,10 +180,12 @@ class ClassifierConfig:
                 raise bad(name, expected)
         if self.oov_init not in OOV_INITS:
             raise bad("oov_init", f"one of {', '.join(OOV_INITS)}")
-        for name in ("embedding_dropout", "dev_split"):
+        for name in ("embedding_dropout", "dev_split", "warmup"):
             v = getattr(self, name)
+            if v is None and name == "warmup":
+                continue
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v < 1.0:
-                raise bad(name, "a number in [0, 1)")
+                raise bad(name, "a number in [0, 1)" + (" or None" if name == "warmup" else ""))
         return self
 
 
@@ -193,6 +221,8 @@ class TextClassifier:
         learning_rate: float = 1e-3,
         embedding_learning_rate: float | None = None,
         weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
+        warmup: float | None = None,
         clip_norm: float | None = None,
         patience: int | None = 3,
         dev_split: float = 0.1,
@@ -207,9 +237,13 @@ class TextClassifier:
             oov_init=oov_init, freeze=freeze, embedding_dropout=embedding_dropout,
             sparse=sparse, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             embedding_learning_rate=embedding_learning_rate, weight_decay=weight_decay,
-            clip_norm=clip_norm, patience=patience, dev_split=dev_split, refit=refit, seed=seed,
+            decoupled_weight_decay=decoupled_weight_decay, warmup=warmup, clip_norm=clip_norm,
+            patience=patience, dev_split=dev_split, refit=refit, seed=seed,
         ).check()
         self.encoder = encoder_config(encoder) if isinstance(encoder, str) else encoder
+        if isinstance(self.encoder, TransformerConfig) and vectors is not None:
+            raise ConfigError("TextClassifier: the transformer encoder brings its own token "
+                              "embeddings; leave vectors out")
         self.vectors = vectors
         self.tokenizer = tokenizer
         self.workers = _check_workers(workers)
@@ -249,17 +283,29 @@ class TextClassifier:
         if len(classes) < 2:
             raise ConfigError(f"TextClassifier.fit: all {len(texts):,} training examples have "
                               f"the label {classes[0]!r}; a classifier needs at least 2 classes")
-        tok = self.tokenizer
-        self.tokenizer_ = get_tokenizer(tok, lowercase=cfg.lowercase) if isinstance(tok, str) \
-            else tok
         self.labels_ = tuple(classes)
-        tokens = self._tokenize(texts)
-        counter = TokenCounter().update_many(tokens)
-        self.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_vocab=cfg.max_vocab,
-                                       specials=[PAD, UNK])
-        if cfg.vocab_from_vectors and self.vectors is not None:
-            self.vocab_ = _with_vector_words(self.vocab_, self.vectors)
-        seqs = [self._encode(t) for t in tokens]
+        self.truncated_ = 0
+        first = None
+        if self._contextual:
+            # The checkpoint's own tokenizer. The pretrained transformer read here is the
+            # first training run's (a refit reads it afresh); seeded, as anything random in
+            # it (weights a checkpoint lacks) must repeat.
+            self.tokenizer_ = self.vocab_ = None
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(cfg.seed)
+                first = self._subwords = self._contextual_embedding()
+            seqs, self.truncated_ = first.tokenize(texts)
+        else:
+            tok = self.tokenizer
+            self.tokenizer_ = get_tokenizer(tok, lowercase=cfg.lowercase) \
+                if isinstance(tok, str) else tok
+            tokens = self._tokenize(texts)
+            counter = TokenCounter().update_many(tokens)
+            self.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_vocab=cfg.max_vocab,
+                                           specials=[PAD, UNK])
+            if cfg.vocab_from_vectors and self.vectors is not None:
+                self.vocab_ = _with_vector_words(self.vocab_, self.vectors)
+            seqs = [self._encode(t) for t in tokens]
         y = self._label_ids(str_labels, "fit")
 
         rng = np.random.default_rng(cfg.seed)
@@ -268,8 +314,7 @@ class TextClassifier:
         if validation is not None:
             vt, vl = _check_examples(validation[0], validation[1], "fit(validation=...)")
             if vt:
-                val = ([self._encode(t) for t in self._tokenize(vt)],
-                       self._label_ids(vl, "fit(validation=...)"))
+                val = (self._sequences(vt), self._label_ids(vl, "fit(validation=...)"))
         elif cfg.dev_split > 0:
             keep, held = stratified_split(y, cfg.dev_split, rng)
             if len(held):
@@ -284,7 +329,9 @@ class TextClassifier:
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), _threads(self.workers):
             torch.manual_seed(cfg.seed)
-            history, best = self._train(seqs, y, val, cfg.epochs, rng, progress, on_epoch_end)
+            history, best = self._train(seqs, y, val, cfg.epochs, rng, progress, on_epoch_end,
+                                        embedding=first)
+            del first
             if cfg.refit and validation is None and len(seqs) < len(everything[0]):
                 torch.manual_seed(cfg.seed)
                 # all the data, the chosen epochs
@@ -293,26 +340,47 @@ class TextClassifier:
         self.history_: list[EpochRecord] = history
         self.best_epoch_ = best
         self.train_seconds_ = time.perf_counter() - start  # the whole fit, tokenizing included
-        self.coverage_ = self.model_.embedding.coverage
+        self.coverage_ = None if self._contextual else self.model_.embedding.coverage
+        if self._contextual:
+            self._subwords = self.model_.embedding
         return self
 
     def _train(
         self, seqs: list[IntArray], y: IntArray, val: tuple[list[IntArray], IntArray] | None,
         epochs: int, rng: np.random.Generator, progress: bool,
-        on_epoch_end: Callable[[int, EpochRecord], None],
+        on_epoch_end: Callable[[int, EpochRecord], None], embedding: torch.nn.Module | None = None,
     ) -> tuple[list[EpochRecord], int]:
         cfg = self.config
-        self.model_ = self._build_net(vectors=self.vectors).to(self.device)
+        self.model_ = self._build_net(vectors=self.vectors, embedding=embedding).to(self.device)
         return train(
             self.model_, seqs, y, val=val, pad_id=self._pad_id, epochs=epochs,
             batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
             embedding_learning_rate=cfg.embedding_learning_rate,
             weight_decay=cfg.weight_decay, clip_norm=cfg.clip_norm, patience=cfg.patience,
             rng=rng, device=self.device, progress=progress,
-            on_epoch_start=self.model_.embedding.on_epoch_start, on_epoch_end=on_epoch_end)
+            on_epoch_start=self.model_.embedding.on_epoch_start, on_epoch_end=on_epoch_end,
+            decoupled_weight_decay=cfg.decoupled_weight_decay, warmup=cfg.warmup)
 
-    def _build_net(self, *, vectors: VectorStore | None) -> ClassifierNet:
+    @property
+    def _contextual(self) -> bool:
+        """Whether the embedding layer is a transformer (the ``transformer`` encoder)."""
+        return isinstance(self.encoder, TransformerConfig)
+
+    def _contextual_embedding(self) -> torch.nn.Module:
+        from embedlayer.tasks import _contextual
+
+        assert isinstance(self.encoder, TransformerConfig)
+        return _contextual.build_embedding(self.encoder, freeze=self.config.freeze,
+                                           max_length=self.config.max_length)
+
+    def _build_net(self, *, vectors: VectorStore | None,
+                   embedding: torch.nn.Module | None = None) -> ClassifierNet:
         cfg = self.config
+        if isinstance(self.encoder, TransformerConfig):
+            from embedlayer.tasks import _contextual
+
+            emb = embedding if embedding is not None else self._contextual_embedding()
+            return _contextual.build_net(emb, self.encoder, len(self.labels_))
         dim = cfg.dim if cfg.dim is not None or vectors is not None else 100
         embedding = EmbeddingLayer(self.vocab_, dim, vectors=vectors, oov_init=cfg.oov_init,
                                    freeze=cfg.freeze, dropout=cfg.embedding_dropout,
@@ -323,9 +391,19 @@ class TextClassifier:
     # --- encoding --------------------------------------------------------------------------
     @property
     def _pad_id(self) -> int:
+        if self._contextual:
+            from embedlayer.contextual.module import PAD_ID
+
+            return PAD_ID
         pad = self.vocab_.pad_id
         assert pad is not None  # the vocabulary is always built with <pad>
         return pad
+
+    def _sequences(self, texts: Sequence[str]) -> list[IntArray]:
+        """The id array of each text (the transformer's sub-words, or the vocabulary's words)."""
+        if self._contextual:
+            return self._subwords.tokenize(texts)[0]
+        return [self._encode(t) for t in self._tokenize(texts)]
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
         limit = self.config.max_length
@@ -354,7 +432,7 @@ class TextClassifier:
                               "or TextClassifier.load() first")
 
     def _logits(self, texts: Sequence[str]) -> torch.Tensor:
-        seqs = [self._encode(t) for t in self._tokenize(texts)]
+        seqs = self._sequences(texts)
         with _threads(self.workers):
             return forward_all(self.model_, seqs, self._pad_id, _PREDICT_BATCH, self.device)
 
@@ -398,18 +476,27 @@ class TextClassifier:
             "labels": list(self.labels_),
             "classifier": asdict(self.config),
             "encoder": encoder_config_dict(self.encoder),
-            "tokenizer": self.tokenizer_.to_dict(),
+            "tokenizer": None if self._contextual else self.tokenizer_.to_dict(),
             "embedding": self.model_.embedding.config(),
             "training": {"best_epoch": self.best_epoch_, "seconds": self.train_seconds_,
+                         "truncated": self.truncated_,
                          "history": [r.to_dict() for r in self.history_]},
         }
-        state = {k: v.detach().to("cpu").contiguous() for k, v in
-                 self.model_.state_dict().items()}
-        with atomic_folder(target, fmt="a text classifier", allowed=_FILES) as tmp:
-            save_vocab(self.vocab_, tmp / "vocab.json")
-            save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+        with atomic_folder(target, fmt="a text classifier", allowed=_FILES,
+                           folders=_FOLDERS) as tmp:
+            if self._contextual:
+                from embedlayer.tasks import _contextual
+
+                _contextual.save_net(self.model_, tmp, FORMAT)
+                hashed: tuple[str, ...] = _contextual.HASHED
+            else:
+                state = {k: v.detach().to("cpu").contiguous() for k, v in
+                         self.model_.state_dict().items()}
+                save_vocab(self.vocab_, tmp / "vocab.json")
+                save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+                hashed = _HASHED
             # Written last, so it can record the digests of the files it describes.
-            doc["files"] = {name: _file_digest(tmp / name) for name in _HASHED}
+            doc["files"] = {name: _file_digest(tmp / name) for name in hashed}
             with open(tmp / "config.json", "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, ensure_ascii=False, indent=1)
                 fh.write("\n")
@@ -432,19 +519,42 @@ class TextClassifier:
         if not folder.is_dir():
             raise MissingFileError(f"{folder}: no such model folder (expected a folder written "
                                    "by `embedlayer classify train` or TextClassifier.save)")
-        for name in sorted(_FILES):
+        where = folder / "config.json"
+        transformer = (folder / "transformer").is_dir()
+        if transformer:
+            from embedlayer.tasks import _contextual
+
+            expected = ["config.json", *_contextual.HASHED]
+        else:
+            expected = sorted(_FILES)
+        for name in expected:
             if not (folder / name).is_file():
                 raise MissingFileError(f"{folder}: {name} is missing; not a text-classifier "
-                                       f"folder (expected {', '.join(sorted(_FILES))})")
-        where = folder / "config.json"
+                                       f"folder (expected {', '.join(sorted(set(expected)))})")
         doc = _read_config(where)
-        if doc["format_version"] >= 2:
-            _check_digests(folder, doc["files"])
         config, encoder, tokenizer, labels = _parse_config(where, doc)
-        model = cls.from_config(config, encoder, tokenizer=tokenizer, workers=workers,
-                                device=device)
+        if transformer != isinstance(encoder, TransformerConfig):
+            kind = encoder_config_dict(encoder)["kind"]
+            raise FormatError(f"{where}: field 'encoder' is {kind!r}, but the folder "
+                              f"{'has' if transformer else 'lacks'} a transformer/ subfolder")
+        if doc["format_version"] >= 2:
+            _check_digests(folder, doc["files"],
+                           _contextual.HASHED if transformer else _HASHED)
+        model = cls.from_config(config, encoder, tokenizer=tokenizer or "regex",
+                                workers=workers, device=device)
         model.tokenizer_ = tokenizer
         model.labels_ = tuple(labels)
+        model.history_, model.best_epoch_, model.train_seconds_ = _parse_training(where, doc)
+        model.truncated_ = doc["training"].get("truncated", 0) if isinstance(
+            doc.get("training"), dict) else 0
+        if transformer:
+            net = _contextual.load_net(folder, doc["embedding"], encoder, len(labels),
+                                       freeze=config.freeze, max_length=config.max_length)
+            model.vocab_ = None
+            model.model_ = net.to(model.device).eval()
+            model._subwords = net.embedding
+            model.coverage_ = None
+            return model
         model.vocab_ = load_vocab(folder / "vocab.json")
         try:
             embedding = EmbeddingLayer.from_config(model.vocab_, doc["embedding"])
@@ -471,19 +581,23 @@ class TextClassifier:
         if bad is not None:  # a damaged file of a version without digests
             raise FormatError(f"{weights}: tensor {bad!r} holds NaN or infinite values")
         model.model_ = net.to(model.device).eval()
-        model.history_, model.best_epoch_, model.train_seconds_ = _parse_training(where, doc)
         model.coverage_ = embedding.coverage
         return model
 
     def __repr__(self) -> str:
-        state = f"{len(self.labels_)} classes, {len(self.vocab_):,} words" \
-            if hasattr(self, "model_") else "not trained"
+        if not hasattr(self, "model_"):
+            state = "not trained"
+        elif self.vocab_ is None:
+            state = f"{len(self.labels_)} classes, {self.model_.embedding.name}"
+        else:
+            state = f"{len(self.labels_)} classes, {len(self.vocab_):,} words"
         return f"TextClassifier({encoder_config_dict(self.encoder)}, {state})"
 
 
 # --- the saved folder's config.json -----------------------------------------------------------
 _LEGACY_NAMES = {"lr": "learning_rate", "embedding_lr": "embedding_learning_rate"}  # version 1
 _CONFIG_FIELDS = ("labels", "classifier", "encoder", "tokenizer", "embedding")
+_ADDED_IN_3 = {"decoupled_weight_decay": False, "warmup": None}  # settings and their defaults
 
 
 def _file_digest(path: Path) -> dict[str, Any]:
@@ -495,21 +609,25 @@ def _file_digest(path: Path) -> dict[str, Any]:
 
 
 def _read_config(where: Path) -> dict[str, Any]:
-    """config.json of version 2 (with file digests), or of version 1 (before them)."""
-    if _peek_version(where) == 1:
+    """config.json of version 3, of version 2 (before the settings ``_ADDED_IN_3``: their
+    defaults), or of version 1 (before file digests)."""
+    version = _peek_version(where)
+    if version == 1:
         doc = read_json_doc(where, fmt=FORMAT, version=1, required=_CONFIG_FIELDS)
         if isinstance(doc.get("classifier"), dict):
             doc["classifier"] = {_LEGACY_NAMES.get(k, k): v for k, v in doc["classifier"].items()}
-        return doc
-    try:
-        return read_json_doc(where, fmt=FORMAT, version=FORMAT_VERSION,
-                             required=(*_CONFIG_FIELDS, "files"))
-    except FormatError as exc:
-        if "format_version" in str(exc) and "is not supported" in str(exc):
-            raise FormatError(f"{where}: format_version {_peek_version(where)!r} is not "
-                              f"supported (this embedlayer reads versions 1 and "
-                              f"{FORMAT_VERSION})") from None
-        raise
+    else:
+        try:
+            doc = read_json_doc(where, fmt=FORMAT, version=2 if version == 2 else FORMAT_VERSION,
+                                required=(*_CONFIG_FIELDS, "files"))
+        except FormatError as exc:
+            if "format_version" in str(exc) and "is not supported" in str(exc):
+                raise FormatError(f"{where}: format_version {version!r} is not supported (this "
+                                  f"embedlayer reads versions 1 to {FORMAT_VERSION})") from None
+            raise
+    if version in (1, 2) and isinstance(doc.get("classifier"), dict):
+        doc["classifier"] = {**_ADDED_IN_3, **doc["classifier"]}
+    return doc
 
 
 def _peek_version(where: Path) -> Any:
@@ -520,12 +638,12 @@ def _peek_version(where: Path) -> Any:
     return doc.get("format_version") if isinstance(doc, dict) else None
 
 
-def _check_digests(folder: Path, files: Any) -> None:
+def _check_digests(folder: Path, files: Any, hashed: Sequence[str] = _HASHED) -> None:
     where = folder / "config.json"
     if not isinstance(files, dict):
         raise FormatError(f"{where}: field 'files' must map file names to their size and "
                           f"sha256, got {files!r}")
-    for name in _HASHED:
+    for name in hashed:
         entry = files.get(name)
         if not (isinstance(entry, dict) and isinstance(entry.get("size"), int)
                 and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
@@ -544,7 +662,7 @@ def _check_digests(folder: Path, files: Any) -> None:
 
 def _parse_config(
     where: Path, doc: dict[str, Any],
-) -> tuple[ClassifierConfig, EncoderConfig, TokenizerPipeline, list[str]]:
+) -> tuple[ClassifierConfig, EncoderConfig, TokenizerPipeline | None, list[str]]:
     """The settings of a saved classifier; every problem is a ``FormatError`` naming a field."""
     settings = doc["classifier"]
     if not isinstance(settings, dict):
@@ -575,13 +693,20 @@ def _parse_config(
     except (ConfigError, TypeError, ValueError) as exc:
         raise FormatError(f"{where}: field 'encoder': {exc}") from None
 
-    if not isinstance(doc["tokenizer"], dict):
+    tokenizer: TokenizerPipeline | None = None
+    if isinstance(encoder, TransformerConfig):
+        if doc["tokenizer"] is not None:  # the transformer's own is transformer/tokenizer.json
+            raise FormatError(f"{where}: field 'tokenizer' must be null for a transformer "
+                              f"classifier, got {type(doc['tokenizer']).__name__}")
+    elif not isinstance(doc["tokenizer"], dict):
         raise FormatError(f"{where}: field 'tokenizer' must be an object, got "
                           f"{type(doc['tokenizer']).__name__}")
-    try:
-        tokenizer = pipeline_from_dict(doc["tokenizer"], source=f"{where}: field 'tokenizer'")
-    except (EmbedlayerError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FormatError(f"{where}: field 'tokenizer': {exc}") from None
+    else:
+        try:
+            tokenizer = pipeline_from_dict(doc["tokenizer"],
+                                           source=f"{where}: field 'tokenizer'")
+        except (EmbedlayerError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FormatError(f"{where}: field 'tokenizer': {exc}") from None
 
     labels = doc["labels"]
     if not isinstance(labels, list) or len(labels) < 2 \
