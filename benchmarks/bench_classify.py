@@ -6,7 +6,7 @@ Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_classify.
       [--datasets mr,trec] [--encoders lstm,bilstm,cnn,bag,bag2,transformer]
       [--inits random,w2v]
       [--folds 10] [--seeds 3] [--dev-fraction 0.1] [--log FILE] [--quick] [--limit N]
-      [--no-baseline] [--workers 1]
+      [--no-baseline] [--no-minilm-baseline] [--workers 1]
 (needs scikit-learn: ``pip install -e '.[bench]'``). Prints the command line, the per-fold
 log (also written to ``--log``) and the Markdown table for docs/benchmarks.md.
 
@@ -33,7 +33,9 @@ Inside every fit, early stopping holds out a further 10% of the data it is given
 the number of epochs, then refits on all of it. "train s" is the mean time of one fit.
 The baseline is scikit-learn's TfidfVectorizer (word uni+bigrams incl. one-letter words and
 punctuation, sublinear tf) + LogisticRegression (liblinear, one-vs-rest for TREC) with C
-chosen by 5-fold CV inside each training part. ``--quick``: 2 folds / 1 seed, at most 3
+chosen by 5-fold CV inside each training part; the second baseline (``minilm-lr``, skipped by
+``--no-minilm-baseline``) is frozen all-MiniLM-L6-v2 sentence vectors (mean-pooled,
+normalized) + LogisticRegression (lbfgs) with C chosen the same way. ``--quick``: 2 folds / 1 seed, at most 3
 epochs; with ``--limit N`` (at most N training texts) it is a smoke test only.
 """
 
@@ -253,6 +255,54 @@ def run_baseline(dataset, args, log) -> Row:
     return row
 
 
+def run_minilm_lr(dataset, args, log) -> Row:
+    """Frozen all-MiniLM-L6-v2 sentence vectors (mean-pooled, normalized, as the checkpoint's
+    sentence-transformers files say) + logistic regression, C chosen by 5-fold inner CV.
+
+    The encoder is frozen, so every text is encoded once; each fold then fits only the
+    regression on its training part. "train s" is that fit plus the encoding of the training
+    texts (their share of the one encoding pass).
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import GridSearchCV
+
+    from embedlayer.contextual import TransformerEncoder
+
+    encoder = TransformerEncoder("all-MiniLM-L6-v2", workers=args.workers)
+    parts = [dataset.train] + ([dataset.test] if dataset.test is not None else [])
+    texts = [t for part in parts for t in part.texts]
+    t0 = time.perf_counter()
+    matrix = encoder.encode(texts)
+    per_text = (time.perf_counter() - t0) / max(len(texts), 1)
+    index = {}
+    for i, text in enumerate(texts):
+        index.setdefault(text, i)
+    row = Row(dataset.name, "minilm-lr", "frozen")
+    cs = set()
+    splits = list(_splits(dataset, args))
+    if dataset.test is not None:
+        splits = splits[:1]  # deterministic: one run is every run
+    for fold, train, test in splits:
+        t0 = time.perf_counter()
+        x = matrix[[index[t] for t in train.texts]]
+        grid = GridSearchCV(LogisticRegression(max_iter=2000),
+                            {"C": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]}, cv=5)
+        grid.fit(x, train.labels)
+        seconds = time.perf_counter() - t0 + per_text * len(train.texts)
+        pred = grid.predict(matrix[[index[t] for t in test.texts]])
+        acc = float(np.mean(pred == np.array(test.labels)))
+        f1 = float(f1_score(test.labels, pred, average="macro"))
+        row.accuracy.append(acc)
+        row.macro_f1.append(f1)
+        row.seconds.append(seconds)
+        cs.add(grid.best_params_["C"])
+        log(dataset.name, fold, "minilm-lr", "frozen", grid.best_score_, acc, f1, seconds, 0)
+    row.note = f"C in {sorted(cs)} (inner 5-fold CV)"
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="mr,trec",
@@ -277,6 +327,9 @@ def main() -> None:
     parser.add_argument("--no-refit", dest="refit", action="store_false",
                         help="keep the early-stopped model instead of retraining on the whole "
                              "training part for the chosen number of epochs (default: refit)")
+    parser.add_argument("--no-minilm-baseline", action="store_true",
+                        help="skip frozen all-MiniLM-L6-v2 vectors + logistic regression "
+                             "(default: run it with the TF-IDF baseline)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip TF-IDF + logistic regression (default: run it)")
     parser.add_argument("--w2v-dim", type=int, default=W2V["dim"],
@@ -321,6 +374,8 @@ def main() -> None:
         dataset = load_classification(ds_name)
         if not args.no_baseline:
             rows.append(run_baseline(dataset, args, log))
+            if not args.no_minilm_baseline:
+                rows.append(run_minilm_lr(dataset, args, log))
         if candidates:
             rows += run_neural(dataset, candidates, vectors, args, log)
 

@@ -150,10 +150,9 @@ def print_tables(scores: dict, names: list[str], inits: list[str]) -> None:
         for point in GRID[name]:
             label = _label(point)
             for init in inits:
-                cells = [statistics.fmean(scores[(d, name, init, label)]) * 100
-                         for d in ("trec", "mr") if (d, name, init, label) in scores]
-                print(f"| {name} | {label} | {init} | "
-                      + " | ".join(f"{c:.2f}" for c in cells) + " |")
+                cells = [f"{100 * statistics.fmean(scores[(d, name, init, label)]):.2f}"
+                         if (d, name, init, label) in scores else "-" for d in ("trec", "mr")]
+                print(f"| {name} | {label} | {init} | " + " | ".join(cells) + " |")
     print("\n| model | chosen setting | score (mean dev %, MR and TREC weighted equally) |")
     print("| --- | --- | ---: |")
     for name in names:
