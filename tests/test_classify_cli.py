@@ -199,14 +199,14 @@ def test_the_preset_settings_are_each_encoders_defaults(tmp_path):
     # The README's `--encoder cnn --vectors V` gets the benchmark's cnn/w2v settings.
     args = parser.parse_args(["classify", "train", "mr", "--encoder", "cnn", "--vectors", "v"])
     encoder, options = _settings(args)
-    assert (encoder.widths, encoder.maps, encoder.dropout) == ((3, 4, 5), 100, 0.5)
+    assert (encoder.widths, encoder.maps, encoder.dropout) == ((3, 4, 5), 100, 0.3)
     assert (options["batch_size"], options["patience"], options["refit"], options["freeze"],
             options["vocab_from_vectors"]) == (50, 2, True, 1, True)
     args = parser.parse_args(["classify", "train", "mr", "--encoder", "bag", "--epochs", "3",
                               "--no-refit", "--batch-size", "8"])
     _, options = _settings(args)
     assert (options["epochs"], options["refit"], options["batch_size"],
-            options["learning_rate"]) == (3, False, 8, 5e-3)
+            options["learning_rate"]) == (3, False, 8, 2e-3)
     # The transformer: BERT's fine-tuning recipe over all-MiniLM-L6-v2, flags over it.
     args = parser.parse_args(["classify", "train", "mr", "--encoder", "transformer"])
     encoder, options = _settings(args)
