@@ -6,7 +6,7 @@ Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_classify.
       [--datasets mr,trec] [--encoders lstm,bilstm,cnn,bag,bag2,transformer]
       [--inits random,w2v]
       [--folds 10] [--seeds 3] [--dev-fraction 0.1] [--log FILE] [--quick] [--limit N]
-      [--no-baseline] [--no-minilm-baseline] [--workers 1]
+      [--no-baseline] [--baselines tfidf-lr,minilm-lr] [--workers 1]
 (needs scikit-learn: ``pip install -e '.[bench]'``). Prints the command line, the per-fold
 log (also written to ``--log``) and the Markdown table for docs/benchmarks.md.
 
@@ -33,8 +33,8 @@ Inside every fit, early stopping holds out a further 10% of the data it is given
 the number of epochs, then refits on all of it. "train s" is the mean time of one fit.
 The baseline is scikit-learn's TfidfVectorizer (word uni+bigrams incl. one-letter words and
 punctuation, sublinear tf) + LogisticRegression (liblinear, one-vs-rest for TREC) with C
-chosen by 5-fold CV inside each training part; the second baseline (``minilm-lr``, skipped by
-``--no-minilm-baseline``) is frozen all-MiniLM-L6-v2 sentence vectors (mean-pooled,
+chosen by 5-fold CV inside each training part; the second baseline (``minilm-lr``;
+``--baselines`` picks them) is frozen all-MiniLM-L6-v2 sentence vectors (mean-pooled,
 normalized) + LogisticRegression (lbfgs) with C chosen the same way. ``--quick``: 2 folds / 1 seed, at most 3
 epochs; with ``--limit N`` (at most N training texts) it is a smoke test only.
 """
@@ -327,9 +327,10 @@ def main() -> None:
     parser.add_argument("--no-refit", dest="refit", action="store_false",
                         help="keep the early-stopped model instead of retraining on the whole "
                              "training part for the chosen number of epochs (default: refit)")
-    parser.add_argument("--no-minilm-baseline", action="store_true",
-                        help="skip frozen all-MiniLM-L6-v2 vectors + logistic regression "
-                             "(default: run it with the TF-IDF baseline)")
+    parser.add_argument("--baselines", default="tfidf-lr,minilm-lr",
+                        help="comma-separated baselines: tfidf-lr (TF-IDF + logistic "
+                             "regression), minilm-lr (frozen all-MiniLM-L6-v2 + logistic "
+                             "regression) (default: %(default)s)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip TF-IDF + logistic regression (default: run it)")
     parser.add_argument("--w2v-dim", type=int, default=W2V["dim"],
@@ -342,6 +343,9 @@ def main() -> None:
     parser.add_argument("--log", type=Path, default=Path("bench_classify_folds.tsv"),
                         help="per-fold log, tab-separated (default: %(default)s)")
     args = parser.parse_args()
+    unknown_b = [b for b in args.baselines.split(",") if b and b not in ("tfidf-lr", "minilm-lr")]
+    if unknown_b:
+        raise SystemExit(f"unknown baseline {unknown_b[0]!r}; expected tfidf-lr or minilm-lr")
     if args.quick:
         args.folds, args.seeds = 2, 1
     if not 0 < args.dev_fraction < 0.5:
@@ -373,8 +377,10 @@ def main() -> None:
     for ds_name in filter(None, args.datasets.split(",")):
         dataset = load_classification(ds_name)
         if not args.no_baseline:
-            rows.append(run_baseline(dataset, args, log))
-            if not args.no_minilm_baseline:
+            baselines = [b for b in args.baselines.split(",") if b]
+            if "tfidf-lr" in baselines:
+                rows.append(run_baseline(dataset, args, log))
+            if "minilm-lr" in baselines:
                 rows.append(run_minilm_lr(dataset, args, log))
         if candidates:
             rows += run_neural(dataset, candidates, vectors, args, log)
