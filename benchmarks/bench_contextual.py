@@ -51,6 +51,7 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     command = "python benchmarks/bench_contextual.py " + shlex.join(sys.argv[1:])
+    load_start = os.getloadavg()[0]
     questions = read_wikiqa(data.path("wikiqa-test", progress=False))
     sentences = [c for q in questions for c in q.candidates][: args.limit]
     folder = str(open_checkpoint("all-MiniLM-L6-v2").path)
@@ -111,7 +112,8 @@ def main() -> None:
     print(f"command: {command}")
     print(f"torch {torch.__version__}, {args.workers} thread(s), batch {args.batch_size}; "
           f"{len(sentences):,} WikiQA test sentences; {args.repeats} repeat(s), interleaved; "
-          f"load average before: {os.getloadavg()[0]:.2f} (1 min)\n")
+          f"load average (1 min) at the start {load_start:.2f}, at the end "
+          f"{os.getloadavg()[0]:.2f}\n")
     print("| encoder | median s | min-max s | sentences/s | throughput vs sentence-transformers "
           "| load s | cosine to reference: min / 1st percentile | WikiQA MAP | WikiQA MRR |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
