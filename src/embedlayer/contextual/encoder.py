@@ -31,7 +31,6 @@ of the input texts beyond float rounding of batched matrix products.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from embedlayer._progress import progress_bar
 from embedlayer._types import FloatArray, IntArray
 from embedlayer.contextual.checkpoint import Checkpoint, offline, open_checkpoint
 from embedlayer.errors import ConfigError
+from embedlayer.nn._threads import torch_threads
 from embedlayer.vectors.encoder import check_texts, l2_normalize
 
 __all__ = ["EncodeStats", "Pooling", "Precision", "TokenVectors", "TransformerEncoder"]
@@ -144,21 +144,6 @@ def _position_limit(config: dict[str, Any]) -> int | None:
                 value -= int(config.get("pad_token_id", 1)) + 1
             return value
     return None
-
-
-@contextlib.contextmanager
-def _threads(workers: int | None) -> Iterator[None]:
-    import torch
-
-    if workers is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(workers)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class TransformerEncoder:
@@ -395,7 +380,7 @@ class TransformerEncoder:
         order = np.argsort(-lengths, kind="stable")
         pad = self._pad_id()
         bar = progress_bar(total=len(windows), desc="encode", unit="text", enabled=progress)
-        with _threads(self.workers), torch.inference_mode(), bar:
+        with torch_threads(self.workers), torch.inference_mode(), bar:
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
                 width = int(lengths[idx[0]])

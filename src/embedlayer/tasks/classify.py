@@ -48,12 +48,11 @@ metrics (``tasks/metrics.py``) and file readers (``embedlayer.data.classify``).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -73,6 +72,7 @@ from embedlayer.errors import (
 )
 from embedlayer.nn import EmbeddingLayer
 from embedlayer.nn._init import OOV_INITS
+from embedlayer.nn._threads import torch_threads
 from embedlayer.nn.encoders import (
     EncoderConfig,
     EncoderKind,
@@ -327,7 +327,7 @@ class TextClassifier:
 
         # The caller's global RNG is left as it was; torch.manual_seed seeds every device.
         devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), _threads(self.workers):
+        with torch.random.fork_rng(devices=devices), torch_threads(self.workers):
             torch.manual_seed(cfg.seed)
             history, best = self._train(seqs, y, val, cfg.epochs, rng, progress, on_epoch_end,
                                         embedding=first)
@@ -433,7 +433,7 @@ class TextClassifier:
 
     def _logits(self, texts: Sequence[str]) -> torch.Tensor:
         seqs = self._sequences(texts)
-        with _threads(self.workers):
+        with torch_threads(self.workers):
             return forward_all(self.model_, seqs, self._pad_id, _PREDICT_BATCH, self.device)
 
     # --- using it ----------------------------------------------------------------------------
@@ -750,20 +750,6 @@ def _check_workers(workers: int | None) -> int | None:
         raise ConfigError(f"TextClassifier: workers must be an int >= 1 or None, got "
                           f"{workers!r}")
     return workers
-
-
-@contextlib.contextmanager
-def _threads(workers: int | None) -> Iterator[None]:
-    """Run the block with ``workers`` torch CPU threads, then restore the caller's setting."""
-    if workers is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(workers)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _with_vector_words(vocab: Vocab, vectors: VectorStore) -> Vocab:
