@@ -27,7 +27,9 @@ initialization) is trained on the whole training part of a fold (seed) and teste
 part: those are the per-candidate rows. The "selected" row never looks at test data: within
 each fold (seed), every candidate is also trained on the training part minus a stratified
 development split (``--dev-fraction``, seeded by the fold), the candidate with the best
-development accuracy is chosen, and its test accuracy on that fold is the one reported.
+development accuracy is chosen, and its test accuracy on that fold is the one reported
+(with a single candidate there is nothing to choose and no development fit is made).
+``--only-folds`` runs a subset of MR's folds (its figures are not the 10-fold ones).
 Figures are mean ± sample std over the folds (MR: the 10 fold accuracies) or seeds (TREC).
 Inside every fit, early stopping holds out a further 10% of the data it is given to choose
 the number of epochs, then refits on all of it. "train s" is the mean time of one fit.
@@ -150,6 +152,8 @@ def _splits(dataset, args):
     if dataset.test is None:
         data = dataset.train
         for i, test in enumerate(stratified_folds(data.labels, args.folds, seed=0)):
+            if args.only_folds is not None and i not in args.only_folds:
+                continue
             rest = np.setdiff1d(np.arange(len(data)), test)
             yield i, _limit(data.select(rest), args), data.select(test)
     else:
@@ -188,9 +192,11 @@ def run_neural(dataset, candidates, vectors, args, log) -> list[Row]:
         seed = fold if dataset.test is not None else 0  # TREC: the repeat's seed
         scores = {}
         for c in candidates:
-            dev_clf = make_classifier(*c, vectors, args, seed).fit(
-                fit_part.texts, fit_part.labels, progress=False)
-            dev_acc = dev_clf.evaluate(dev.texts, dev.labels).accuracy
+            dev_acc = float("nan")  # one candidate: nothing to choose, no development fit
+            if len(candidates) > 1:
+                dev_clf = make_classifier(*c, vectors, args, seed).fit(
+                    fit_part.texts, fit_part.labels, progress=False)
+                dev_acc = dev_clf.evaluate(dev.texts, dev.labels).accuracy
             clf = make_classifier(*c, vectors, args, seed).fit(train.texts, train.labels,
                                                                progress=False)
             report = clf.evaluate(test.texts, test.labels)
@@ -312,6 +318,9 @@ def main() -> None:
     parser.add_argument("--inits", default="random,w2v",
                         help="comma-separated (default: %(default)s)")
     parser.add_argument("--folds", type=int, default=10, help="MR folds (default: %(default)s)")
+    parser.add_argument("--only-folds", default=None,
+                        help="comma-separated MR fold indices to run, e.g. 0,1,2 (default: "
+                             "all; a subset is not the 10-fold figure)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="TREC repeats (default: %(default)s)")
     parser.add_argument("--dev-fraction", type=float, default=0.1,
@@ -343,6 +352,11 @@ def main() -> None:
     parser.add_argument("--log", type=Path, default=Path("bench_classify_folds.tsv"),
                         help="per-fold log, tab-separated (default: %(default)s)")
     args = parser.parse_args()
+    if args.only_folds is not None:
+        try:
+            args.only_folds = {int(f) for f in args.only_folds.split(",") if f.strip()}
+        except ValueError:
+            raise SystemExit(f"--only-folds takes fold indices, got {args.only_folds!r}") from None
     unknown_b = [b for b in args.baselines.split(",") if b and b not in ("tfidf-lr", "minilm-lr")]
     if unknown_b:
         raise SystemExit(f"unknown baseline {unknown_b[0]!r}; expected tfidf-lr or minilm-lr")
