@@ -321,6 +321,9 @@ def main() -> None:
     parser.add_argument("--only-folds", default=None,
                         help="comma-separated MR fold indices to run, e.g. 0,1,2 (default: "
                              "all; a subset is not the 10-fold figure)")
+    parser.add_argument("--summarize", type=Path, nargs="+", default=None, metavar="LOG",
+                        help="train nothing: print the table from these per-fold logs of "
+                             "earlier runs (default: off)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="TREC repeats (default: %(default)s)")
     parser.add_argument("--dev-fraction", type=float, default=0.1,
@@ -352,6 +355,9 @@ def main() -> None:
     parser.add_argument("--log", type=Path, default=Path("bench_classify_folds.tsv"),
                         help="per-fold log, tab-separated (default: %(default)s)")
     args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
     if args.only_folds is not None:
         try:
             args.only_folds = {int(f) for f in args.only_folds.split(",") if f.strip()}
@@ -408,11 +414,43 @@ def main() -> None:
           + (f"; vectors: word2vec {W2V} on corpora/en" if vectors is not None else "") + "\n")
     print(f"per-fold log ({args.log}; dev_accuracy of tfidf-lr is its inner-CV score):\n")
     print("\n".join(log_lines) + "\n")
+    print_table(rows)
+
+
+def print_table(rows: list[Row]) -> None:
     print("| dataset | model | init | accuracy % | macro-F1 % | train s (one fit) | note |")
     print("| --- | --- | --- | ---: | ---: | ---: | --- |")
     for r in rows:
         print(f"| {r.dataset} | {r.model} | {r.init} | {_fmt(r.accuracy)} | {_fmt(r.macro_f1)} | "
               f"{statistics.fmean(r.seconds):.1f} | {r.note} |")
+
+
+def summarize(logs: list[Path]) -> None:
+    """The table from the per-fold logs of earlier runs (e.g. the folds of MR split between
+    runs with ``--only-folds``): every (dataset, model, init) over every fold logged; a fold
+    logged twice for one model is an error, not an average."""
+    rows: dict[tuple[str, str, str], Row] = {}
+    seen: set[tuple[str, str, str, str]] = set()
+    for log in logs:
+        lines = log.read_text(encoding="utf-8").splitlines()
+        if not lines or tuple(lines[0].split("\t")) != LOG_COLUMNS:
+            raise SystemExit(f"{log}: not a bench_classify log (expected the header "
+                             f"{chr(9).join(LOG_COLUMNS)!r})")
+        for line in lines[1:]:
+            ds, fold, model, init, _dev, acc, f1, seconds, _sel = line.split("\t")
+            key = (ds, fold, model, init)
+            if key in seen:
+                raise SystemExit(f"{log}: {ds} fold {fold} of {model}/{init} is logged twice")
+            seen.add(key)
+            row = rows.setdefault((ds, model, init), Row(ds, model, init))
+            row.accuracy.append(float(acc))
+            row.macro_f1.append(float(f1))
+            row.seconds.append(float(seconds))
+    print("command: python benchmarks/bench_classify.py " + shlex.join(sys.argv[1:]))
+    for r in rows.values():
+        r.note = f"{len(r.accuracy)} folds/seeds"
+    print()
+    print_table(list(rows.values()))
 
 
 if __name__ == "__main__":
