@@ -225,40 +225,25 @@ def run_baseline(dataset, args, log) -> Row:
     The vectorizer is fitted once on each training part (unsupervised; the inner folds share
     its IDF weights), then C is searched on that matrix, without refitting the vectorizer.
     """
-    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
     from sklearn.model_selection import GridSearchCV
     from sklearn.multiclass import OneVsRestClassifier
 
-    row = Row(dataset.name, "tfidf-lr", "-")
-    cs = set()
-    splits = list(_splits(dataset, args))
-    if dataset.test is not None:
-        splits = splits[:1]  # deterministic: one run is every run
-    for fold, train, test in splits:
+    def fit_predict(train, test):
         t0 = time.perf_counter()
         # Words of one character and punctuation kept ("?", "I", "!" matter for TREC).
         vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
                               token_pattern=r"(?u)\b\w+\b|[^\w\s]")
-        x = vec.fit_transform(train.texts)
         # liblinear is fast on sparse features; one-vs-rest for more than two classes.
         grid = GridSearchCV(OneVsRestClassifier(LogisticRegression(solver="liblinear")),
                             {"estimator__C": [1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0,
                                               3000.0, 10000.0]}, cv=5)
-        grid.fit(x, train.labels)
+        grid.fit(vec.fit_transform(train.texts), train.labels)
         seconds = time.perf_counter() - t0
-        pred = grid.predict(vec.transform(test.texts))
-        acc = float(np.mean(pred == np.array(test.labels)))
-        f1 = float(f1_score(test.labels, pred, average="macro"))
-        row.accuracy.append(acc)
-        row.macro_f1.append(f1)
-        row.seconds.append(seconds)
-        cs.add(grid.best_params_["estimator__C"])
-        log(dataset.name, fold, "tfidf-lr", "-", grid.best_score_, acc, f1, seconds, 0)
-    row.note = f"C in {sorted(cs)} (inner 5-fold CV)"
-    return row
+        return grid, grid.predict(vec.transform(test.texts)), seconds
+
+    return _logistic_rows(dataset, args, log, "tfidf-lr", "-", fit_predict)
 
 
 def run_minilm_lr(dataset, args, log) -> Row:
@@ -269,9 +254,7 @@ def run_minilm_lr(dataset, args, log) -> Row:
     regression on its training part. "train s" is that fit plus the encoding of the training
     texts (their share of the one encoding pass).
     """
-    import numpy as np
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
     from sklearn.model_selection import GridSearchCV
 
     from embedlayer.contextual import TransformerEncoder
@@ -285,26 +268,39 @@ def run_minilm_lr(dataset, args, log) -> Row:
     index = {}
     for i, text in enumerate(texts):
         index.setdefault(text, i)
-    row = Row(dataset.name, "minilm-lr", "frozen")
+
+    def fit_predict(train, test):
+        t0 = time.perf_counter()
+        grid = GridSearchCV(LogisticRegression(max_iter=2000),
+                            {"C": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]}, cv=5)
+        grid.fit(matrix[[index[t] for t in train.texts]], train.labels)
+        seconds = time.perf_counter() - t0 + per_text * len(train.texts)
+        return grid, grid.predict(matrix[[index[t] for t in test.texts]]), seconds
+
+    return _logistic_rows(dataset, args, log, "minilm-lr", "frozen", fit_predict)
+
+
+def _logistic_rows(dataset, args, log, name: str, init: str, fit_predict) -> Row:
+    """One baseline's row: ``fit_predict(train, test) -> (fitted GridSearchCV, test
+    predictions, training seconds)`` on each MR fold, or once for TREC (deterministic: one run
+    is every run)."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    row = Row(dataset.name, name, init)
     cs = set()
     splits = list(_splits(dataset, args))
     if dataset.test is not None:
-        splits = splits[:1]  # deterministic: one run is every run
+        splits = splits[:1]
     for fold, train, test in splits:
-        t0 = time.perf_counter()
-        x = matrix[[index[t] for t in train.texts]]
-        grid = GridSearchCV(LogisticRegression(max_iter=2000),
-                            {"C": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]}, cv=5)
-        grid.fit(x, train.labels)
-        seconds = time.perf_counter() - t0 + per_text * len(train.texts)
-        pred = grid.predict(matrix[[index[t] for t in test.texts]])
+        grid, pred, seconds = fit_predict(train, test)
         acc = float(np.mean(pred == np.array(test.labels)))
         f1 = float(f1_score(test.labels, pred, average="macro"))
         row.accuracy.append(acc)
         row.macro_f1.append(f1)
         row.seconds.append(seconds)
-        cs.add(grid.best_params_["C"])
-        log(dataset.name, fold, "minilm-lr", "frozen", grid.best_score_, acc, f1, seconds, 0)
+        cs.add(next(iter(grid.best_params_.values())))
+        log(dataset.name, fold, name, init, grid.best_score_, acc, f1, seconds, 0)
     row.note = f"C in {sorted(cs)} (inner 5-fold CV)"
     return row
 
