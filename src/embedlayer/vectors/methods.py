@@ -10,7 +10,7 @@ answer for out-of-vocabulary words too, because their ``__getitem__`` composes n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,8 +46,10 @@ class QueryMethods:
         *,
         topn: int = 10,
         restrict_vocab: int | None = None,
+        index: Any = None,
     ) -> list[tuple[str, float]]:
-        return query.most_similar(self, positive, negative, topn=topn, restrict_vocab=restrict_vocab)
+        return query.most_similar(self, positive, negative, topn=topn,
+                                  restrict_vocab=restrict_vocab, index=index)
 
     def similar_by_vector(
         self, vector: np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None,

@@ -240,9 +240,15 @@ def _to_pairs(store: Any, nb: Neighbours, row: int = 0) -> list[tuple[str, float
 
 def most_similar(
     store: Any, positive: str | Sequence[Any] = (), negative: Sequence[Any] = (), *,
-    topn: int = 10, restrict_vocab: int | None = None,
+    topn: int = 10, restrict_vocab: int | None = None, index: Any = None,
 ) -> list[tuple[str, float]]:
-    """gensim's ``most_similar``: mean of +unit(positive) and -unit(negative), query words excluded."""
+    """gensim's ``most_similar``: mean of +unit(positive) and -unit(negative), query words excluded.
+
+    ``index``: a vector index over the store's rows with its words as ids (e.g.
+    ``embedlayer.tasks.VectorIndex.from_vectors(store, kind="hnsw")``; anything with
+    ``search(queries, k) -> (ids, scores)`` and ``len``) answers instead of the exact scan;
+    scores are then the index's (cosine for a cosine index).
+    """
     if isinstance(positive, str):
         positive = [positive]
     if isinstance(negative, str):
@@ -252,9 +258,26 @@ def most_similar(
     pos, pos_ids = _resolve(store, positive)
     neg, neg_ids = _resolve(store, negative)
     query = np.concatenate([pos, -neg]).mean(axis=0)
+    if index is not None:
+        if restrict_vocab is not None:
+            raise ConfigError("most_similar: restrict_vocab applies to the exact scan, not to "
+                              "an index (build the index over the rows you want)")
+        return _index_pairs(index, query, topn, [*positive, *negative])
     nb = nearest(store, query, topn=topn, restrict_vocab=restrict_vocab,
                  exclude=[pos_ids + neg_ids])
     return _to_pairs(store, nb)
+
+
+def _index_pairs(index: Any, query: np.ndarray, topn: int,
+                 items: Sequence[Any]) -> list[tuple[str, float]]:
+    if topn < 1:
+        raise ConfigError(f"topn must be >= 1, got {topn}")
+    skip = {item for item in items if isinstance(item, str)}
+    k = min(len(index), topn + len(skip))
+    res = index.search(query[None, :], k)
+    pairs = [(str(i), float(s)) for i, s in zip(res.ids[0], res.scores[0], strict=True)
+             if str(i) not in skip]
+    return pairs[:topn]
 
 
 def similar_by_vector(
