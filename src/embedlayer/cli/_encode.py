@@ -13,7 +13,7 @@ import io
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 
@@ -21,6 +21,7 @@ _UNICODE_ERRORS = ("strict", "replace", "ignore", "backslashreplace", "surrogate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from embedlayer.cli._encoders import add_encoder_options
     from embedlayer.cli._outputs import add_force
 
     p = sub.add_parser(
@@ -47,35 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="input bytes not valid in --encoding: refuse with the line number "
                         "(strict) or replace / ignore / backslashreplace / surrogateescape them "
                         "(default: %(default)s)")
-    p.add_argument("--pooling", choices=("mean", "cls", "max"), default=None,
-                   help="transformer: pool tokens by mean (padding masked), the first token, "
-                        "or max (default: the checkpoint's sentence-transformers setting, else "
-                        "mean)")
-    norm = p.add_mutually_exclusive_group()
-    norm.add_argument("--normalize", dest="normalize", action="store_true", default=None,
-                      help="L2-normalize each vector (default: the checkpoint's setting; "
-                           "static vectors: off)")
-    norm.add_argument("--no-normalize", dest="normalize", action="store_false",
-                      help="do not normalize (default: the checkpoint's setting)")
-    p.add_argument("--max-length", type=int, default=None, metavar="N",
-                   help="transformer: tokens per window, special tokens included (default: "
-                        "the checkpoint's max_seq_length, else its positions)")
-    p.add_argument("--stride", type=int, default=None, metavar="N",
-                   help="transformer: tokens shared by consecutive windows of a long text "
-                        "(default: max-length / 4)")
-    p.add_argument("--batch-size", type=int, default=32,
-                   help="transformer: windows per forward pass (default: %(default)s)")
-    p.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
-                   help="transformer: fp32, or int8 matrix products (faster, cosine to fp32 "
-                        "about 0.99+) (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="torch CPU threads (default: torch's setting)")
-    p.add_argument("--method", choices=("mean", "sif"), default="mean",
-                   help="static vectors: mean of the word vectors, or SIF (fitted on the "
-                        "input) (default: %(default)s)")
-    p.add_argument("--tokenizer", default="regex",
-                   help="static vectors: tokenizer name or saved pipeline (default: "
-                        "%(default)s, lower-cased)")
+    add_encoder_options(p)
     add_force(p)
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar or summary on stderr (default: show them)")
@@ -101,55 +74,6 @@ def _read_lines(source: IO[bytes], name: str, encoding: str, errors: str) -> lis
     return texts
 
 
-def _is_checkpoint(model: str) -> bool:
-    from embedlayer.contextual.checkpoint import _ALIASES, KNOWN_CHECKPOINTS
-
-    path = Path(model)
-    if path.is_dir():
-        return (path / "config.json").is_file()
-    return not path.exists() and _ALIASES.get(model, model) in KNOWN_CHECKPOINTS
-
-
-def _encoder(args: argparse.Namespace, texts: list[str]) -> Any:
-    from embedlayer.contextual.checkpoint import KNOWN_CHECKPOINTS
-    from embedlayer.errors import ConfigError, MissingFileError
-
-    if not Path(args.model).exists() and not _is_checkpoint(args.model):
-        raise MissingFileError(f"MODEL {args.model}: no such checkpoint folder or vectors "
-                               f"file, and not a known checkpoint name "
-                               f"({', '.join(KNOWN_CHECKPOINTS)}, minilm)")
-
-    if _is_checkpoint(args.model):
-        from embedlayer.contextual import TransformerEncoder
-
-        if args.method != "mean" or args.tokenizer != "regex":
-            raise ConfigError("--method and --tokenizer are for static vectors; MODEL is a "
-                              "transformer checkpoint")
-        return TransformerEncoder(args.model, pooling=args.pooling, normalize=args.normalize,
-                                  max_length=args.max_length, stride=args.stride,
-                                  batch_size=args.batch_size, precision=args.precision,
-                                  workers=args.workers)
-    for flag, value in (("--pooling", args.pooling), ("--max-length", args.max_length),
-                        ("--stride", args.stride)):
-        if value is not None:
-            raise ConfigError(f"{flag} is for transformer checkpoints; MODEL {args.model} is "
-                              f"read as static vectors")
-    if args.precision != "fp32":
-        raise ConfigError("--precision is for transformer checkpoints")
-    from embedlayer.text import get_tokenizer
-    from embedlayer.vectors import SIF
-    from embedlayer.vectors.encoder import StaticEncoder
-    from embedlayer.vectors.io import load_vectors
-
-    store = load_vectors(args.model)
-    tokenizer = get_tokenizer(args.tokenizer, lowercase=True)
-    sif = None
-    if args.method == "sif":
-        sif = SIF(store).fit([tokenizer.tokenize(t) for t in texts])
-    return StaticEncoder(store, tokenizer, method=args.method, sif=sif,
-                         normalize=bool(args.normalize))
-
-
 def _jsonl(matrix: np.ndarray, out: IO[str]) -> None:
     for row in matrix:
         out.write("[" + ",".join(f"{v:.7g}" for v in row.tolist()) + "]\n")
@@ -157,13 +81,11 @@ def _jsonl(matrix: np.ndarray, out: IO[str]) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from embedlayer._atomic import atomic_write
+    from embedlayer.cli._encoders import build_encoder, check_encoder_numbers
     from embedlayer.cli._outputs import check_outputs
     from embedlayer.errors import ConfigError, MissingFileError
 
-    for flag, value, low in (("--batch-size", args.batch_size, 1), ("--workers", args.workers, 1),
-                             ("--max-length", args.max_length, 4), ("--stride", args.stride, 0)):
-        if value is not None and value < low:
-            raise ConfigError(f"{flag} must be >= {low}, got {value}")
+    check_encoder_numbers(args)
     fmt = args.output_format or ("npy" if args.output is not None
                                  and args.output.suffix == ".npy" else "jsonl")
     if fmt == "npy" and args.output is None and sys.stdout.isatty():
@@ -179,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         texts = _read_lines(sys.stdin.buffer, "standard input", args.encoding,
                             args.unicode_errors)
     t0 = time.perf_counter()
-    encoder = _encoder(args, texts)
+    encoder = build_encoder(args.model, args, texts)
     matrix = encoder.encode(texts, progress=not args.quiet)
     seconds = time.perf_counter() - t0
     if args.output is not None:
