@@ -1,6 +1,7 @@
-"""Tasks built on the embedding layer (layer L4 of DESIGN.md): text classification so far.
+"""Tasks built on the embedding layer (layer L4 of DESIGN.md): classification and retrieval.
 
 What it holds: ``TextClassifier`` (``tasks.classify``, needs the ``torch`` extra),
+``VectorIndex`` (``tasks.index``: exact and approximate nearest-neighbour search),
 k-fold ``cross_validate`` (``tasks.crossval``), the numpy metrics they report (``tasks.metrics``) and each encoder's
 default settings (``tasks.presets.recommended``). The torch-based names are loaded on
 first use, so ``embedlayer.tasks.metrics`` and ``presets`` work without torch. What it leaves
@@ -27,7 +28,9 @@ __all__ = [
     "Callback",
     "ClassificationReport",
     "ClassifierConfig",
+    "SearchResult",
     "TextClassifier",
+    "VectorIndex",
     "accuracy",
     "classification_report",
     "confusion_matrix",
@@ -39,7 +42,8 @@ __all__ = [
 
 # name -> the module that defines it, imported on first use (classify needs torch)
 _LAZY = {"Callback": "classify", "ClassifierConfig": "classify", "TextClassifier": "classify",
-         "CVResult": "crossval", "cross_validate": "crossval", "stratified_folds": "crossval"}
+         "CVResult": "crossval", "cross_validate": "crossval", "stratified_folds": "crossval",
+         "VectorIndex": "index", "SearchResult": "index"}
 
 
 def __getattr__(name: str) -> Any:

@@ -115,10 +115,11 @@ class VectorIndex:
     >>> index.add(["cat", "dog"], vectors)                               # doctest: +SKIP
     >>> index.search(query_vectors, k=1).ids                             # doctest: +SKIP
 
-    ``kind``: ``"exact"`` (default), ``"hnsw"`` (``m``, ``ef_construction``, ``ef_search``,
-    ``seed``) or ``"ivf"`` (``nlist``: lists, default ``4 * sqrt(rows)`` at training;
-    ``nprobe``: lists visited per query; ``pq_m``: product-quantize the rows into that many
-    bytes each, default off; ``seed``). ``encoder``: the ``identity()`` of the encoder that
+    ``kind``: ``"exact"`` (default), ``"hnsw"`` (``m`` 16, ``ef_construction`` 200,
+    ``ef_search`` 64, ``seed``) or ``"ivf"`` (``nlist``: lists, default ``4 * sqrt(rows)``
+    and at most ``rows / 39``, fixed when the first add trains them; ``nprobe``: lists
+    visited per query, 16; ``pq_m``: product-quantize the rows into that many bytes each,
+    default off — far less memory, lower recall; ``seed``). ``encoder``: the ``identity()`` of the encoder that
     produced the vectors, stored and checked by :meth:`search_texts` and :meth:`check_encoder`.
     ``workers``: threads for building and searching (0 or None: every core).
     """
