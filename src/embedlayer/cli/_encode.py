@@ -101,53 +101,14 @@ def _read_lines(source: IO[bytes], name: str, encoding: str, errors: str) -> lis
     return texts
 
 
-def _is_checkpoint(model: str) -> bool:
-    from embedlayer.contextual.checkpoint import _ALIASES, KNOWN_CHECKPOINTS
-
-    path = Path(model)
-    if path.is_dir():
-        return (path / "config.json").is_file()
-    return not path.exists() and _ALIASES.get(model, model) in KNOWN_CHECKPOINTS
-
-
 def _encoder(args: argparse.Namespace, texts: list[str]) -> Any:
-    from embedlayer.contextual.checkpoint import KNOWN_CHECKPOINTS
-    from embedlayer.errors import ConfigError, MissingFileError
+    from embedlayer.cli._encoders import build_encoder
 
-    if not Path(args.model).exists() and not _is_checkpoint(args.model):
-        raise MissingFileError(f"MODEL {args.model}: no such checkpoint folder or vectors "
-                               f"file, and not a known checkpoint name "
-                               f"({', '.join(KNOWN_CHECKPOINTS)}, minilm)")
-
-    if _is_checkpoint(args.model):
-        from embedlayer.contextual import TransformerEncoder
-
-        if args.method != "mean" or args.tokenizer != "regex":
-            raise ConfigError("--method and --tokenizer are for static vectors; MODEL is a "
-                              "transformer checkpoint")
-        return TransformerEncoder(args.model, pooling=args.pooling, normalize=args.normalize,
-                                  max_length=args.max_length, stride=args.stride,
-                                  batch_size=args.batch_size, precision=args.precision,
-                                  workers=args.workers)
-    for flag, value in (("--pooling", args.pooling), ("--max-length", args.max_length),
-                        ("--stride", args.stride)):
-        if value is not None:
-            raise ConfigError(f"{flag} is for transformer checkpoints; MODEL {args.model} is "
-                              f"read as static vectors")
-    if args.precision != "fp32":
-        raise ConfigError("--precision is for transformer checkpoints")
-    from embedlayer.text import get_tokenizer
-    from embedlayer.vectors import SIF
-    from embedlayer.vectors.encoder import StaticEncoder
-    from embedlayer.vectors.io import load_vectors
-
-    store = load_vectors(args.model)
-    tokenizer = get_tokenizer(args.tokenizer, lowercase=True)
-    sif = None
-    if args.method == "sif":
-        sif = SIF(store).fit([tokenizer.tokenize(t) for t in texts])
-    return StaticEncoder(store, tokenizer, method=args.method, sif=sif,
-                         normalize=bool(args.normalize))
+    return build_encoder(args.model, fit_texts=texts, method=args.method,
+                         tokenizer=args.tokenizer, pooling=args.pooling,
+                         normalize=args.normalize, max_length=args.max_length,
+                         stride=args.stride, batch_size=args.batch_size,
+                         precision=args.precision, workers=args.workers)
 
 
 def _jsonl(matrix: np.ndarray, out: IO[str]) -> None:
