@@ -53,7 +53,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_word2vec import CORPORA  # noqa: E402 - the same English corpora
 
 W2V = {"model": "skipgram", "loss": "ns", "dim": 300, "window": 5, "negative": 5,
        "min_count": 3, "epochs": 5, "seed": 1}
@@ -76,22 +75,11 @@ def cache_dir() -> Path:
 
 def pretrained_vectors(progress: bool = True):
     """Train (once) and load the skip-gram vectors of corpora/en (settings: ``W2V``)."""
-    from embedlayer import data
-    from embedlayer.corpus import TextCorpus
-    from embedlayer.text import TokenStream, get_tokenizer
-    from embedlayer.train import Word2Vec
-    from embedlayer.vectors.io import load_vectors
+    from _pretrained import trained_vectors
 
     name = "w2v-" + "-".join(f"{k}{v}" for k, v in W2V.items())
-    folder = cache_dir() / name
-    if not folder.exists():
-        files = [data.path(n, progress=progress) for n in CORPORA]
-        stream = TokenStream(TextCorpus(files), get_tokenizer("regex", lowercase=True))
-        t0 = time.perf_counter()
-        model = Word2Vec(workers=2, **W2V).fit(stream, progress=progress)
-        print(f"trained {name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        model.save_vectors(folder)
-    return load_vectors(folder)
+    return trained_vectors("word2vec", {"workers": 2, **W2V}, cache_dir() / name,
+                           progress=progress)
 
 
 @dataclass

@@ -81,7 +81,7 @@ def _jsonl(matrix: np.ndarray, out: IO[str]) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from embedlayer._atomic import atomic_write
-    from embedlayer.cli._encoders import build_encoder, check_encoder_numbers
+    from embedlayer.cli._encoders import check_encoder_numbers, encoder_from_args
     from embedlayer.cli._outputs import check_outputs
     from embedlayer.errors import ConfigError, MissingFileError
 
@@ -101,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         texts = _read_lines(sys.stdin.buffer, "standard input", args.encoding,
                             args.unicode_errors)
     t0 = time.perf_counter()
-    encoder = build_encoder(args.model, args, texts)
+    encoder = encoder_from_args(args.model, args, texts)
     matrix = encoder.encode(texts, progress=not args.quiet)
     seconds = time.perf_counter() - t0
     if args.output is not None:

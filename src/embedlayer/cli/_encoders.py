@@ -1,16 +1,19 @@
 """The encoder options shared by the commands that turn texts into vectors (``encode``,
-``index build``/``search``, ``qa eval``): one spelling and one help text for each, and the
-``Encoder`` they describe — a transformer checkpoint (``contextual.TransformerEncoder``) or
-static vectors composed by mean or SIF (``vectors.encoder.StaticEncoder``).
+``index build``/``search``, ``qa eval``) and the ``Encoder`` a MODEL names: a transformer
+checkpoint (folder or known name; ``contextual.TransformerEncoder``) or a vectors file/folder
+composed with mean or SIF (``vectors.encoder.StaticEncoder``), so every command reads MODEL the
+same way.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_encoder_options", "build_encoder", "check_encoder_numbers", "is_checkpoint"]
+__all__ = ["add_encoder_options", "build_encoder", "check_encoder_numbers", "encoder_from_args",
+           "is_checkpoint"]
 
 
 def add_encoder_options(p: argparse.ArgumentParser, *, methods: tuple[str, ...] = ("mean", "sif"),
@@ -49,6 +52,7 @@ def add_encoder_options(p: argparse.ArgumentParser, *, methods: tuple[str, ...] 
 
 
 def is_checkpoint(model: str) -> bool:
+    """A folder with ``config.json``, or a known checkpoint name that is not a local path."""
     from embedlayer.contextual.checkpoint import _ALIASES, KNOWN_CHECKPOINTS
 
     path = Path(model)
@@ -57,33 +61,36 @@ def is_checkpoint(model: str) -> bool:
     return not path.exists() and _ALIASES.get(model, model) in KNOWN_CHECKPOINTS
 
 
-def build_encoder(model: str, args: argparse.Namespace, texts: list[str]) -> Any:
-    """The ``Encoder`` that MODEL and the options of :func:`add_encoder_options` describe;
-    ``texts`` fit SIF (``--method sif``)."""
+def build_encoder(model: str, *, fit_texts: Sequence[str], label: str = "MODEL",
+                  method: str = "mean", tokenizer: str = "regex", pooling: str | None = None,
+                  normalize: bool | None = None, max_length: int | None = None,
+                  stride: int | None = None, batch_size: int = 32, precision: str = "fp32",
+                  workers: int | None = None) -> Any:
+    """``TransformerEncoder`` for a checkpoint, else ``StaticEncoder`` over the vectors at
+    ``model`` (SIF fitted on ``fit_texts``). ``label`` names the argument in errors."""
     from embedlayer.contextual.checkpoint import KNOWN_CHECKPOINTS
     from embedlayer.errors import ConfigError, MissingFileError
 
     if not Path(model).exists() and not is_checkpoint(model):
-        raise MissingFileError(f"MODEL {model}: no such checkpoint folder or vectors "
+        raise MissingFileError(f"{label} {model}: no such checkpoint folder or vectors "
                                f"file, and not a known checkpoint name "
                                f"({', '.join(KNOWN_CHECKPOINTS)}, minilm)")
 
     if is_checkpoint(model):
         from embedlayer.contextual import TransformerEncoder
 
-        if args.method != "mean" or args.tokenizer != "regex":
-            raise ConfigError("--method and --tokenizer are for static vectors; MODEL is a "
-                              "transformer checkpoint")
-        return TransformerEncoder(model, pooling=args.pooling, normalize=args.normalize,
-                                  max_length=args.max_length, stride=args.stride,
-                                  batch_size=args.batch_size, precision=args.precision,
-                                  workers=args.workers)
-    for flag, value in (("--pooling", args.pooling), ("--max-length", args.max_length),
-                        ("--stride", args.stride)):
+        if method != "mean" or tokenizer != "regex":
+            raise ConfigError(f"--method and --tokenizer are for static vectors; {label} is a "
+                              f"transformer checkpoint")
+        return TransformerEncoder(model, pooling=pooling, normalize=normalize,
+                                  max_length=max_length, stride=stride,
+                                  batch_size=batch_size, precision=precision, workers=workers)
+    for flag, value in (("--pooling", pooling), ("--max-length", max_length),
+                        ("--stride", stride)):
         if value is not None:
-            raise ConfigError(f"{flag} is for transformer checkpoints; MODEL {model} is "
+            raise ConfigError(f"{flag} is for transformer checkpoints; {label} {model} is "
                               f"read as static vectors")
-    if args.precision != "fp32":
+    if precision != "fp32":
         raise ConfigError("--precision is for transformer checkpoints")
     from embedlayer.text import get_tokenizer
     from embedlayer.vectors import SIF
@@ -91,12 +98,20 @@ def build_encoder(model: str, args: argparse.Namespace, texts: list[str]) -> Any
     from embedlayer.vectors.io import load_vectors
 
     store = load_vectors(model)
-    tokenizer = get_tokenizer(args.tokenizer, lowercase=True)
+    tok = get_tokenizer(tokenizer, lowercase=True)
     sif = None
-    if args.method == "sif":
-        sif = SIF(store).fit([tokenizer.tokenize(t) for t in texts])
-    return StaticEncoder(store, tokenizer, method=args.method, sif=sif,
-                         normalize=bool(args.normalize))
+    if method == "sif":
+        sif = SIF(store).fit([tok.tokenize(t) for t in fit_texts])
+    return StaticEncoder(store, tok, method=method, sif=sif, normalize=bool(normalize))
+
+def encoder_from_args(model: str, args: argparse.Namespace, texts: Sequence[str], *,
+                      label: str = "MODEL") -> Any:
+    """:func:`build_encoder` with the options of :func:`add_encoder_options` in ``args``."""
+    return build_encoder(model, fit_texts=texts, label=label, method=args.method,
+                         tokenizer=args.tokenizer, pooling=args.pooling,
+                         normalize=args.normalize, max_length=args.max_length,
+                         stride=args.stride, batch_size=args.batch_size,
+                         precision=args.precision, workers=args.workers)
 
 
 def check_encoder_numbers(args: argparse.Namespace) -> None:

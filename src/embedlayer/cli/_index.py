@@ -132,7 +132,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 def _build(args: argparse.Namespace) -> int:
     from embedlayer._atomic import check_replaceable
-    from embedlayer.cli._encoders import build_encoder, check_encoder_numbers
+    from embedlayer.cli._encoders import check_encoder_numbers, encoder_from_args
     from embedlayer.cli._outputs import check_not_input
     from embedlayer.errors import ConfigError, MissingFileError
     from embedlayer.tasks.index import _ALLOWED, VectorIndex
@@ -161,7 +161,7 @@ def _build(args: argparse.Namespace) -> int:
         ids, texts = _read_source(args)
         if not texts:
             raise ConfigError(f"SOURCE {args.source}: no texts")
-        encoder = build_encoder(args.encoder, args, texts)
+        encoder = encoder_from_args(args.encoder, args, texts, label="--encoder")
         vectors = encoder.encode(texts, progress=not args.quiet)
         index = VectorIndex(encoder.dim, metric=args.metric, kind=args.kind,
                             encoder=encoder.identity(), workers=args.workers or 0,
@@ -252,12 +252,12 @@ def _query_encoder(index: Any, args: argparse.Namespace) -> Any:
     if model is None:
         raise ConfigError(f"{args.index} records no encoder (built from Python?): give "
                           f"--encoder MODEL")
-    recipe = argparse.Namespace(**{k: options.get(k) for k in _RECIPE})
-    recipe.method = recipe.method or "mean"
-    recipe.tokenizer = recipe.tokenizer or "regex"
-    recipe.precision = recipe.precision or "fp32"
-    recipe.batch_size, recipe.workers = 32, args.workers
-    return build_encoder(model, recipe, [])
+    return build_encoder(model, fit_texts=[], label="--encoder",
+                         method=options.get("method") or "mean",
+                         tokenizer=options.get("tokenizer") or "regex",
+                         pooling=options.get("pooling"), normalize=options.get("normalize"),
+                         max_length=options.get("max_length"), stride=options.get("stride"),
+                         precision=options.get("precision") or "fp32", workers=args.workers)
 
 
 def _info(args: argparse.Namespace) -> int:

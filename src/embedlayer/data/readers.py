@@ -9,7 +9,7 @@ What it leaves out: scoring (``embedlayer.eval``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,9 @@ class QAQuestion:
     question: str
     candidates: list[str]
     labels: list[int]  # 1: the candidate answers the question, 0: it does not
+    # the title of the document each candidate comes from (WikiQA's DocumentTitle); empty
+    # when the source has none
+    titles: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -194,11 +197,12 @@ def read_wikiqa(path: PathLike) -> list[QAQuestion]:
         qid, question, sentence = cols[0], cols[1], cols[5]
         item = grouped.get(qid)
         if item is None:
-            item = grouped[qid] = QAQuestion(qid, question, [], [])
+            item = grouped[qid] = QAQuestion(qid, question, [], [], [])
         elif item.question != question:
             raise FormatError(f"{path}: line {lineno}: question {qid} has two texts")
         item.candidates.append(sentence)
         item.labels.append(int(cols[6]))
+        item.titles.append(cols[3])
     if not grouped:
         raise FormatError(f"{path}: no questions")
     return list(grouped.values())

@@ -7,7 +7,13 @@ imported on its own so this package stays light.
 """
 
 from embedlayer.eval.analogy import AnalogyResult, SectionResult, evaluate_analogies
-from embedlayer.eval.docsim import DocSimResult, evaluate_lee, load_lee
+from embedlayer.eval.docsim import (
+    DocSimResult,
+    EncoderDocSimResult,
+    evaluate_docsim,
+    evaluate_lee,
+    load_lee,
+)
 from embedlayer.eval.suite import STANDARD_ANALOGY, STANDARD_WORDSIM, EvalReport, run_suite
 from embedlayer.eval.wordsim import OOVPairPolicy, WordSimResult, evaluate_word_pairs
 
@@ -16,11 +22,13 @@ __all__ = [
     "STANDARD_WORDSIM",
     "AnalogyResult",
     "DocSimResult",
+    "EncoderDocSimResult",
     "EvalReport",
     "OOVPairPolicy",
     "SectionResult",
     "WordSimResult",
     "evaluate_analogies",
+    "evaluate_docsim",
     "evaluate_lee",
     "evaluate_word_pairs",
     "load_lee",

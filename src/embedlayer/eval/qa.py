@@ -18,7 +18,7 @@ import numpy as np
 
 from embedlayer.errors import ConfigError
 
-__all__ = ["AnswerSelectionResult", "answer_selection", "rank_by_cosine"]
+__all__ = ["AnswerSelectionResult", "answer_selection", "per_question", "rank_by_cosine"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,14 @@ def _average_precision(scores: np.ndarray, labels: np.ndarray) -> tuple[float, f
     return float(precision.mean()), float(1.0 / ranks[0])
 
 
-def answer_selection(scores: Sequence[Sequence[float]],
-                     labels: Sequence[Sequence[int]]) -> AnswerSelectionResult:
-    """MAP and MRR; ``scores[q][i]`` is candidate i of question q's score (higher = better)."""
+def per_question(scores: Sequence[Sequence[float]],
+                 labels: Sequence[Sequence[int]]) -> list[tuple[float, float] | None]:
+    """Each question's (average precision, reciprocal rank); None for a question with no
+    correct candidate (left out of MAP and MRR)."""
     if len(scores) != len(labels):
         raise ConfigError(f"answer_selection: {len(scores)} score lists for {len(labels)} "
                           f"label lists")
-    aps, rrs, skipped = [], [], 0
+    out: list[tuple[float, float] | None] = []
     for q, (s, lab) in enumerate(zip(scores, labels, strict=True)):
         s_arr = np.asarray(s, dtype=np.float64)
         l_arr = np.asarray(lab, dtype=np.int64)
@@ -52,15 +53,20 @@ def answer_selection(scores: Sequence[Sequence[float]],
                               f"{l_arr.size} labels")
         if not np.all(np.isfinite(s_arr)):
             raise ConfigError(f"answer_selection: question {q} has a NaN or infinite score")
-        if not (l_arr > 0).any():
-            skipped += 1
-            continue
-        ap, rr = _average_precision(s_arr, l_arr)
-        aps.append(ap)
-        rrs.append(rr)
-    if not aps:
+        out.append(_average_precision(s_arr, l_arr) if (l_arr > 0).any() else None)
+    return out
+
+
+def answer_selection(scores: Sequence[Sequence[float]],
+                     labels: Sequence[Sequence[int]]) -> AnswerSelectionResult:
+    """MAP and MRR; ``scores[q][i]`` is candidate i of question q's score (higher = better)."""
+    found = per_question(scores, labels)
+    kept = [pair for pair in found if pair is not None]
+    if not kept:
         raise ConfigError("answer_selection: no question has a correct candidate")
-    return AnswerSelectionResult(float(np.mean(aps)), float(np.mean(rrs)), len(aps), skipped)
+    return AnswerSelectionResult(float(np.mean([ap for ap, _ in kept])),
+                                 float(np.mean([rr for _, rr in kept])), len(kept),
+                                 len(found) - len(kept))
 
 
 def rank_by_cosine(question: np.ndarray, candidates: np.ndarray) -> np.ndarray:
