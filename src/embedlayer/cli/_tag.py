@@ -278,7 +278,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"embedding: {tagger.coverage_}")
     for r in tagger.history_:
         dev = "" if r.val_f1 is None else f"  dev F1 {100 * r.val_f1:.2f}"
-        print(f"  epoch {r.epoch:>2}: loss {r.loss:.4f}{dev}  ({r.seconds:.0f} s)")
+        print(f"  epoch {r.epoch:>2}: loss {r.loss:.4f}{dev}  ({r.seconds:.0f} s training)")
     out = tagger.save(args.output)
     print(f"saved the tagger in {out.resolve()}")
     return 0
