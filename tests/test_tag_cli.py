@@ -60,6 +60,16 @@ def test_eval_prints_conlleval_s_table_and_writes_the_predictions(files, tmp_pat
     assert 0.0 <= doc["f1"] <= 1.0 and doc["scheme"] == "iob2"
 
 
+def test_eval_names_gold_tags_the_model_never_saw(files, tmp_path, capsys):
+    folder, train, dev, model = files
+    test = _write(tmp_path / "test.conll", [["Juan", "vive", "desde", "2001"]],
+                  [["B-PER", "O", "O", "B-DATE"]], pos=False)
+    assert main(["tag", "eval", str(model), str(test), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "DATE: precision:   0.00%; recall:   0.00%" in out
+    assert "note: gold tags the model never saw in training" in out and "B-DATE (1)" in out
+
+
 def test_predict_conll_and_json_lines(files, tmp_path, monkeypatch, capsys):
     folder, train, dev, model = files
     tokens = tmp_path / "tokens.txt"

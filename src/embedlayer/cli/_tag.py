@@ -256,6 +256,9 @@ def _train(args: argparse.Namespace) -> int:
     inputs = [p for p in (args.train, args.dev, args.vectors) if p is not None]
     _check_model_output(args, inputs)
     config = _config(args)
+    # the data first: a bad file fails before the vectors or the checkpoint are read
+    sentences, tags = _read(args.train, args)
+    validation = _read(args.dev, args) if args.dev is not None else None
     contextual = None
     if args.contextual is not None:
         from embedlayer.contextual import TransformerEncoder
@@ -266,8 +269,6 @@ def _train(args: argparse.Namespace) -> int:
         from embedlayer.cli._vectors import load
 
         vectors = load(args, args.vectors)
-    sentences, tags = _read(args.train, args)
-    validation = _read(args.dev, args) if args.dev is not None else None
     tagger = SequenceTagger(config, vectors=vectors, contextual=contextual,
                             workers=args.workers).fit(sentences, tags, validation=validation,
                                                       progress=not args.quiet)
