@@ -3,8 +3,8 @@ project's fastText vectors, character features, a CRF) and its ablations, next t
 feature-based CRF (sklearn-crfsuite).
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_tag.py
-      [--configs full,random,nochar,softmax,crfsuite] [--seeds 3] [--workers 1]
-      [--log FILE] [--summarize LOG...] [--quick]
+      [--configs full,random,nochar,softmax,crfsuite] [--seeds 3] [--only-seeds 2,3]
+      [--workers 1] [--log FILE] [--summarize LOG...] [--quick]
 (needs sklearn-crfsuite for the peer: ``pip install -e '.[bench]'``). Prints the command
 line, one log line per run (also appended to ``--log`` as it ends, so a long run that is
 stopped keeps what it finished) and the Markdown table for docs/benchmarks.md;
@@ -269,6 +269,9 @@ def main() -> None:
                         help="comma-separated contenders (default: %(default)s)")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds per neural contender (default: %(default)s)")
+    parser.add_argument("--only-seeds", default=None,
+                        help="comma-separated seeds to run, e.g. 2,3 to add to a log that has "
+                             "seed 1 (default: 1..--seeds)")
     parser.add_argument("--workers", type=int, default=1,
                         help="torch threads (default: %(default)s)")
     parser.add_argument("--log", type=Path, default=Path("bench_tag_runs.tsv"),
@@ -281,6 +284,12 @@ def main() -> None:
     if args.summarize:
         print_table(_read_logs(args.summarize))
         return
+    seeds = list(range(1, args.seeds + 1))
+    if args.only_seeds is not None:
+        try:
+            seeds = [int(x) for x in args.only_seeds.split(",") if x.strip()]
+        except ValueError:
+            raise SystemExit(f"--only-seeds takes seeds, got {args.only_seeds!r}") from None
     names = [c for c in args.configs.split(",") if c]
     unknown = [c for c in names if c not in CONFIGS and c != PEER]
     if unknown:
@@ -303,7 +312,7 @@ def main() -> None:
         args.log.write_text("\t".join(LOG_COLUMNS) + "\n", encoding="utf-8")
     rows = []
     for name in names:
-        runs = [0] if name == PEER else range(1, args.seeds + 1)
+        runs = [0] if name == PEER else seeds
         for seed in runs:
             row = run_crfsuite(parts, args) if name == PEER else \
                 run_tagger(name, seed, parts, vectors, args)
