@@ -219,3 +219,12 @@ def test_contextual_features_are_recorded_and_required(tmp_path):
     loaded = SequenceTagger.load(folder, contextual=encoder)
     sentences = toy_ner(10, seed=6)[0]
     assert loaded.predict(sentences) == model.predict(sentences)
+
+
+def test_sgd_with_decay_and_sparse_vectors_trains():
+    config = TaggerConfig(**{**SMALL.__dict__, "optimizer": "sgd", "learning_rate": 0.05,
+                             "lr_decay": 0.05, "sparse": True, "epochs": 2})
+    model = _fit(config, data=toy_ner(60, seed=1))
+    assert len(model.history_) == 2
+    assert all(np.isfinite(r.loss) for r in model.history_)
+    assert model.history_[1].loss < model.history_[0].loss
