@@ -13,7 +13,8 @@ only the package's base layer (errors, progress bars, atomic writes) and the sta
 - :class:`WikiCorpus`: plain text of the articles of a MediaWiki XML dump; ``.articles()``
   gives :class:`WikiArticle` ``(title, text)``; :func:`wiki_to_text` writes a dump as text;
   :func:`strip_wiki_markup` is the markup stripper on its own.
-- :class:`ConllCorpus`: :class:`Sentence` ``(tokens, tags, columns)`` of CoNLL column files.
+- :class:`ConllCorpus`: :class:`Sentence` ``(tokens, tags, columns)`` of CoNLL column files;
+  :func:`write_conll` writes such columns back (a tagger's predictions next to the gold).
 - :func:`summarize`: one counting pass (lines, bytes, whitespace tokens) over a text corpus.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from embedlayer.corpus._lines import DecodePolicy
 from embedlayer.corpus._wikimarkup import strip_markup as strip_wiki_markup
-from embedlayer.corpus.conll import ConllCorpus, Sentence
+from embedlayer.corpus.conll import ConllCorpus, Sentence, write_conll
 from embedlayer.corpus.stats import CorpusStats
 from embedlayer.corpus.summary import CorpusSummary, summarize
 from embedlayer.corpus.text import DocumentCorpus, DocumentUnit, TextCorpus
@@ -43,4 +44,5 @@ __all__ = [
     "strip_wiki_markup",
     "summarize",
     "wiki_to_text",
+    "write_conll",
 ]

@@ -1,27 +1,29 @@
 """CoNLL column files (one token a line, a blank line between sentences): :class:`ConllCorpus`.
 
-Holds the sentence reader for tagging data such as CoNLL-2002/2003 NER (``token POS IOB-tag``).
+Holds the sentence reader for tagging data such as CoNLL-2002/2003 NER (``token POS IOB-tag``)
+and :func:`write_conll`, its writer (a tagger's predictions go next to the gold columns).
 It leaves out what the tags mean (IOB schemes, entity spans belong to the tagging task) and
 CoNLL-U specifics (comment lines, multi-word token ranges).
 
 Layout: columns are split on tabs when the first data line holds a tab, else on runs of
 whitespace; every data line must have as many columns as the first one (or as ``columns``
 names). ``-DOCSTART-`` lines are document separators: skipped, and they end a sentence.
-A sentence never spans two files.
+A sentence never spans two files. ``separator`` tells, after the first data line, which of
+the two the files use, so that a writer can answer in kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
 
 from embedlayer.corpus._lines import DecodePolicy, LineSource
 from embedlayer.corpus._paths import PathSpec
 from embedlayer.corpus.stats import CorpusStats, Tally
 from embedlayer.errors import ConfigError, CorpusError, FormatError
 
-__all__ = ["ConllCorpus", "Sentence"]
+__all__ = ["ConllCorpus", "Sentence", "write_conll"]
 
 _DOCSTART = "-DOCSTART-"
 
@@ -55,6 +57,7 @@ class ConllCorpus:
         self.token_column = token_column
         self.tag_column = tag_column
         self.progress = progress
+        self.separator: str | None = None  # a tab, or " " (runs of whitespace), once read
         self._tally = Tally()
         if self.columns is not None:  # check names and indices now; otherwise at the 1st line
             self._index(token_column, len(self.columns), "token_column")
@@ -121,6 +124,7 @@ class ConllCorpus:
                     continue
                 if tab is None:
                     tab = "\t" in line
+                    self.separator = "\t" if tab else " "
                 fields = line.rstrip().split("\t") if tab else line.split()
                 if fields[0] == _DOCSTART:
                     if rows:
@@ -148,3 +152,36 @@ class ConllCorpus:
 
     def __repr__(self) -> str:
         return f"ConllCorpus({len(self.files)} file(s), columns={self.columns})"
+
+
+def write_conll(
+    fh: TextIO, sentences: Iterable[Sequence[Sequence[str]]], *, sep: str = " ",
+) -> int:
+    """Write sentences as column lines, a blank line after each; returns the sentence count.
+
+    Each sentence is a sequence of columns (``Sentence.columns``, perhaps with a column of
+    predicted tags added), each column a list with one string per token. ``sep`` is ``" "``
+    (conlleval's default) or ``"\\t"``. A field that is empty, holds a line break or the
+    separator (any whitespace with ``" "``) could not be read back: ``ConfigError`` naming
+    the sentence, token and column.
+    """
+    if sep not in (" ", "\t"):
+        raise ConfigError(f"write_conll: sep must be ' ' or '\\t', got {sep!r}")
+    n = 0
+    for n, columns in enumerate(sentences, start=1):
+        lengths = {len(c) for c in columns}
+        if len(lengths) > 1:
+            raise ConfigError(f"write_conll: sentence {n} has columns of lengths "
+                              f"{sorted(lengths)}; expected one value per token in each")
+        for j, row in enumerate(zip(*columns, strict=True), start=1):
+            for c, field in enumerate(row, start=1):
+                if not field or "\n" in field or "\r" in field or sep in field \
+                        or (sep == " " and any(ch.isspace() for ch in field)):
+                    raise ConfigError(
+                        f"write_conll: sentence {n}, token {j}, column {c} is {field!r}: an "
+                        f"empty field, or one holding a line break or the separator "
+                        f"{sep!r}, cannot be written as a CoNLL column (write tab-separated "
+                        "columns, or JSON)")
+            fh.write(sep.join(row) + "\n")
+        fh.write("\n")
+    return n

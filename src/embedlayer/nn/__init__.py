@@ -4,7 +4,9 @@ What it holds: ``EmbeddingLayer`` (a ``Vocab`` plus an optional pretrained ``Vec
 into one trainable matrix, with padding, masking, freezing, embedding dropout, resizing and
 export back to ``Vectors``), its ``CoverageReport``, the positional encodings that compose
 after it (sinusoidal, learned absolute, rotary) and ``TiedOutputProjection`` (an output layer
-that shares the embedding matrix). What it leaves out: encoders over the embedded sequence and
+that shares the embedding matrix), a linear-chain ``CRF`` (``nn.crf``: forward algorithm,
+Viterbi, transition constraints) and character-level word encoders (``CharCNN``,
+``CharBiLSTM``). What it leaves out: encoders over the embedded sequence (``nn.encoders``) and
 the task models (``embedlayer.tasks``). ``import embedlayer`` never imports this package, so
 torch stays an optional extra.
 """
@@ -20,6 +22,8 @@ except ImportError as exc:  # pragma: no cover - the test environment has torch
     ) from exc
 
 from embedlayer.nn._init import CoverageReport, OOVInit
+from embedlayer.nn.chars import CharBiLSTM, CharCNN
+from embedlayer.nn.crf import CRF
 from embedlayer.nn.embedding import EmbeddingLayer
 from embedlayer.nn.positional import (
     LearnedPositionalEncoding,
@@ -29,6 +33,9 @@ from embedlayer.nn.positional import (
 from embedlayer.nn.tying import TiedOutputProjection
 
 __all__ = [
+    "CRF",
+    "CharBiLSTM",
+    "CharCNN",
     "CoverageReport",
     "EmbeddingLayer",
     "LearnedPositionalEncoding",

@@ -1,13 +1,16 @@
-"""The training loop of the text classifier: batches bucketed by length, Adam, early stopping.
+"""The training loop of the text classifier, and the pieces the sequence tagger shares with it.
 
-What it holds: ``ClassifierNet`` (embedding layer -> encoder -> linear output), padding
-token-id arrays into batches, length-bucketed shuffling, a stratified held-out split, the
-optimizers (Adam with an L2 penalty, or AdamW's decoupled weight decay; lazy Adam for sparse
-tables), an optional linear warmup then linear decay of the learning rates (the BERT
-fine-tuning schedule), the epoch loop (``train``) with its progress bar and validation-based
-early stopping, and batched inference (``forward_all``). Everything random comes from the
-seed: the numpy generator that shuffles and splits is seeded once per fit, and the caller
-seeds torch (dropout, weights).
+Shared (``tasks/tag.py`` uses them too): padding token-id arrays into batches, length-bucketed
+shuffling (``bucketed_batches``) and length-sorted inference batches, the optimizers
+(``make_optimizers``: Adam with an L2 penalty, AdamW's decoupled weight decay, or SGD; lazy
+Adam for tables with sparse gradients), the global gradient-norm clipping and one optimizer
+step (``optimizer_step``), an optional linear warmup then linear decay of the learning rates
+(the BERT fine-tuning schedule), and early stopping on a held-out score that restores the
+best epoch's weights (``EarlyStopping``).
+The classifier's own: ``ClassifierNet`` (embedding layer -> encoder -> linear output), a
+stratified held-out split, the epoch loop (``train``) with its progress bar, and batched
+inference (``forward_all``). Everything random comes from the seed: the numpy generator that
+shuffles and splits is seeded once per fit, and the caller seeds torch (dropout, weights).
 What it leaves out: tokenizing, vocabularies, labels and saving (``tasks/classify.py``).
 """
 
@@ -28,7 +31,8 @@ from torch import nn
 from embedlayer._progress import progress_bar
 from embedlayer._types import IntArray
 
-__all__ = ["ClassifierNet", "EpochRecord", "forward_all", "stratified_split", "train"]
+__all__ = ["ClassifierNet", "EarlyStopping", "EpochRecord", "bucketed_batches", "forward_all",
+           "make_optimizers", "optimizer_step", "sorted_batches", "stratified_split", "train"]
 
 _POOL_BATCHES = 50  # batches per pool sorted by length: similar lengths, yet shuffled
 
@@ -158,19 +162,21 @@ def evaluate_logits(net: ClassifierNet, logits: torch.Tensor, y: IntArray) -> tu
     return loss, acc
 
 
-def _optimizers(
-    net: ClassifierNet, lr: float, embedding_lr: float | None, weight_decay: float,
-    decoupled: bool = False,
-) -> list[torch.optim.Optimizer]:  # lr: Adam's learning rate (torch's name for it)
-    """Adam for dense parameters, lazy Adam (``SparseAdam``) for tables with sparse gradients.
+def make_optimizers(
+    net: nn.Module, lr: float, embedding_lr: float | None, weight_decay: float,
+    decoupled: bool = False, *, kind: str = "adam", momentum: float = 0.0,
+) -> list[torch.optim.Optimizer]:  # lr: the learning rate (torch's name for it)
+    """Adam (``kind="adam"``) or SGD (``"sgd"``, with ``momentum``) for dense parameters;
+    lazy Adam (``SparseAdam``), or plain SGD, for tables with sparse gradients.
 
-    The embedding matrix learns at ``embedding_lr`` (default ``lr``), the classifier's
-    ``embedding_learning_rate`` and ``learning_rate``; an embedding module with
-    ``pretrained_parameters()`` (a transformer) gives only those the embedding's rate (its
-    scalar mix learns at ``lr`` with the head). Tables with sparse
+    ``net.embedding`` is the embedding layer: its matrix learns at ``embedding_lr`` (default
+    ``lr``), the classifier's ``embedding_learning_rate`` and ``learning_rate``; an embedding
+    module with ``pretrained_parameters()`` (a transformer) gives only those the embedding's
+    rate (its scalar mix learns at ``lr`` with the head). Tables with sparse
     gradients (``EmbeddingLayer(sparse=True)``, the bag encoder's bigram buckets) move only
-    the rows a batch used, which makes a step 2-4x faster on a large vocabulary; SparseAdam
-    has no weight decay, so ``weight_decay`` applies to the dense parameters only.
+    the rows a batch used, which makes a step 2-4x faster on a large vocabulary; they get no
+    weight decay (SparseAdam has none), so ``weight_decay`` applies to the dense parameters
+    only (SGD on sparse tables has no momentum either).
     ``decoupled``: AdamW's weight decay (Loshchilov & Hutter 2019) instead of an L2 penalty,
     and, as in BERT's recipe, none on biases and normalization weights (1-d parameters).
     """
@@ -188,13 +194,20 @@ def _optimizers(
     dense = [{"params": ps, "lr": emb_lr if is_emb else lr,
               "weight_decay": 0.0 if no_decay else weight_decay}
              for (is_sparse, is_emb, no_decay), ps in groups.items() if not is_sparse]
+    lazy = [{"params": ps, "lr": emb_lr if is_emb else lr}
+            for (is_sparse, is_emb, _), ps in groups.items() if is_sparse]
+    if kind == "sgd":
+        if dense:
+            out.append(torch.optim.SGD(dense, lr=lr, momentum=momentum,
+                                       weight_decay=weight_decay))
+        if lazy:
+            out.append(torch.optim.SGD(lazy, lr=lr))
+        return out
     if dense:
         # The fused kernel updates all parameters in one pass: ~10x faster than the default
         # on CPU for a large dense embedding matrix.
         out.append(torch.optim.Adam(dense, lr=lr, weight_decay=weight_decay, fused=True,
                                     decoupled_weight_decay=decoupled))
-    lazy = [{"params": ps, "lr": emb_lr if is_emb else lr}
-            for (is_sparse, is_emb, _), ps in groups.items() if is_sparse]
     if lazy:
         out.append(torch.optim.SparseAdam(lazy, lr=lr))
     return out
@@ -227,6 +240,53 @@ def _clip(net: nn.Module, max_norm: float) -> None:
                 p.grad = p.grad.coalesce() * scale if p.grad.is_sparse else p.grad.mul_(scale)
 
 
+def optimizer_step(
+    loss: torch.Tensor, net: nn.Module, optimizers: Sequence[torch.optim.Optimizer],
+    clip_norm: float | None, schedulers: Sequence[Any] = (),
+) -> None:
+    """Back-propagate ``loss``, clip the global gradient norm to ``clip_norm`` (None: no
+    clipping), step every optimizer, then every per-step learning-rate scheduler."""
+    for optimizer in optimizers:
+        optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_norm is not None:
+        _clip(net, clip_norm)
+    for optimizer in optimizers:
+        optimizer.step()
+    for scheduler in schedulers:
+        scheduler.step()
+
+
+class EarlyStopping:
+    """Keeps the weights of the epoch with the best held-out score; says when to stop.
+
+    ``update(net, score, epoch)`` after each epoch (``score`` a tuple, higher is better,
+    compared as tuples so that later fields break ties; ``epoch`` 1-based) returns True once
+    ``patience`` epochs in a row brought no better score (never with ``patience=None``);
+    ``restore(net)`` loads the best weights back. ``best_epoch`` is ``default_epoch`` until a
+    score is seen.
+    """
+
+    def __init__(self, patience: int | None, default_epoch: int = 0) -> None:
+        self.patience = patience
+        self.best: tuple[float, ...] | None = None
+        self.best_epoch = default_epoch
+        self.waited = 0
+        self._state: dict[str, torch.Tensor] | None = None
+
+    def update(self, net: nn.Module, score: tuple[float, ...], epoch: int) -> bool:
+        if self.best is None or score > self.best:
+            self.best, self.best_epoch, self.waited = score, epoch, 0
+            self._state = copy.deepcopy(net.state_dict())
+            return False
+        self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
+
+    def restore(self, net: nn.Module) -> None:
+        if self._state is not None:
+            net.load_state_dict(self._state)
+
+
 def train(
     net: ClassifierNet, seqs: Sequence[IntArray], y: IntArray, *,
     val: tuple[Sequence[IntArray], IntArray] | None, pad_id: int, epochs: int, batch_size: int,
@@ -243,8 +303,8 @@ def train(
     record)`` runs after each epoch (``epoch`` from 0). ``warmup``: the learning rates rise
     linearly from 0 over that share of all ``epochs`` x batches steps, then fall linearly to 0
     at the last step (None: constant rates)."""
-    optimizers = _optimizers(net, learning_rate, embedding_learning_rate, weight_decay,
-                             decoupled_weight_decay)
+    optimizers = make_optimizers(net, learning_rate, embedding_learning_rate, weight_decay,
+                                 decoupled_weight_decay)
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
     target = torch.from_numpy(np.asarray(y, dtype=np.int64))
     per_epoch = math.ceil(len(seqs) / batch_size)
@@ -252,9 +312,7 @@ def train(
         torch.optim.lr_scheduler.LambdaLR(o, linear_schedule(epochs * per_epoch, warmup))
         for o in optimizers]
     history: list[EpochRecord] = []
-    best: tuple[float, float] | None = None  # (accuracy, -loss) on the held-out set
-    best_state: dict[str, torch.Tensor] | None = None
-    best_epoch, waited = epochs, 0
+    stopper = EarlyStopping(patience, default_epoch=epochs)
     with progress_bar(total=epochs * per_epoch, desc="train", unit="batch", enabled=progress,
                       unit_scale=False) as bar:
         for epoch in range(epochs):
@@ -267,15 +325,7 @@ def train(
                 yb = target[batch].to(device)
                 logits = net(ids)
                 loss = net.loss(logits, yb)
-                for optimizer in optimizers:
-                    optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if clip_norm is not None:
-                    _clip(net, clip_norm)
-                for optimizer in optimizers:
-                    optimizer.step()
-                for scheduler in schedulers:
-                    scheduler.step()
+                optimizer_step(loss, net, optimizers, clip_norm, schedulers)
                 loss_sum += float(loss.item()) * len(batch)
                 correct += int((_predicted(net, logits.detach()) == yb).sum().item())
                 seen += len(batch)
@@ -295,15 +345,8 @@ def train(
                 on_epoch_end(epoch, history[-1])
             if val is None:
                 continue
-            score = (val_acc, -val_loss)
-            if best is None or score > best:
-                best, best_epoch, waited = score, epoch + 1, 0
-                best_state = copy.deepcopy(net.state_dict())
-            else:
-                waited += 1
-                if patience is not None and waited >= patience:
-                    bar.total = bar.n  # stopped early: the bar ends full
-                    break
-    if best_state is not None:
-        net.load_state_dict(best_state)
-    return history, best_epoch
+            if stopper.update(net, (val_acc, -val_loss), epoch + 1):
+                bar.total = bar.n  # stopped early: the bar ends full
+                break
+    stopper.restore(net)
+    return history, stopper.best_epoch

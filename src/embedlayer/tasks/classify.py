@@ -48,7 +48,6 @@ metrics (``tasks/metrics.py``) and file readers (``embedlayer.data.classify``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -81,6 +80,7 @@ from embedlayer.nn.encoders import (
     encoder_config,
     encoder_config_dict,
 )
+from embedlayer.tasks._folder import check_digests, file_digest, with_vector_words
 from embedlayer.tasks._training import (
     ClassifierNet,
     EpochRecord,
@@ -91,7 +91,7 @@ from embedlayer.tasks._training import (
 from embedlayer.tasks.metrics import ClassificationReport, classification_report
 from embedlayer.text import TokenizerPipeline, get_tokenizer, pipeline_from_dict
 from embedlayer.vectors.base import VectorStore
-from embedlayer.vocab import PAD, UNK, TokenCounter, Vocab, load_vocab, save_vocab
+from embedlayer.vocab import PAD, UNK, TokenCounter, load_vocab, save_vocab
 
 __all__ = [
     "FORMAT",
@@ -304,7 +304,7 @@ class TextClassifier:
             self.vocab_ = counter.to_vocab(min_count=cfg.min_count, max_vocab=cfg.max_vocab,
                                            specials=[PAD, UNK])
             if cfg.vocab_from_vectors and self.vectors is not None:
-                self.vocab_ = _with_vector_words(self.vocab_, self.vectors)
+                self.vocab_ = with_vector_words(self.vocab_, self.vectors)
             seqs = [self._encode(t) for t in tokens]
         y = self._label_ids(str_labels, "fit")
 
@@ -496,7 +496,7 @@ class TextClassifier:
                 save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
                 hashed = _HASHED
             # Written last, so it can record the digests of the files it describes.
-            doc["files"] = {name: _file_digest(tmp / name) for name in hashed}
+            doc["files"] = {name: file_digest(tmp / name) for name in hashed}
             with open(tmp / "config.json", "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, ensure_ascii=False, indent=1)
                 fh.write("\n")
@@ -538,8 +538,8 @@ class TextClassifier:
             raise FormatError(f"{where}: field 'encoder' is {kind!r}, but the folder "
                               f"{'has' if transformer else 'lacks'} a transformer/ subfolder")
         if doc["format_version"] >= 2:
-            _check_digests(folder, doc["files"],
-                           _contextual.HASHED if transformer else _HASHED)
+            check_digests(folder, doc["files"],
+                          _contextual.HASHED if transformer else _HASHED)
         model = cls.from_config(config, encoder, tokenizer=tokenizer or "regex",
                                 workers=workers, device=device)
         model.tokenizer_ = tokenizer
@@ -600,14 +600,6 @@ _CONFIG_FIELDS = ("labels", "classifier", "encoder", "tokenizer", "embedding")
 _ADDED_IN_3 = {"decoupled_weight_decay": False, "warmup": None}  # settings and their defaults
 
 
-def _file_digest(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
 def _read_config(where: Path) -> dict[str, Any]:
     """config.json of version 3, of version 2 (before the settings ``_ADDED_IN_3``: their
     defaults), or of version 1 (before file digests)."""
@@ -636,28 +628,6 @@ def _peek_version(where: Path) -> Any:
     except (ValueError, OSError):  # read_json_doc reports it
         return None
     return doc.get("format_version") if isinstance(doc, dict) else None
-
-
-def _check_digests(folder: Path, files: Any, hashed: Sequence[str] = _HASHED) -> None:
-    where = folder / "config.json"
-    if not isinstance(files, dict):
-        raise FormatError(f"{where}: field 'files' must map file names to their size and "
-                          f"sha256, got {files!r}")
-    for name in hashed:
-        entry = files.get(name)
-        if not (isinstance(entry, dict) and isinstance(entry.get("size"), int)
-                and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
-            raise FormatError(f"{where}: field 'files' needs {{'size', 'sha256'}} for {name}, "
-                              f"got {entry!r}")
-        got = _file_digest(folder / name)
-        if got["size"] != entry["size"]:
-            raise FormatError(f"{folder / name}: {got['size']:,} bytes, but config.json "
-                              f"records {entry['size']:,}; the file is truncated or was "
-                              "replaced")
-        if got["sha256"] != entry["sha256"]:
-            raise FormatError(f"{folder / name}: sha256 {got['sha256'][:16]}... differs from "
-                              f"{entry['sha256'][:16]}... recorded in config.json; the file is "
-                              "damaged or was changed")
 
 
 def _parse_config(
@@ -750,17 +720,6 @@ def _check_workers(workers: int | None) -> int | None:
         raise ConfigError(f"TextClassifier: workers must be an int >= 1 or None, got "
                           f"{workers!r}")
     return workers
-
-
-def _with_vector_words(vocab: Vocab, vectors: VectorStore) -> Vocab:
-    """``vocab`` followed by the vectors' words it lacks (count 0), in the vectors' order.
-
-    Words that never occur in training keep their pretrained rows (they get no gradient), so
-    a test word unseen in training still has its vector instead of ``<unk>``'s.
-    """
-    extra = [w for w in vectors.vocab.tokens if w not in vocab]
-    return Vocab([*vocab.tokens, *extra], [*vocab.counts.tolist(), *([0] * len(extra))],
-                 specials=vocab.specials, unk_token=UNK)
 
 
 def _check_texts(texts: Sequence[str], where: str) -> list[str]:
