@@ -20,7 +20,12 @@ chosen on the other four folds). MAP / MRR over the 243 questions with a correct
   composes unknown words from their subwords, SIF skips them (it weighs vocabulary rows);
 - MiniLM (all-MiniLM-L6-v2, mean pooling, normalized): cosine of question and candidate;
   "+ title": each candidate encoded as "<document title>. <sentence>" (WikiQA's DocumentTitle;
-  the question is encoded alone);
+  the question is encoded alone); "+ title + previous": "<title>. <previous candidate>
+  <sentence>" (candidates are in document order); the last row puts every context tried into
+  one cross-validated logistic regression, and the row after it also chooses which of the
+  four scores to use, per fold, by a 4-fold cross-validation nested inside the other four
+  folds (every non-empty subset), so the choice between contexts is made on the other folds
+  too, not by comparing rows on the test split;
 - hybrids with BM25: RRF (k 60, dense weight from 0, 0.05, ..., 1) and a linear mix
   (min-max or z-score per question, same weights), both chosen per fold by MAP on the other
   folds; a logistic regression (C 1) over the per-question z-scored scores, learned on the
@@ -100,6 +105,8 @@ def wikiqa_table(args, minilm) -> None:
     dense = Precomputed("MiniLM", DenseScorer(minilm).score(questions, progress=True))
     titled = Precomputed("MiniLM+title", DenseScorer(minilm, context="title").score(
         questions, progress=True))
+    previous = Precomputed("MiniLM+title+previous", DenseScorer(
+        minilm, context="title-previous").score(questions, progress=True))
     print(f"WikiQA scores computed in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     rows = [("BM25 (bm25s defaults)", [bm25], None)]
     if not args.no_static:
@@ -115,14 +122,20 @@ def wikiqa_table(args, minilm) -> None:
         ("MiniLM + title + BM25, linear, CV weight and normalization", [titled, bm25], "linear"),
         ("MiniLM, MiniLM + title, BM25: logistic regression (CV)", [dense, titled, bm25],
          "logistic"),
+        ("MiniLM + title + previous sentence", [previous], None),
+        ("every context (MiniLM, + title, + title + previous) and BM25: logistic regression "
+         "(CV)", [dense, titled, previous, bm25], "logistic"),
+        ("every context and BM25: which of them (nested CV) and weights (CV), logistic",
+         [dense, titled, previous, bm25], "select"),
     ]
     print(f"\n### WikiQA test: {len(questions)} questions, "
           f"{sum(len(q.candidates) for q in questions):,} candidates\n")
     print("| scorer | MAP | MRR | questions | chosen on the other folds (per fold) |")
     print("| --- | ---: | ---: | ---: | --- |")
     for name, scorers, hybrid in rows:
-        report = evaluate_answer_selection(questions, scorers, hybrid=hybrid, folds=args.folds,
-                                           seed=args.seed)
+        report = evaluate_answer_selection(
+            questions, scorers, hybrid="logistic" if hybrid == "select" else hybrid,
+            folds=args.folds, seed=args.seed, select_features=hybrid == "select")
         chosen = "; ".join(report.method.get("chosen_per_fold", [])) or "-"
         r = report.result
         print(f"| {name} | {r.map:.4f} | {r.mrr:.4f} | {r.questions} | {chosen} |", flush=True)

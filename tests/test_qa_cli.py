@@ -65,6 +65,11 @@ def test_static_vectors_hybrid_prints_each_folds_choice(wikiqa, vectors, capsys)
     assert main(["qa", "eval", "wikiqa", "--encoder", str(vectors), "--data", str(wikiqa),
                  "--hybrid", "logistic", "--context", "both", "--folds", "2", "--quiet"]) == 0
     assert "scorers: dense + dense+title + bm25" in capsys.readouterr().out
+    assert main(["qa", "eval", "wikiqa", "--encoder", str(vectors), "--data", str(wikiqa),
+                 "--hybrid", "logistic", "--context", "all", "--select-features", "--folds",
+                 "2", "--quiet"]) == 0
+    assert "scorers: dense + dense+title + dense+title+previous + bm25" in (
+        capsys.readouterr().out)
 
 
 def test_lee_with_tfidf(tmp_path, capsys):
@@ -78,6 +83,9 @@ def test_lee_with_tfidf(tmp_path, capsys):
 @pytest.mark.parametrize(("argv", "message"), [
     (["wikiqa", "--encoder", "bm25", "--hybrid"], "--hybrid and --context need a dense"),
     (["wikiqa", "--encoder", "VECS", "--context", "both"], "only --hybrid logistic"),
+    (["wikiqa", "--encoder", "VECS", "--context", "all", "--hybrid", "rrf"],
+     "only --hybrid logistic"),
+    (["wikiqa", "--encoder", "VECS", "--hybrid", "--select-features"], "needs --hybrid logistic"),
     (["wikiqa", "--encoder", "VECS", "--hybrid", "--folds", "1"], "--folds must be >= 2, got 1"),
     (["wikiqa", "--encoder", "bm25", "--b", "2"], "--b in [0, 1]"),
     (["wikiqa", "--encoder", "no-such-model"], "--encoder no-such-model: no such checkpoint"),

@@ -86,7 +86,7 @@ def test_each_fold_gets_the_weight_the_other_folds_favour():
         assert int(np.argmax(cv.scores[i])) != int(np.argmax(labels[i]))
 
 
-@pytest.mark.parametrize("kind", ["fusion", "logistic"])
+@pytest.mark.parametrize("kind", ["fusion", "logistic", "subsets"])
 def test_the_evaluated_folds_labels_never_change_its_own_choice(kind):
     rng = np.random.default_rng(1)
     n = 40
@@ -101,7 +101,9 @@ def test_the_evaluated_folds_labels_never_change_its_own_choice(kind):
                                          folds=4, seed=7)
         return cross_validate_logistic([np.stack([d, x], 1) for d, x in zip(dense, lexical,
                                                                             strict=True)],
-                                       lab, folds=4, seed=7)
+                                       lab, folds=4, seed=7,
+                                       subsets=[(0,), (1,), (0, 1)] if kind == "subsets"
+                                       else None)
 
     base = run(labels)
     changed = list(labels)
@@ -184,3 +186,20 @@ def test_bad_inputs():
         fit_logistic(np.zeros((2, 1)), np.array([0, 1]), c=0)
     with pytest.raises(ConfigError, match="labels must be 0/1"):
         fit_logistic(np.zeros((2, 1)), np.array([0, 3]))
+
+
+def test_nested_feature_selection_keeps_the_informative_column():
+    rng = np.random.default_rng(3)
+    n = 60
+    labels = [rng.permutation([1, 0, 0, 0, 0]) for _ in range(n)]
+    signal = [lab + 0.3 * rng.normal(size=5) for lab in labels]
+    noise = [rng.normal(size=5) for _ in range(n)]
+    features = [np.stack([x, z], 1) for x, z in zip(signal, noise, strict=True)]
+    cv = cross_validate_logistic(features, labels, names=["signal", "noise"], folds=5, seed=0,
+                                 subsets=[(1,), (0,), (0, 1)])
+    for model in cv.chosen:
+        assert model.coef[0] > 0  # the noise-only set is never chosen
+    alone = [m for m in cv.chosen if m.coef[1] == 0.0]
+    assert all("noise" not in m.describe() for m in alone)
+    with pytest.raises(ConfigError, match="subsets must be"):
+        cross_validate_logistic(features, labels, subsets=[(2,)])

@@ -69,6 +69,13 @@ def test_title_context_prefixes_each_candidate():
         DenseScorer(enc, context="title").score([untitled])
 
 
+def test_title_previous_context_adds_the_sentence_before():
+    enc = BagEncoder()
+    DenseScorer(enc, context="title-previous").score(QUESTIONS[:1])
+    assert enc.calls[0][1:] == ["Cat. Cats sleep in boxes.", "Cat. Cats sleep in boxes. Dogs bark.",
+                                "Cat. Dogs bark. It sleeps."]
+
+
 def test_bm25_scorer_takes_idf_over_all_distinct_candidates():
     scores = BM25Scorer().score(QUESTIONS)
     sentences = list(dict.fromkeys(c for q in QUESTIONS for c in q.candidates))
@@ -125,7 +132,8 @@ def test_bad_inputs():
         evaluate_answer_selection(QUESTIONS, [3])
     with pytest.raises(ConfigError, match="encoder must have encode"):
         DenseScorer("minilm")
-    with pytest.raises(ConfigError, match="context must be 'sentence' or 'title', got 'doc'"):
+    with pytest.raises(ConfigError, match="context must be 'sentence', 'title' or "
+                       "'title-previous', got 'doc'"):
         DenseScorer(BagEncoder(), context="doc")
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_CONTEXTS = ("sentence", "title", "both")
+_CONTEXTS = ("sentence", "title", "title-previous", "both", "all")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,12 +60,16 @@ def _register_wikiqa(bench: argparse._SubParsersAction) -> None:
                         "mix, or a logistic regression over the scores, chosen by "
                         "cross-validation; --hybrid alone means linear (default: no fusion)")
     p.add_argument("--context", choices=_CONTEXTS, default="sentence",
-                   help="encode each candidate alone, as '<document title>. <sentence>', or "
-                        "both (two dense scores; needs --hybrid logistic) (default: "
+                   help="encode each candidate alone, as '<document title>. <sentence>', as "
+                        "'<title>. <previous sentence> <sentence>', both of the first two, or "
+                        "all three (several dense scores; needs --hybrid logistic) (default: "
                         "%(default)s)")
     p.add_argument("--folds", type=int, default=5,
                    help="cross-validation folds over questions for --hybrid (default: "
                         "%(default)s)")
+    p.add_argument("--select-features", action="store_true",
+                   help="--hybrid logistic: also choose which scores it uses, per fold, by a "
+                        "cross-validation nested inside the other folds (default: use all)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the question folds (default: %(default)s)")
     p.add_argument("--k1", type=float, default=1.5,
@@ -124,9 +128,9 @@ def _run_wikiqa(args: argparse.Namespace) -> int:
     if lexical_only and (args.hybrid or args.context != "sentence"):
         raise ConfigError("--encoder bm25 is BM25 alone; --hybrid and --context need a dense "
                           "encoder")
-    if args.context == "both" and args.hybrid != "logistic":
-        raise ConfigError(f"--context both gives two dense scores; only --hybrid logistic "
-                          f"combines them, got --hybrid {args.hybrid}")
+    if args.context in ("both", "all") and args.hybrid != "logistic":
+        raise ConfigError(f"--context {args.context} gives several dense scores; only --hybrid "
+                          f"logistic combines them, got --hybrid {args.hybrid}")
     check_outputs([("-o/--output", args.output)], force=args.force)
     if not args.k1 >= 0 or not 0 <= args.b <= 1:
         raise ConfigError(f"--k1 must be >= 0 and --b in [0, 1], got {args.k1} and {args.b}")
@@ -137,12 +141,18 @@ def _run_wikiqa(args: argparse.Namespace) -> int:
         texts = list(dict.fromkeys([q.question for q in questions]
                                    + [c for q in questions for c in q.candidates]))
         encoder = _encoder(args, texts)
-        contexts = ("sentence", "title") if args.context == "both" else (args.context,)
+        contexts = {"both": ("sentence", "title"),
+                    "all": ("sentence", "title", "title-previous")}.get(args.context,
+                                                                        (args.context,))
         scorers += [DenseScorer(encoder, context=c) for c in contexts]
     if lexical_only or args.hybrid:
         scorers.append(bm25)
+    if args.select_features and args.hybrid != "logistic":
+        raise ConfigError(f"--select-features chooses among the logistic regression's scores; "
+                          f"it needs --hybrid logistic, got --hybrid {args.hybrid}")
     report = evaluate_answer_selection(questions, scorers, hybrid=args.hybrid,
                                        folds=args.folds, seed=args.seed,
+                                       select_features=args.select_features,
                                        progress=not args.quiet)
     r = report.result
     print(f"{args.data}: MAP {r.map:.4f}  MRR {r.mrr:.4f}  ({r.questions} questions with a "

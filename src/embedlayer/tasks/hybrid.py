@@ -282,7 +282,9 @@ class LogisticModel:
 
     def describe(self) -> str:
         names = self.names or tuple(f"x{i}" for i in range(self.coef.size))
-        return ", ".join(f"{n} {c:+.2f}" for n, c in zip(names, self.coef, strict=True))
+        # a column left out by feature selection has weight exactly 0: not listed
+        return ", ".join(f"{n} {c:+.2f}" for n, c in zip(names, self.coef, strict=True)
+                         if c != 0.0)
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, *, c: float = 1.0,
@@ -316,12 +318,18 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, *, c: float = 1.0,
 
 def cross_validate_logistic(features: Sequence[np.ndarray], labels: Sequence[Sequence[int]], *,
                             names: Sequence[str] = (), c: float = 1.0, folds: int = 5,
-                            seed: int = 0) -> CrossValidated:
+                            seed: int = 0, subsets: Sequence[Sequence[int]] | None = None,
+                            inner_folds: int = 4) -> CrossValidated:
     """Learn a :class:`LogisticModel` on the other folds' candidates, score the held-out fold.
 
     ``features[q]``: question q's ``(candidates, f)`` raw feature columns (e.g. dense cosine,
     BM25); each column is z-scored within its question first, so the weights compare
     candidates of one question, not questions.
+
+    ``subsets``: candidate sets of feature columns (lists of column indices). For each
+    evaluation fold, the set is chosen by an ``inner_folds``-fold cross-validation inside the
+    other folds (at most one inner fold a question) (nested: the held-out fold is never looked at), then the model is learned on
+    all of the other folds with that set's columns (the others get weight 0).
     """
     where = "cross_validate_logistic"
     X = []
@@ -338,10 +346,37 @@ def cross_validate_logistic(features: Sequence[np.ndarray], labels: Sequence[Seq
         raise ConfigError(f"{where}: {len(names)} names for {X[0].shape[1] if X else 0} "
                           f"feature columns")
     y = _check_labels(labels, [x.shape[0] for x in X], where)
+    width = X[0].shape[1] if X else 0
+    if subsets is not None:
+        subsets = [tuple(int(j) for j in sub) for sub in subsets]
+        if not subsets or any(not sub or not all(0 <= j < width for j in sub)
+                              or len(set(sub)) != len(sub) for sub in subsets):
+            raise ConfigError(f"{where}: subsets must be non-empty lists of distinct column "
+                              f"indices below {width}, got {subsets!r}")
+
+    def fit(train: np.ndarray, columns: tuple[int, ...] | None) -> LogisticModel:
+        cols = list(columns) if columns is not None else list(range(width))
+        model = fit_logistic(np.concatenate([X[i][:, cols] for i in train]),
+                             np.concatenate([y[i] for i in train]), c=c)
+        coef = np.zeros(width)
+        coef[cols] = model.coef
+        return LogisticModel(coef, model.intercept, tuple(names))
+
+    def inner_map(train: np.ndarray, columns: tuple[int, ...]) -> float:
+        scores, gold = [], []
+        for held in question_folds(len(train), min(inner_folds, len(train)), seed=seed + 1):
+            inner = train[np.setdiff1d(np.arange(len(train)), held)]
+            model = fit(inner, columns)
+            scores += [model.decision(X[i]) for i in train[held]]
+            gold += [y[i] for i in train[held]]
+        return _map(scores, gold)
 
     def choose(train: np.ndarray) -> tuple[Any, float]:
-        model = fit_logistic(np.concatenate([X[i] for i in train]),
-                             np.concatenate([y[i] for i in train]), c=c, names=names)
+        columns = None
+        if subsets is not None and len(train) >= 2:
+            maps = [inner_map(train, sub) for sub in subsets]
+            columns = subsets[int(np.argmax(maps))]  # first of equal maxima
+        model = fit(train, columns)
         return model, _map([model.decision(X[i]) for i in train], [y[i] for i in train])
 
     return _cross_validate(len(X), y, folds, seed, choose, lambda m, i: m.decision(X[i]), where)

@@ -45,7 +45,7 @@ from embedlayer.tasks.hybrid import (
 __all__ = ["BM25Scorer", "DenseScorer", "HybridMode", "QAReport", "QARecord", "Scorer",
            "check_questions", "evaluate_answer_selection", "report_from_scores"]
 
-Context = Literal["sentence", "title"]
+Context = Literal["sentence", "title", "title-previous"]
 HybridMode = Literal["rrf", "linear", "logistic"]
 HYBRID_MODES = ("rrf", "linear", "logistic")
 
@@ -79,27 +79,39 @@ def check_questions(questions: Sequence[QAQuestion], where: str) -> list[QAQuest
 
 
 class DenseScorer:
-    """Cosine between the question's vector and each candidate's, from any ``Encoder``."""
+    """Cosine between the question's vector and each candidate's, from any ``Encoder``.
+
+    ``context``: each candidate encoded alone (``"sentence"``), as ``"<document title>.
+    <sentence>"`` (``"title"``), or with the candidate before it in the document too
+    (``"title-previous"``: ``"<title>. <previous sentence> <sentence>"``; WikiQA lists a
+    question's candidates in document order). The question is always encoded alone.
+    """
 
     def __init__(self, encoder: Any, *, context: Context = "sentence") -> None:
         if isinstance(encoder, str | bytes) or not callable(getattr(encoder, "encode", None)):
             raise ConfigError(f"DenseScorer: encoder must have encode(texts), got "
                               f"{type(encoder).__name__}")
-        if context not in ("sentence", "title"):
-            raise ConfigError(f"DenseScorer: context must be 'sentence' or 'title', got "
-                              f"{context!r}")
+        if context not in ("sentence", "title", "title-previous"):
+            raise ConfigError(f"DenseScorer: context must be 'sentence', 'title' or "
+                              f"'title-previous', got {context!r}")
         self.encoder = encoder
         self.context = context
-        self.name = "dense" if context == "sentence" else "dense+title"
+        self.name = {"sentence": "dense", "title": "dense+title",
+                     "title-previous": "dense+title+previous"}[context]
 
     def _candidates(self, q: QAQuestion) -> list[str]:
         if self.context == "sentence":
             return q.candidates
         if len(q.titles) != len(q.candidates):
-            raise ConfigError(f"DenseScorer: context 'title' needs each candidate's document "
+            raise ConfigError(f"DenseScorer: context {self.context!r} needs each candidate's document "
                               f"title; question {q.qid} has {len(q.titles)} titles for "
                               f"{len(q.candidates)} candidates")
-        return [f"{t}. {c}" if t else c for t, c in zip(q.titles, q.candidates, strict=True)]
+        texts = [f"{t}. {c}" if t else c for t, c in zip(q.titles, q.candidates, strict=True)]
+        if self.context == "title-previous":  # candidates are in document order
+            texts = [texts[0]] + [f"{t}. {prev} {c}" if t else f"{prev} {c}" for t, prev, c in
+                                  zip(q.titles[1:], q.candidates[:-1], q.candidates[1:],
+                                      strict=True)]
+        return texts
 
     def score(self, questions: Sequence[QAQuestion], *,
               progress: bool = False) -> list[Float64Array]:
@@ -196,6 +208,7 @@ def _folds_method(cv: CrossValidated, folds: int, seed: int) -> dict[str, Any]:
 
 def evaluate_answer_selection(questions: Sequence[QAQuestion], scorers: Sequence[Scorer], *,
                               hybrid: HybridMode | None = None, folds: int = 5, seed: int = 0,
+                              select_features: bool = False,
                               progress: bool = False) -> QAReport:
     """Score ``questions`` and report MAP / MRR with per-question records.
 
@@ -203,7 +216,9 @@ def evaluate_answer_selection(questions: Sequence[QAQuestion], scorers: Sequence
     and lexical second, fused with the weight (and, for ``linear``, the normalization) that
     has the best MAP on the other folds of a ``folds``-fold split over questions (seeded by
     ``seed``). ``"logistic"``: any number of scorers as features of a logistic regression
-    learned on the other folds. Every fold's choice is in ``report.method``.
+    learned on the other folds; with ``select_features``, also which scorers it uses, chosen
+    per fold among every non-empty subset by a cross-validation nested inside the other folds.
+    Every fold's choice is in ``report.method``.
     """
     questions = check_questions(questions, "evaluate_answer_selection")
     scorers = list(scorers)
@@ -216,6 +231,8 @@ def evaluate_answer_selection(questions: Sequence[QAQuestion], scorers: Sequence
     if not count_ok:
         raise ConfigError(f"evaluate_answer_selection: hybrid {hybrid!r} takes {need} "
                           f"scorer(s), got {len(scorers)}")
+    if select_features and hybrid != "logistic":
+        raise ConfigError("evaluate_answer_selection: select_features needs hybrid='logistic'")
     for s in scorers:
         if not callable(getattr(s, "score", None)):
             raise ConfigError(f"evaluate_answer_selection: {type(s).__name__} is not a scorer "
@@ -228,7 +245,14 @@ def evaluate_answer_selection(questions: Sequence[QAQuestion], scorers: Sequence
         scores = columns[0]
     elif hybrid == "logistic":
         features = [np.stack([col[i] for col in columns], axis=1) for i in range(len(questions))]
-        cv = cross_validate_logistic(features, labels, names=names, folds=folds, seed=seed)
+        subsets = None
+        if select_features:
+            from itertools import combinations
+
+            subsets = [sub for r in range(1, len(columns) + 1)
+                       for sub in combinations(range(len(columns)), r)]
+        cv = cross_validate_logistic(features, labels, names=names, folds=folds, seed=seed,
+                                     subsets=subsets)
         scores, method = cv.scores, {**method, **_folds_method(cv, folds, seed)}
     else:
         cv = cross_validate_fusion(columns[0], columns[1], labels, grid=fusion_grid(hybrid),
