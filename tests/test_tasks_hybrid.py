@@ -203,3 +203,18 @@ def test_nested_feature_selection_keeps_the_informative_column():
     assert all("noise" not in m.describe() for m in alone)
     with pytest.raises(ConfigError, match="subsets must be"):
         cross_validate_logistic(features, labels, subsets=[(2,)])
+
+
+def test_pairwise_objective_learns_on_feature_differences():
+    # per question, the correct candidate has the higher first feature; the second feature is
+    # a per-question offset shared by all candidates (z-scoring removes it) plus noise
+    rng = np.random.default_rng(5)
+    n = 40
+    labels = [rng.permutation([1, 0, 0, 0]) for _ in range(n)]
+    features = [np.stack([lab * 2.0 + rng.normal(size=4), rng.normal(size=4)], 1)
+                for lab in labels]
+    cv = cross_validate_logistic(features, labels, folds=4, seed=0, objective="pairwise")
+    assert all(m.coef[0] > 0 and abs(m.intercept) < 1e-6 for m in cv.chosen)
+    assert all(abs(m.coef[1]) < m.coef[0] for m in cv.chosen)
+    with pytest.raises(ConfigError, match="objective must be"):
+        cross_validate_logistic(features, labels, objective="listwise")

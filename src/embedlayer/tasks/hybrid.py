@@ -319,7 +319,8 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, *, c: float = 1.0,
 def cross_validate_logistic(features: Sequence[np.ndarray], labels: Sequence[Sequence[int]], *,
                             names: Sequence[str] = (), c: float = 1.0, folds: int = 5,
                             seed: int = 0, subsets: Sequence[Sequence[int]] | None = None,
-                            inner_folds: int = 4) -> CrossValidated:
+                            inner_folds: int = 4,
+                            objective: str = "pointwise") -> CrossValidated:
     """Learn a :class:`LogisticModel` on the other folds' candidates, score the held-out fold.
 
     ``features[q]``: question q's ``(candidates, f)`` raw feature columns (e.g. dense cosine,
@@ -330,6 +331,10 @@ def cross_validate_logistic(features: Sequence[np.ndarray], labels: Sequence[Seq
     evaluation fold, the set is chosen by an ``inner_folds``-fold cross-validation inside the
     other folds (at most one inner fold a question) (nested: the held-out fold is never looked at), then the model is learned on
     all of the other folds with that set's columns (the others get weight 0).
+
+    ``objective``: ``"pointwise"`` (each candidate labelled correct or not) or ``"pairwise"``
+    (each correct candidate against each wrong one of the same question, on the difference of
+    their features: a ranking loss, RankNet's with a linear scorer).
     """
     where = "cross_validate_logistic"
     X = []
@@ -354,10 +359,26 @@ def cross_validate_logistic(features: Sequence[np.ndarray], labels: Sequence[Seq
             raise ConfigError(f"{where}: subsets must be non-empty lists of distinct column "
                               f"indices below {width}, got {subsets!r}")
 
+    if objective not in ("pointwise", "pairwise"):
+        raise ConfigError(f"{where}: objective must be 'pointwise' or 'pairwise', got "
+                          f"{objective!r}")
+
+    def pairs(train: np.ndarray, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        diffs = [(X[i][y[i] == 1][:, None, cols] - X[i][y[i] == 0][None, :, cols])
+                 .reshape(-1, len(cols)) for i in train]
+        d = np.concatenate(diffs) if diffs else np.zeros((0, len(cols)))
+        if not d.shape[0]:
+            raise ConfigError(f"{where}: no training question has both a correct and a wrong "
+                              f"candidate; the pairwise objective has nothing to learn")
+        return np.concatenate([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))])
+
     def fit(train: np.ndarray, columns: tuple[int, ...] | None) -> LogisticModel:
         cols = list(columns) if columns is not None else list(range(width))
-        model = fit_logistic(np.concatenate([X[i][:, cols] for i in train]),
-                             np.concatenate([y[i] for i in train]), c=c)
+        if objective == "pairwise":
+            model = fit_logistic(*pairs(train, cols), c=c)
+        else:
+            model = fit_logistic(np.concatenate([X[i][:, cols] for i in train]),
+                                 np.concatenate([y[i] for i in train]), c=c)
         coef = np.zeros(width)
         coef[cols] = model.coef
         return LogisticModel(coef, model.intercept, tuple(names))

@@ -208,7 +208,7 @@ def _folds_method(cv: CrossValidated, folds: int, seed: int) -> dict[str, Any]:
 
 def evaluate_answer_selection(questions: Sequence[QAQuestion], scorers: Sequence[Scorer], *,
                               hybrid: HybridMode | None = None, folds: int = 5, seed: int = 0,
-                              select_features: bool = False,
+                              select_features: bool = False, objective: str = "pointwise",
                               progress: bool = False) -> QAReport:
     """Score ``questions`` and report MAP / MRR with per-question records.
 
@@ -217,8 +217,9 @@ def evaluate_answer_selection(questions: Sequence[QAQuestion], scorers: Sequence
     has the best MAP on the other folds of a ``folds``-fold split over questions (seeded by
     ``seed``). ``"logistic"``: any number of scorers as features of a logistic regression
     learned on the other folds; with ``select_features``, also which scorers it uses, chosen
-    per fold among every non-empty subset by a cross-validation nested inside the other folds.
-    Every fold's choice is in ``report.method``.
+    per fold among every non-empty subset by a cross-validation nested inside the other folds;
+    ``objective``: the logistic regression's loss, ``"pointwise"`` or ``"pairwise"`` (see
+    ``tasks.hybrid.cross_validate_logistic``). Every fold's choice is in ``report.method``.
     """
     questions = check_questions(questions, "evaluate_answer_selection")
     scorers = list(scorers)
@@ -252,7 +253,7 @@ def evaluate_answer_selection(questions: Sequence[QAQuestion], scorers: Sequence
             subsets = [sub for r in range(1, len(columns) + 1)
                        for sub in combinations(range(len(columns)), r)]
         cv = cross_validate_logistic(features, labels, names=names, folds=folds, seed=seed,
-                                     subsets=subsets)
+                                     subsets=subsets, objective=objective)
         scores, method = cv.scores, {**method, **_folds_method(cv, folds, seed)}
     else:
         cv = cross_validate_fusion(columns[0], columns[1], labels, grid=fusion_grid(hybrid),
