@@ -13,7 +13,7 @@ import embedlayer.corpus as corpus
 EXPORTED = {
     "ConllCorpus", "CorpusStats", "CorpusSummary", "DecodePolicy", "DocumentCorpus",
     "DocumentUnit", "Sentence", "TextCorpus", "WikiArticle", "WikiCorpus", "WikiLineUnit",
-    "WikiStats", "strip_wiki_markup", "summarize", "wiki_to_text",
+    "WikiStats", "strip_wiki_markup", "summarize", "wiki_to_text", "write_conll",
 }
 
 # Layer L1: the base layer, the standard library, numpy and tqdm; never text/ or vocab/.

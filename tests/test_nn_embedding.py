@@ -390,8 +390,9 @@ def test_config_round_trip_gives_identical_outputs():
 # --- the package --------------------------------------------------------------------------
 def test_public_api():
     assert sorted(enn.__all__) == sorted([
-        "CoverageReport", "EmbeddingLayer", "LearnedPositionalEncoding", "OOVInit",
-        "RotaryEmbedding", "SinusoidalPositionalEncoding", "TiedOutputProjection"])
+        "CRF", "CharBiLSTM", "CharCNN", "CoverageReport", "EmbeddingLayer",
+        "LearnedPositionalEncoding", "OOVInit", "RotaryEmbedding",
+        "SinusoidalPositionalEncoding", "TiedOutputProjection"])
 
 
 def test_importing_embedlayer_does_not_import_nn_and_missing_torch_says_how_to_fix():
