@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from embedlayer.errors import FormatError
+from embedlayer.errors import FormatError, MissingFileError
 from embedlayer.vectors.base import VectorStore
 from embedlayer.vocab import UNK, Vocab
 
@@ -30,9 +30,10 @@ def file_digest(path: Path) -> dict[str, Any]:
     return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def check_digests(folder: Path, files: Any, hashed: Sequence[str]) -> None:
-    """Check each file named in ``hashed`` against the ``files`` record of ``config.json``."""
-    where = folder / "config.json"
+def check_digests(folder: Path, files: Any, hashed: Sequence[str], *,
+                  meta: str = "config.json") -> None:
+    """Check each file named in ``hashed`` against the ``files`` record of ``meta``."""
+    where = folder / meta
     if not isinstance(files, dict):
         raise FormatError(f"{where}: field 'files' must map file names to their size and "
                           f"sha256, got {files!r}")
@@ -42,14 +43,16 @@ def check_digests(folder: Path, files: Any, hashed: Sequence[str]) -> None:
                 and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
             raise FormatError(f"{where}: field 'files' needs {{'size', 'sha256'}} for {name}, "
                               f"got {entry!r}")
+        if not (folder / name).is_file():
+            raise MissingFileError(f"{folder / name}: missing (listed in {meta})")
         got = file_digest(folder / name)
         if got["size"] != entry["size"]:
-            raise FormatError(f"{folder / name}: {got['size']:,} bytes, but config.json "
+            raise FormatError(f"{folder / name}: {got['size']:,} bytes, but {meta} "
                               f"records {entry['size']:,}; the file is truncated or was "
                               "replaced")
         if got["sha256"] != entry["sha256"]:
             raise FormatError(f"{folder / name}: sha256 {got['sha256'][:16]}... differs from "
-                              f"{entry['sha256'][:16]}... recorded in config.json; the file is "
+                              f"{entry['sha256'][:16]}... recorded in {meta}; the file is "
                               "damaged or was changed")
 
 

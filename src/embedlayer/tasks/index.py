@@ -19,7 +19,8 @@ metric: the inner product, the cosine (rows and queries unit-normalized), or for
 negative squared Euclidean distance.
 
 A saved index is a folder: ``index.json`` (format version, kind, metric, parameters, the
-encoder's identity, each file's size and sha256) beside the library's own index file (or
+encoder's identity, each file's size and sha256, checked as classifier and tagger folders
+are, by ``tasks._folder.check_digests``) beside the library's own index file (or
 ``vectors.npy``) and ``ids.npy`` — pickle-free, checked before anything is read, written
 atomically. An index records the identity of the encoder whose vectors it holds
 (``encoder=``, from ``Encoder.identity()``); :meth:`VectorIndex.search_texts` refuses a
@@ -29,7 +30,6 @@ lexical scoring (``tasks.bm25``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -44,6 +44,7 @@ from embedlayer._atomic import atomic_folder, check_replaceable
 from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, FormatError, MissingFileError
 from embedlayer.tasks import _kernels_topk as K
+from embedlayer.tasks._folder import check_digests, file_digest
 
 __all__ = ["FORMAT_VERSION", "IndexKind", "Metric", "SearchResult", "VectorIndex"]
 
@@ -77,14 +78,6 @@ class SearchResult:
         """``[(id, score), ...]`` of query ``row``, as plain Python values."""
         return [(i.item() if hasattr(i, "item") else i, float(s))
                 for i, s in zip(self.ids[row], self.scores[row], strict=True)]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _threads(workers: int | None) -> int:
@@ -511,9 +504,8 @@ class VectorIndex:
                 with open(tmp / _TEXTS, "w", encoding="utf-8") as fh:
                     for text in self._texts:
                         fh.write(json.dumps(text, ensure_ascii=False) + "\n")
-            files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
-                     for name in ("ids.npy", data_name, _TEXTS if self._texts is not None
-                                  else None) if name}
+            names = ["ids.npy", data_name, _TEXTS if self._texts is not None else None]
+            files = {name: file_digest(tmp / name) for name in names if name}
             meta = {"format": "embedlayer-index", "format_version": FORMAT_VERSION,
                     "kind": self.kind, "metric": self.metric, "dim": self.dim,
                     "params": self.params, "encoder": self.encoder, "id_type": self._id_type,
@@ -534,8 +526,7 @@ class VectorIndex:
         meta = _read_meta(folder)
         index = cls(meta["dim"], metric=meta["metric"], kind=meta["kind"],
                     encoder=meta["encoder"], workers=workers, **meta["params"])
-        for name, info in meta["files"].items():
-            _verify(folder / name, info)
+        check_digests(folder, meta["files"], list(meta["files"]), meta=_META)
         slot_ids = np.load(folder / "ids.npy", allow_pickle=False)
         if slot_ids.ndim != 1 or slot_ids.shape[0] != meta["slots"]:
             raise FormatError(f"{folder / 'ids.npy'}: expected {meta['slots']} ids, got shape "
@@ -602,20 +593,6 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         raise FormatError(f"{path}: field 'files' must list ids.npy (and "
                           f"{_FILES[meta['kind']]}), got {sorted(meta['files'])}")
     return meta
-
-
-def _verify(path: Path, info: Any) -> None:
-    if not isinstance(info, dict) or not isinstance(info.get("bytes"), int):
-        raise FormatError(f"{path}: its entry in {_META} is malformed")
-    if not path.is_file():
-        raise MissingFileError(f"{path}: missing (listed in {_META})")
-    size = path.stat().st_size
-    if size != info["bytes"]:
-        raise FormatError(f"{path}: {size} bytes, {_META} says {info['bytes']} (truncated or "
-                          f"replaced)")
-    if _sha256(path) != info.get("sha256"):
-        raise FormatError(f"{path}: sha256 does not match {_META} (the file is corrupted or "
-                          f"was replaced)")
 
 
 def _read_texts(path: Path, n: int) -> list[str | None]:
