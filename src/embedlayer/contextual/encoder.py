@@ -52,6 +52,8 @@ Pooling = Literal["mean", "cls", "max"]
 Precision = Literal["fp32", "int8"]
 WordPooling = Literal["first", "mean"]
 POOLINGS = ("mean", "cls", "max")
+#: in a checkpoint folder written by ``TransformerEncoder.save`` after fine-tuning
+TUNED_FILE = "embedlayer_fine_tune.json"
 PRECISIONS = ("fp32", "int8")
 
 
@@ -198,6 +200,10 @@ class TransformerEncoder:
         self.precision: Precision = precision
         self.workers = workers
         self.stats_ = EncodeStats()
+        tuned = _read_json(ckpt.path / TUNED_FILE)
+        #: what fine-tuned these weights (``{"by", "weights_sha256", ...}``), else None
+        self.fine_tuned: dict[str, Any] | None = tuned if (
+            isinstance(tuned, dict) and isinstance(tuned.get("weights_sha256"), str)) else None
         self._tokenizer = self._load_tokenizer()
         self._model = self._load_model()
 
@@ -274,7 +280,46 @@ class TransformerEncoder:
                 "model_type": self.checkpoint.model_type, "dim": self.dim,
                 "pooling": self.pooling, "normalize": self.normalize,
                 "max_length": self.max_length, "stride": self.stride, "layer": self.layer,
-                "precision": self.precision}
+                "precision": self.precision,
+                **({"fine_tuned": self.fine_tuned["weights_sha256"]} if self.fine_tuned else {})}
+
+    def save(self, folder: str | Path) -> Path:
+        """Write these weights as a new checkpoint folder (``model.safetensors`` plus the
+        original's configuration, tokenizer and sentence-transformers files, and
+        ``embedlayer_fine_tune.json`` when fine-tuned), so ``TransformerEncoder(folder)``
+        (or sentence-transformers) loads it. Atomic; an existing folder is never replaced."""
+        import shutil
+
+        import torch
+        from safetensors.torch import save_file
+
+        from embedlayer._atomic import atomic_folder
+
+        folder = Path(folder)
+        if self.precision != "fp32":
+            raise ConfigError(f"TransformerEncoder.save: an {self.precision} encoder holds "
+                              f"quantized layers; save the fp32 encoder instead")
+        if folder.exists():
+            raise ConfigError(f"{folder} already exists: TransformerEncoder.save writes a new "
+                              f"checkpoint folder and never replaces one")
+        source = self.checkpoint.path
+        weights = {p.name for p in source.glob("*.safetensors")} | {
+            "model.safetensors.index.json", TUNED_FILE}
+        with atomic_folder(folder, fmt="a checkpoint", allowed=frozenset()) as tmp:
+            for item in sorted(source.iterdir()):
+                if item.name in weights or item.name.startswith("."):
+                    continue
+                if item.is_file() and item.suffix in (".json", ".txt", ".model", ".md"):
+                    shutil.copyfile(item, tmp / item.name)
+                elif item.is_dir() and all(f.suffix == ".json" for f in item.iterdir()):
+                    shutil.copytree(item, tmp / item.name)  # e.g. 1_Pooling/config.json
+            state = {k: v.detach().to(torch.float32).contiguous()
+                     for k, v in self._model.state_dict().items()}
+            save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+            if self.fine_tuned:
+                (tmp / TUNED_FILE).write_text(json.dumps(self.fine_tuned, indent=1) + "\n",
+                                              encoding="utf-8")
+        return folder
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> FloatArray:
         """(len(texts), dim) float32: one pooled (and, if set, normalized) vector per text."""
@@ -383,26 +428,47 @@ class TransformerEncoder:
         with torch_threads(self.workers), torch.inference_mode(), bar:
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
-                width = int(lengths[idx[0]])
-                ids = np.full((len(idx), width), pad, dtype=np.int64)
-                types = np.zeros((len(idx), width), dtype=np.int64)
-                mask = np.zeros((len(idx), width), dtype=np.int64)
-                for row, w in enumerate(idx):
-                    enc = windows[w]
-                    n = len(enc.ids)
-                    ids[row, :n] = enc.ids
-                    types[row, :n] = enc.type_ids
-                    mask[row, :n] = 1
-                inputs = {"input_ids": torch.from_numpy(ids),
-                          "attention_mask": torch.from_numpy(mask)}
-                if self._takes_types:
-                    inputs["token_type_ids"] = torch.from_numpy(types)
-                if self.layer == -1:
-                    hidden = self._model(**inputs).last_hidden_state
-                else:
-                    hidden = self._model(**inputs, output_hidden_states=True).hidden_states[self.layer]
-                yield idx, hidden, inputs["attention_mask"]
+                inputs = self._inputs([windows[w] for w in idx], pad)
+                yield idx, self._hidden(self._model, inputs), inputs["attention_mask"]
                 bar.update(len(idx))
+
+    def _inputs(self, encodings: Sequence[Any], pad: int) -> dict[str, Any]:
+        """The model's keyword inputs (int64 tensors) for a batch of Encodings, padded to the
+        longest with ``pad``."""
+        import torch
+
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), width), pad, dtype=np.int64)
+        types = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            types[row, :n] = enc.type_ids
+            mask[row, :n] = 1
+        inputs = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+        if self._takes_types:
+            inputs["token_type_ids"] = torch.from_numpy(types)
+        return inputs
+
+    def _hidden(self, model: Any, inputs: dict[str, Any]) -> Any:
+        """(b, t, d) hidden states of ``self.layer`` (``model``: this encoder's network or a
+        copy of it being trained)."""
+        if self.layer == -1:
+            return model(**inputs).last_hidden_state
+        return model(**inputs, output_hidden_states=True).hidden_states[self.layer]
+
+    def _pool(self, hidden: Any, mask: Any) -> Any:
+        """(b, d) torch pooling of one window per text, as ``encode`` pools (differentiable;
+        not normalized)."""
+        import torch
+
+        if self.pooling == "mean":
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        return hidden.masked_fill(mask.unsqueeze(-1) == 0, -torch.inf).amax(dim=1)
 
     def _pad_id(self) -> int:
         pad = self._model.config.pad_token_id

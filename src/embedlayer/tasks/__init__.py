@@ -9,8 +9,9 @@ tag schemes (``tasks.tagschemes``: IOB1 / IOB2 / IOBES, conversions, CRF constra
 conlleval's entity scores (``tasks.tagging_metrics``), both pure Python; ``BM25``
 (``tasks.bm25``, needs the ``search`` extra), ``TfidfEncoder`` (``tasks.tfidf``), dense /
 lexical / cross-validated hybrid answer selection (``tasks.qa``: ``evaluate_answer_selection``,
-``DenseScorer``, ``BM25Scorer``, ``QAReport``) and the fusions and folds behind it
-(``tasks.hybrid``). The torch-based names are loaded on first use, so
+``DenseScorer``, ``BM25Scorer``, ``QAReport``, ``retrieval_examples``), the fusions and folds
+behind it (``tasks.hybrid``) and a transformer encoder fine-tuned for retrieval
+(``tasks.retriever.fine_tune_retriever``, torch). The torch-based names are loaded on first use, so
 ``embedlayer.tasks.metrics``, ``presets``, ``tagschemes`` and ``tagging_metrics`` work without
 torch. What it leaves out: the encoders (``embedlayer.nn.encoders``), the CRF
 (``embedlayer.nn.crf``) and the data readers (``embedlayer.data.classify``,
@@ -53,6 +54,7 @@ __all__ = [
     "DenseScorer",
     "Fusion",
     "QAReport",
+    "RetrievalExample",
     "SCHEMES",
     "SearchResult",
     "SequenceTagger",
@@ -74,12 +76,14 @@ __all__ = [
     "cross_validate_logistic",
     "detect_scheme",
     "evaluate_answer_selection",
+    "fine_tune_retriever",
     "from_spans",
     "linear_mix",
     "precision_recall_f1",
     "read_tagged",
     "reciprocal_rank_fusion",
     "recommended",
+    "retrieval_examples",
     "spans",
     "split_tag",
     "stratified_folds",
@@ -96,7 +100,8 @@ _LAZY = {"Callback": "classify", "ClassifierConfig": "classify", "TextClassifier
          "cross_validate_logistic": "hybrid", "linear_mix": "hybrid",
          "reciprocal_rank_fusion": "hybrid",
          "SequenceTagger": "tag", "TaggerConfig": "tag", "TagEpoch": "tag",
-         "read_tagged": "tag"}
+         "read_tagged": "tag", "RetrievalExample": "retriever",
+         "fine_tune_retriever": "retriever", "retrieval_examples": "qa"}
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,8 @@ candidate's vectors from any ``Encoder``; :class:`BM25Scorer`: BM25 with IDF ove
 candidate sentences of the split), :func:`evaluate_answer_selection` (one scorer, or two fused
 by cross-validated RRF / linear mix, or several combined by cross-validated logistic
 regression -> :class:`QAReport`), and :class:`QAReport` with per-question records that
-serialize to JSON. What it leaves out: reading WikiQA (``data.readers.read_wikiqa``), the
+serialize to JSON; :func:`retrieval_examples` (questions as training examples for
+``tasks.retriever``). What it leaves out: reading WikiQA (``data.readers.read_wikiqa``), the
 metric (``eval.qa``), the fusions and folds (``tasks.hybrid``), BM25 itself (``tasks.bm25``).
 
 A dense scorer encodes every distinct text (questions and candidates) in one ``encode`` call,
@@ -41,9 +42,11 @@ from embedlayer.tasks.hybrid import (
     cross_validate_logistic,
     fusion_grid,
 )
+from embedlayer.tasks.retriever import RetrievalExample
 
 __all__ = ["BM25Scorer", "DenseScorer", "HybridMode", "QAReport", "QARecord", "Scorer",
-           "check_questions", "evaluate_answer_selection", "report_from_scores"]
+           "candidate_texts", "check_questions", "evaluate_answer_selection",
+           "report_from_scores", "retrieval_examples"]
 
 Context = Literal["sentence", "title", "title-previous"]
 HybridMode = Literal["rrf", "linear", "logistic"]
@@ -78,6 +81,43 @@ def check_questions(questions: Sequence[QAQuestion], where: str) -> list[QAQuest
     return out
 
 
+def candidate_texts(q: QAQuestion, context: Context, where: str = "candidate_texts") -> list[str]:
+    """A question's candidates as an encoder sees them under ``context`` (see DenseScorer)."""
+    if context == "sentence":
+        return list(q.candidates)
+    if len(q.titles) != len(q.candidates):
+        raise ConfigError(f"{where}: context {context!r} needs each candidate's document "
+                          f"title; question {q.qid} has {len(q.titles)} titles for "
+                          f"{len(q.candidates)} candidates")
+    texts = [f"{t}. {c}" if t else c for t, c in zip(q.titles, q.candidates, strict=True)]
+    if context == "title-previous":  # candidates are in document order
+        texts = [texts[0]] + [f"{t}. {prev} {c}" if t else f"{prev} {c}" for t, prev, c in
+                              zip(q.titles[1:], q.candidates[:-1], q.candidates[1:],
+                                  strict=True)]
+    return texts
+
+
+def retrieval_examples(questions: Sequence[QAQuestion], *,
+                       context: Context = "sentence") -> list[RetrievalExample]:
+    """Training examples for ``tasks.retriever.fine_tune_retriever``: each question with a
+    correct candidate, its correct candidates as positives and the others (same document,
+    so hard) as negatives, under ``context``. Questions with no correct candidate are left
+    out."""
+    questions = check_questions(questions, "retrieval_examples")
+    if context not in ("sentence", "title", "title-previous"):
+        raise ConfigError(f"retrieval_examples: context must be 'sentence', 'title' or "
+                          f"'title-previous', got {context!r}")
+    out = []
+    for q in questions:
+        texts = candidate_texts(q, context, "retrieval_examples")
+        pos = [t for t, lab in zip(texts, q.labels, strict=True) if lab]
+        if pos:
+            out.append(RetrievalExample(q.question, pos,
+                                        [t for t, lab in zip(texts, q.labels, strict=True)
+                                         if not lab]))
+    return out
+
+
 class DenseScorer:
     """Cosine between the question's vector and each candidate's, from any ``Encoder``.
 
@@ -100,18 +140,7 @@ class DenseScorer:
                      "title-previous": "dense+title+previous"}[context]
 
     def _candidates(self, q: QAQuestion) -> list[str]:
-        if self.context == "sentence":
-            return q.candidates
-        if len(q.titles) != len(q.candidates):
-            raise ConfigError(f"DenseScorer: context {self.context!r} needs each candidate's document "
-                              f"title; question {q.qid} has {len(q.titles)} titles for "
-                              f"{len(q.candidates)} candidates")
-        texts = [f"{t}. {c}" if t else c for t, c in zip(q.titles, q.candidates, strict=True)]
-        if self.context == "title-previous":  # candidates are in document order
-            texts = [texts[0]] + [f"{t}. {prev} {c}" if t else f"{prev} {c}" for t, prev, c in
-                                  zip(q.titles[1:], q.candidates[:-1], q.candidates[1:],
-                                      strict=True)]
-        return texts
+        return candidate_texts(q, self.context, "DenseScorer")
 
     def score(self, questions: Sequence[QAQuestion], *,
               progress: bool = False) -> list[Float64Array]:
