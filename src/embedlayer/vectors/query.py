@@ -96,16 +96,32 @@ def _block_rows(n_queries: int, n_rows: int) -> int:
     return max(_MIN_BLOCK_ROWS, min(n_rows, _BLOCK_SCORES // max(n_queries, 1)))
 
 
+def _rows(store: Any, ids: np.ndarray) -> FloatArray:
+    """Rows by id: ``store.lookup_ids`` when it has one (a compressed store rebuilds just
+    those), else a gather from ``store.matrix``."""
+    get = getattr(store, "lookup_ids", None)
+    return get(ids) if get is not None else store.matrix[ids]
+
+
 def _scored_blocks(store: Any, units: list[FloatArray], limit: int):
-    """Yield (start, [cosines of each query set against rows start:end]) block by block."""
-    matrix, norms = store.matrix, _norms(store)
+    """Yield (start, [cosines of each query set against rows start:end]) block by block.
+
+    A store with ``block_dots(queries, start, end)`` (the compressed stores) computes the
+    inner products itself, on its codes; the others are read from ``store.matrix``.
+    """
+    dots = getattr(store, "block_dots", None)
+    matrix = None if dots is not None else store.matrix
+    norms = _norms(store)
     step = _block_rows(units[0].shape[0], limit)
     for start in range(0, limit, step):
         end = min(start + step, limit)
-        block = matrix[start:end]
         inv = norms[start:end]
         inv = np.divide(1.0, inv, out=np.zeros_like(inv), where=inv > 0)
-        sims = [u @ block.T for u in units]
+        if matrix is None:
+            sims = [np.asarray(dots(u, start, end), dtype=np.float32) for u in units]
+        else:
+            block = matrix[start:end]
+            sims = [u @ block.T for u in units]
         for s in sims:
             s *= inv  # in place: one (Q, B) block per query set, no temporary
         yield start, sims
@@ -314,7 +330,7 @@ def analogy_batch(
     if a.size == 0:
         return Neighbours(np.zeros((0, topn), np.int64), np.zeros((0, topn), np.float32))
     limit = _limit(store, restrict_vocab)
-    ua, ub, uc = (_unit(store.matrix[x]) for x in (a, b, c))
+    ua, ub, uc = (_unit(_rows(store, x)) for x in (a, b, c))
     q = np.repeat(np.arange(a.size), 3)
     excl = (q, np.stack([a, b, c], axis=1).ravel())
     if exclude is not None:
@@ -388,7 +404,11 @@ def doesnt_match(store: Any, words: Sequence[str]) -> str:
 
 
 def _sims_to_all(store: Any, word: str) -> FloatArray:
-    """Cosine of ``word`` with every row (one matrix-vector product, (N,) float32)."""
+    """Cosine of ``word`` with every row ((N,) float32)."""
+    if getattr(store, "block_dots", None) is not None:
+        unit = _unit(store[word])[None, :]
+        return np.concatenate([sims[0][0] for _, sims in
+                               _scored_blocks(store, [unit], len(store.vocab))])
     norms = _norms(store)
     inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     return (store.matrix @ _unit(store[word])) * inv

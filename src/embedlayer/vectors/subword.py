@@ -32,7 +32,7 @@ from embedlayer.vectors.methods import QueryMethods
 from embedlayer.vectors.vectors import Vectors
 from embedlayer.vocab import EOS, Vocab
 
-__all__ = ["SubwordVectors", "subword_ids"]
+__all__ = ["SubwordVectors", "compose_rows", "subword_ids"]
 
 _FNV_OFFSET = np.uint32(2166136261)
 _FNV_PRIME = np.uint32(16777619)
@@ -170,6 +170,9 @@ def _compose(base: FloatArray, has_word: np.ndarray, ngrams: FloatArray,
     out = np.empty_like(acc)
     out[order] = acc
     return out
+
+
+compose_rows = _compose  # public name: compressed subword stores compose with it too
 
 
 def _check_int(name: str, value: Any) -> int:

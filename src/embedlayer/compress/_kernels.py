@@ -1,0 +1,72 @@
+"""The compress package's numba kernels over plain arrays: k-means steps for product
+quantization's codebooks, and asymmetric distance computation (ADC) on PQ codes.
+
+What it holds:
+
+- ``assign(x, centroids, labels, dist)``: each row of ``x`` (n, d) to its nearest centroid
+  (squared L2), written into ``labels`` (int32) and ``dist`` (float32), rows in parallel;
+- ``accumulate(x, labels, sums, counts)``: the per-centroid sums and counts of one Lloyd
+  update (serial: a deterministic float order);
+- ``adc(tables, codes, out)``: ``out[q, i] = sum_j tables[q, j, codes[i, j]]``, the inner
+  product of query q with reconstructed row i, read from (Q, M, K) look-up tables without
+  rebuilding any row, rows in parallel.
+
+Each has a numpy reference in ``_reference.py`` it is tested against. What it leaves out: the
+Lloyd loop, initialization and empty-cluster repair (``quantize.py``), argument checks (the
+callers). Numba's disk cache keys on this file's source: after editing it, clear
+``compress/__pycache__``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["accumulate", "adc", "assign"]
+
+_jit = numba.njit(nogil=True, cache=True, boundscheck=False, error_model="numpy")
+_pjit = numba.njit(parallel=True, nogil=True, cache=True, boundscheck=False,
+                   error_model="numpy")
+
+
+@_pjit
+def assign(x: np.ndarray, centroids: np.ndarray, labels: np.ndarray, dist: np.ndarray) -> None:
+    n, d = x.shape
+    k = centroids.shape[0]
+    for i in numba.prange(n):
+        best = np.inf
+        arg = 0
+        for c in range(k):
+            s = 0.0
+            for t in range(d):
+                diff = x[i, t] - centroids[c, t]
+                s += diff * diff
+            if s < best:  # the lowest index wins a tie, as numpy's argmin
+                best = s
+                arg = c
+        labels[i] = arg
+        dist[i] = best
+
+
+@_jit
+def accumulate(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> None:
+    n, d = x.shape
+    sums[:] = 0.0
+    counts[:] = 0
+    for i in range(n):
+        c = labels[i]
+        counts[c] += 1
+        for t in range(d):
+            sums[c, t] += x[i, t]
+
+
+@_pjit
+def adc(tables: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
+    q_count, m, _ = tables.shape
+    n = codes.shape[0]
+    for i in numba.prange(n):
+        for q in range(q_count):
+            s = np.float32(0.0)
+            for j in range(m):
+                s += tables[q, j, codes[i, j]]
+            out[q, i] = s
