@@ -391,7 +391,8 @@ def test_config_round_trip_gives_identical_outputs():
 def test_public_api():
     assert sorted(enn.__all__) == sorted([
         "CRF", "CharBiLSTM", "CharCNN", "CoverageReport", "EmbeddingLayer",
-        "LearnedPositionalEncoding", "OOVInit", "RotaryEmbedding",
+        "LearnedPositionalEncoding", "LowRankEmbedding", "OOVInit", "PQEmbedding", "QuantAxis",
+        "QuantizedEmbedding", "RotaryEmbedding",
         "SinusoidalPositionalEncoding", "TiedOutputProjection"])
 
 

@@ -5,10 +5,12 @@ into one trainable matrix, with padding, masking, freezing, embedding dropout, r
 export back to ``Vectors``), its ``CoverageReport``, the positional encodings that compose
 after it (sinusoidal, learned absolute, rotary) and ``TiedOutputProjection`` (an output layer
 that shares the embedding matrix), a linear-chain ``CRF`` (``nn.crf``: forward algorithm,
-Viterbi, transition constraints) and character-level word encoders (``CharCNN``,
-``CharBiLSTM``). What it leaves out: encoders over the embedded sequence (``nn.encoders``) and
-the task models (``embedlayer.tasks``). ``import embedlayer`` never imports this package, so
-torch stays an optional extra.
+Viterbi, transition constraints), character-level word encoders (``CharCNN``,
+``CharBiLSTM``) and compressed layers that drop in for ``EmbeddingLayer`` (``nn.compressed``:
+``QuantizedEmbedding``, ``PQEmbedding``, ``LowRankEmbedding``). What it leaves out: encoders
+over the embedded sequence (``nn.encoders``), the task models (``embedlayer.tasks``) and
+training codebooks (``embedlayer.compress``). ``import embedlayer`` never imports this package,
+so torch stays an optional extra.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ except ImportError as exc:  # pragma: no cover - the test environment has torch
 
 from embedlayer.nn._init import CoverageReport, OOVInit
 from embedlayer.nn.chars import CharBiLSTM, CharCNN
+from embedlayer.nn.compressed import LowRankEmbedding, PQEmbedding, QuantAxis, QuantizedEmbedding
 from embedlayer.nn.crf import CRF
 from embedlayer.nn.embedding import EmbeddingLayer
 from embedlayer.nn.positional import (
@@ -39,7 +42,11 @@ __all__ = [
     "CoverageReport",
     "EmbeddingLayer",
     "LearnedPositionalEncoding",
+    "LowRankEmbedding",
     "OOVInit",
+    "PQEmbedding",
+    "QuantAxis",
+    "QuantizedEmbedding",
     "RotaryEmbedding",
     "SinusoidalPositionalEncoding",
     "TiedOutputProjection",
