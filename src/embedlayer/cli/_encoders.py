@@ -92,12 +92,13 @@ def build_encoder(model: str, *, fit_texts: Sequence[str], label: str = "MODEL",
                               f"read as static vectors")
     if precision != "fp32":
         raise ConfigError("--precision is for transformer checkpoints")
+    from embedlayer.cli._vectors import load_compressed_folder
     from embedlayer.text import get_tokenizer
     from embedlayer.vectors import SIF
     from embedlayer.vectors.encoder import StaticEncoder
     from embedlayer.vectors.io import load_vectors
 
-    store = load_vectors(model)
+    store = load_compressed_folder(Path(model)) or load_vectors(model)
     tok = get_tokenizer(tokenizer, lowercase=True)
     sif = None
     if method == "sif":

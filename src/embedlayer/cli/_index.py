@@ -145,13 +145,14 @@ def _build(args: argparse.Namespace) -> int:
                           f"replace it")
     t0 = time.perf_counter()
     if args.encoder is None:
+        from embedlayer.cli._vectors import load_compressed_folder
         from embedlayer.vectors.io import load_vectors
 
         if args.tsv:
             raise ConfigError("--tsv is for text SOURCEs (give --encoder)")
         if not args.source.exists():
             raise MissingFileError(f"SOURCE {args.source}: no such vectors file or folder")
-        store = load_vectors(args.source)
+        store = load_compressed_folder(args.source) or load_vectors(args.source)
         index = VectorIndex(store.dim, metric=args.metric, kind=args.kind,
                             workers=args.workers or 0, **_params(args))
         index.info = {"source": "vectors", "vectors": str(args.source.resolve())}
@@ -226,6 +227,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _search_words(index: Any, queries: list[str], k: int) -> None:
+    from embedlayer.cli._vectors import load_compressed_folder
     from embedlayer.errors import MissingFileError
     from embedlayer.vectors.io import load_vectors
     from embedlayer.vectors.query import most_similar
@@ -234,7 +236,7 @@ def _search_words(index: Any, queries: list[str], k: int) -> None:
     if not path.exists():
         raise MissingFileError(f"{path}: the vectors this index was built from are gone; the "
                                f"query words' vectors come from it")
-    store = load_vectors(path)
+    store = load_compressed_folder(path) or load_vectors(path)
     for query in queries:
         pairs = most_similar(store, query.split(), topn=min(k, len(index) - 1), index=index)
         for rank, (word, score) in enumerate(pairs, start=1):

@@ -78,9 +78,10 @@ def _run(args: argparse.Namespace) -> int:
     check_not_input("-o/--output", args.output, inputs)
     compare = None
     if args.compare is not None:
+        from embedlayer.cli._vectors import load_compressed_folder
         from embedlayer.vectors.io import load_vectors
 
-        compare = load_vectors(args.compare)
+        compare = load_compressed_folder(args.compare) or load_vectors(args.compare)
     corpora = tuple(n for spec in args.corpus for n in _split(spec)) if args.corpus \
         else ENGLISH_CORPORA
     result = inspect_checkpoint(

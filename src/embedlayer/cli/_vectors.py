@@ -168,6 +168,13 @@ def flag_hints(format_flag: str = "--format", limit_flag: str = "--limit") -> It
         raise type(exc)(better) from None
 
 
+def load_compressed_folder(path: Path) -> Any:
+    """The store of a folder ``embedlayer compress`` wrote, else None (any other file)."""
+    from embedlayer.compress import is_compressed_folder, load_compressed
+
+    return load_compressed(path) if is_compressed_folder(path) else None
+
+
 def load(args: argparse.Namespace, path: Path) -> Any:
     """``load_vectors`` with the shared reading options of ``args``."""
     from embedlayer.errors import ConfigError
@@ -176,6 +183,12 @@ def load(args: argparse.Namespace, path: Path) -> Any:
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"{args.limit_flag} must be >= 1, got {args.limit} (leave it unset "
                           f"to read every vector)")
+    compressed = load_compressed_folder(path)
+    if compressed is not None:
+        if args.limit is not None:
+            raise ConfigError(f"{args.limit_flag} does not apply to a compressed folder "
+                              f"({path}): it is read whole")
+        return compressed
     with flag_hints(args.format_flag, args.limit_flag):
         return load_vectors(path, format=args.from_format, limit=args.limit,
                             unicode_errors=args.unicode_errors, encoding=args.encoding,

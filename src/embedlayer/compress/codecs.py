@@ -66,10 +66,8 @@ class Codec(Protocol):
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
-    if arr.flags.writeable and not isinstance(arr, np.memmap):
-        arr = arr.copy()
-    else:
-        arr = arr.view()
+    # ours now (a copy), unless it is a memory map or already read-only (shared)
+    arr = arr.copy() if arr.flags.writeable and not isinstance(arr, np.memmap) else arr.view()
     arr.setflags(write=False)
     return arr
 

@@ -28,7 +28,6 @@ rows, fitting time.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from embedlayer.compress.codecs import Codec

@@ -117,6 +117,10 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     meta = parse_json(path, path.read_bytes())
     if not isinstance(meta, dict):
         raise fail(path, "expected a JSON object")
+    if meta.get("format") == "embedlayer.compressed":
+        raise fail(folder, "a compressed vectors folder (written by embedlayer compress): load "
+                           "it with embedlayer.compress.load_compressed; the command line "
+                           "reads it directly")
     if meta.get("format") != FORMAT_NAME:
         raise fail(path, f"field 'format' is {meta.get('format')!r}, expected {FORMAT_NAME!r}")
     if meta.get("format_version") != FORMAT_VERSION:
