@@ -1,0 +1,1 @@
+"""Compressed vector stores: quantization, factorization and vocabulary pruning (layer L3)."""
