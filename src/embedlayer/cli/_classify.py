@@ -20,7 +20,8 @@ from typing import Any
 _ENCODERS = ("lstm", "bilstm", "cnn", "bag", "transformer")
 # Options about the classifier's own word embedding: a transformer brings its own.
 _WORD_ONLY = {"dim": "--dim", "oov_init": "--oov-init", "vocab_from_vectors":
-              "--vocab-from-vectors", "max_vocab": "--max-vocab"}
+              "--vocab-from-vectors", "max_vocab": "--max-vocab",
+              "embedding_rank": "--embedding-rank"}
 _PREDICT_CHUNK = 1024  # lines classified at a time, so stdin streams
 # ClassifierConfig fields whose CLI flag is not the field's name with dashes.
 _FLAGS = {"sparse": "--dense-updates", "lr": "--learning-rate"}
@@ -173,6 +174,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="train the embedding with dense Adam (every row, every step) "
                             "instead of lazy Adam on the rows each batch uses (default: lazy, "
                             "several times faster on a large vocabulary)")
+    train.add_argument("--embedding-rank", type=int, default=None, metavar="R",
+                       help="train a low-rank embedding A @ B of rank R (started from the SVD "
+                            "of the usual initial matrix) instead of the full matrix "
+                            "(default: the full matrix)")
     train.add_argument("--hidden", type=int, default=None,
                        help=f"lstm/bilstm units (default: "
                             f"{_preset_help('hidden', encoder=True)})")
@@ -224,6 +229,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     _columns(ev)
     _common(ev)
     ev.set_defaults(func=_eval)
+
+    cp = cmds.add_parser(
+        "compress", help="compress a trained classifier's embedding matrix",
+        description="Replace MODEL_DIR's trained embedding matrix by a compressed layer "
+                    "(post-training compression; the rest of the network is unchanged) and "
+                    "save the result to --output. METHOD: int8, int4 (':axis=dim' for a scale "
+                    "per dimension), 'pq:m=M[,k=K,opq=true]' or 'lowrank:rank=R'. Prints the "
+                    "embedding's size before and after.")
+    cp.add_argument("model", type=Path, metavar="MODEL_DIR")
+    cp.add_argument("--method", default="int8", metavar="METHOD",
+                    help="the compression (default: %(default)s)")
+    cp.add_argument("-o", "--output", type=Path, required=True, metavar="OUT_DIR",
+                    help="folder for the compressed classifier (required)")
+    cp.add_argument("--force", action="store_true",
+                    help="replace an existing --output classifier folder (default: refuse)")
+    _common(cp)
+    cp.set_defaults(func=_compress)
 
     pr = cmds.add_parser(
         "predict", help="label texts, one a line",
@@ -381,7 +403,7 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "patience": args.patience, "refit": args.refit, "weight_decay": args.weight_decay,
         "decoupled_weight_decay": args.decoupled_weight_decay, "warmup": args.warmup,
         "vocab_from_vectors": args.vocab_from_vectors, "max_vocab": args.max_vocab,
-        "max_length": args.max_length,
+        "max_length": args.max_length, "embedding_rank": args.embedding_rank,
     }
     opts.update({k: v for k, v in flags.items() if v is not None})
     if args.freeze is not None:
@@ -502,6 +524,29 @@ def _eval(args: argparse.Namespace) -> int:
                       indent=1)
         print(f"wrote {args.output}")
     return 0
+
+
+def _compress(args: argparse.Namespace) -> int:
+    from embedlayer.tasks import TextClassifier
+
+    _check_workers(args)
+    _check_output(args.output, force=args.force, folder=True, inputs=[args.model])
+    clf = TextClassifier.load(args.model, workers=args.workers)
+    before = _embedding_bytes(clf.model_.embedding)
+    clf.compress_embedding(args.method)
+    after = _embedding_bytes(clf.model_.embedding)
+    clf.save(args.output)
+    print(f"embedding: {before:,} -> {after:,} bytes ({before / after:.1f}x smaller) with "
+          f"{args.method}")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _embedding_bytes(layer: Any) -> int:
+    count = getattr(layer, "parameter_count", None)
+    if count is not None:
+        return int(count["nbytes"])
+    return sum(t.numel() * t.element_size() for t in (*layer.parameters(), *layer.buffers()))
 
 
 def _lines(source: str) -> Iterator[list[str]]:

@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("vectors", type=Path, metavar="VECTORS",
                    help="a vector file or folder (format auto-detected)")
     p.add_argument("--method", action="append", required=True, metavar="METHOD",
-                   help="a compression chain (repeatable: each is fitted and scored; "
-                        "required)")
+                   help="a compression chain (repeatable: each is fitted and scored) "
+                        "(required)")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
                    help="where to save: with one --method the compressed folder itself, with "
                         "several a folder holding one subfolder per method (default: do not "

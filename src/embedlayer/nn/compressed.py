@@ -35,7 +35,8 @@ from embedlayer.vectors.base import VectorStore
 from embedlayer.vectors.vectors import Vectors
 from embedlayer.vocab import Vocab
 
-__all__ = ["LowRankEmbedding", "PQEmbedding", "QuantizedEmbedding", "QuantAxis"]
+__all__ = ["LowRankEmbedding", "PQEmbedding", "QuantAxis", "QuantizedEmbedding",
+           "embedding_from_config"]
 
 # "row": one scale and offset per vocabulary row (N of each); "dim": one per column (D of each).
 QuantAxis = Literal["row", "dim"]
@@ -618,3 +619,18 @@ class LowRankEmbedding(_CompressedLayer):
     def extra_repr(self) -> str:
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_rows}, {self.dim}, rank={self.rank}{pad}"
+
+
+def embedding_from_config(vocab: Vocab | None, config: dict[str, Any]) -> nn.Module:
+    """An ``EmbeddingLayer`` or compressed layer from its ``config()``, chosen by the config's
+    ``format`` (weights not included: load the state dict next). ``ConfigError`` for an
+    unknown format."""
+    classes = {"embedlayer.nn.QuantizedEmbedding": QuantizedEmbedding,
+               "embedlayer.nn.PQEmbedding": PQEmbedding,
+               "embedlayer.nn.LowRankEmbedding": LowRankEmbedding}
+    fmt = config.get("format") if isinstance(config, dict) else None
+    if fmt in classes:
+        return classes[fmt].from_config(vocab, config)
+    if vocab is None:
+        raise ConfigError(f"embedding_from_config: a {fmt!r} layer needs its vocabulary")
+    return EmbeddingLayer.from_config(vocab, config)  # checks the format itself

@@ -72,6 +72,7 @@ from embedlayer.errors import (
 from embedlayer.nn import EmbeddingLayer
 from embedlayer.nn._init import OOV_INITS
 from embedlayer.nn._threads import torch_threads
+from embedlayer.nn.compressed import embedding_from_config
 from embedlayer.nn.encoders import (
     EncoderConfig,
     EncoderKind,
@@ -129,6 +130,9 @@ class ClassifierConfig:
     embedding_dropout: float = 0.0  # drops whole word vectors while training
     sparse: bool = True  # sparse gradients for the embedding matrix, trained by lazy Adam
     # (only the rows a batch uses move); False: dense Adam over the whole matrix every step
+    embedding_rank: int | None = None  # train a low-rank embedding A @ B of this rank
+    # (nn.LowRankEmbedding, started from the SVD of the usual initial matrix) instead of the
+    # full matrix; None: the full matrix
     epochs: int = 10  # at most this many passes over the training data
     batch_size: int = 32
     learning_rate: float = 1e-3  # Adam's learning rate (a transformer: its head's and mix's)
@@ -161,7 +165,7 @@ class ClassifierConfig:
         for name in ("min_count", "epochs", "batch_size"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "an int >= 1")
-        for name in ("max_vocab", "max_length", "dim", "patience"):
+        for name in ("max_vocab", "max_length", "dim", "patience", "embedding_rank"):
             v = getattr(self, name)
             if v is not None and (not is_int(v) or v < 1):
                 raise bad(name, "an int >= 1 or None")
@@ -180,6 +184,11 @@ class ClassifierConfig:
                 raise bad(name, expected)
         if self.oov_init not in OOV_INITS:
             raise bad("oov_init", f"one of {', '.join(OOV_INITS)}")
+        if self.embedding_rank is not None and (self.freeze is not False
+                                                or self.embedding_dropout > 0):
+            raise ConfigError("ClassifierConfig: embedding_rank (a low-rank embedding) trains "
+                              "its factors from the start; it does not combine with freeze or "
+                              "embedding_dropout")
         for name in ("embedding_dropout", "dev_split", "warmup"):
             v = getattr(self, name)
             if v is None and name == "warmup":
@@ -216,6 +225,7 @@ class TextClassifier:
         freeze: bool | int = False,
         embedding_dropout: float = 0.0,
         sparse: bool = True,
+        embedding_rank: int | None = None,
         epochs: int = 10,
         batch_size: int = 32,
         learning_rate: float = 1e-3,
@@ -235,7 +245,8 @@ class TextClassifier:
             lowercase=lowercase, min_count=min_count, max_vocab=max_vocab,
             vocab_from_vectors=vocab_from_vectors, max_length=max_length, dim=dim,
             oov_init=oov_init, freeze=freeze, embedding_dropout=embedding_dropout,
-            sparse=sparse, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            sparse=sparse, embedding_rank=embedding_rank, epochs=epochs,
+            batch_size=batch_size, learning_rate=learning_rate,
             embedding_learning_rate=embedding_learning_rate, weight_decay=weight_decay,
             decoupled_weight_decay=decoupled_weight_decay, warmup=warmup, clip_norm=clip_norm,
             patience=patience, dev_split=dev_split, refit=refit, seed=seed,
@@ -340,7 +351,7 @@ class TextClassifier:
         self.history_: list[EpochRecord] = history
         self.best_epoch_ = best
         self.train_seconds_ = time.perf_counter() - start  # the whole fit, tokenizing included
-        self.coverage_ = None if self._contextual else self.model_.embedding.coverage
+        self.coverage_ = getattr(self.model_.embedding, "coverage", None)
         if self._contextual:
             self._subwords = self.model_.embedding
         return self
@@ -360,6 +371,52 @@ class TextClassifier:
             rng=rng, device=self.device, progress=progress,
             on_epoch_start=self.model_.embedding.on_epoch_start, on_epoch_end=on_epoch_end,
             decoupled_weight_decay=cfg.decoupled_weight_decay, warmup=cfg.warmup)
+
+    def compress_embedding(self, method: str = "int8") -> TextClassifier:
+        """Replace the trained embedding matrix by a compressed layer, in place (post-training
+        compression; the rest of the network is unchanged). ``method``: ``"int8"``,
+        ``"int4"`` (``":axis=dim"`` for a scale per dimension), ``"pq:m=..."`` (product
+        quantization, ``embedlayer.compress.fit_pq``'s options) or ``"lowrank:rank=..."``
+        (truncated SVD). The padding row stays exactly zero. ``save`` / ``load`` keep the
+        compressed layer. Returns self."""
+        from embedlayer.compress import fit_pq, parse_steps
+        from embedlayer.nn import LowRankEmbedding, PQEmbedding, QuantizedEmbedding
+
+        self._check_fitted("compress_embedding")
+        layer = self.model_.embedding
+        if not isinstance(layer, EmbeddingLayer):
+            raise ConfigError(f"TextClassifier.compress_embedding: the embedding is a "
+                              f"{type(layer).__name__}; only a trained full matrix "
+                              f"(EmbeddingLayer) is compressed")
+        steps = parse_steps(method)
+        if len(steps) != 1 or steps[0]["method"] not in ("int8", "int4", "scalar", "pq",
+                                                           "lowrank"):
+            raise ConfigError(f"TextClassifier.compress_embedding: method must be one of int8, "
+                              f"int4, scalar, pq or lowrank (one step), got {method!r}")
+        step = dict(steps[0])
+        kind = step.pop("method")
+        try:
+            if kind in ("int8", "int4", "scalar"):
+                bits = {"int8": 8, "int4": 4}.get(kind, step.pop("bits", 8))
+                new: torch.nn.Module = QuantizedEmbedding.from_layer(
+                    layer, bits=bits, axis=step.pop("axis", "row"))
+            elif kind == "lowrank":
+                new = LowRankEmbedding.from_layer(layer, step.pop("rank"))
+            else:
+                codec = fit_pq(layer.weight.detach().cpu().numpy(), m=step.pop("m"),
+                               **{k: step.pop(k) for k in list(step)
+                                  if k in ("k", "iters", "opq", "sample", "seed")})
+                new = PQEmbedding.from_arrays(codec.codes, codec.codebooks, codec.rotation,
+                                              vocab=self.vocab_, padding_idx=layer.padding_idx)
+        except KeyError as exc:
+            raise ConfigError(f"TextClassifier.compress_embedding: {kind} needs "
+                              f"{exc.args[0]}") from None
+        if step:
+            raise ConfigError(f"TextClassifier.compress_embedding: unknown option(s) "
+                              f"{', '.join(step)} for {kind}")
+        self.model_.embedding = new.to(self.device)
+        self.model_.eval()
+        return self
 
     @property
     def _contextual(self) -> bool:
@@ -382,9 +439,20 @@ class TextClassifier:
             emb = embedding if embedding is not None else self._contextual_embedding()
             return _contextual.build_net(emb, self.encoder, len(self.labels_))
         dim = cfg.dim if cfg.dim is not None or vectors is not None else 100
-        embedding = EmbeddingLayer(self.vocab_, dim, vectors=vectors, oov_init=cfg.oov_init,
-                                   freeze=cfg.freeze, dropout=cfg.embedding_dropout,
-                                   sparse=cfg.sparse, seed=cfg.seed)
+        if cfg.embedding_rank is not None:
+            from embedlayer.nn import LowRankEmbedding
+
+            if cfg.oov_init != "normal":
+                raise ConfigError("TextClassifier: embedding_rank builds its start from the "
+                                  "vectors and normal rows (oov_init='normal' only)")
+            embedding: torch.nn.Module = LowRankEmbedding(
+                self.vocab_, dim if cfg.dim is not None or vectors is None else None,
+                cfg.embedding_rank, vectors=vectors, seed=cfg.seed)
+        else:
+            embedding = EmbeddingLayer(self.vocab_, dim, vectors=vectors,
+                                       oov_init=cfg.oov_init, freeze=cfg.freeze,
+                                       dropout=cfg.embedding_dropout, sparse=cfg.sparse,
+                                       seed=cfg.seed)
         encoder = build_encoder(self.encoder, embedding.dim)
         return ClassifierNet(embedding, encoder, len(self.labels_))
 
@@ -557,7 +625,7 @@ class TextClassifier:
             return model
         model.vocab_ = load_vocab(folder / "vocab.json")
         try:
-            embedding = EmbeddingLayer.from_config(model.vocab_, doc["embedding"])
+            embedding = embedding_from_config(model.vocab_, doc["embedding"])
         except (KeyError, TypeError, ValueError, ConfigError) as exc:
             raise FormatError(f"{where}: field 'embedding': {exc}") from None
         try:
@@ -581,7 +649,7 @@ class TextClassifier:
         if bad is not None:  # a damaged file of a version without digests
             raise FormatError(f"{weights}: tensor {bad!r} holds NaN or infinite values")
         model.model_ = net.to(model.device).eval()
-        model.coverage_ = embedding.coverage
+        model.coverage_ = getattr(embedding, "coverage", None)
         return model
 
     def __repr__(self) -> str:
