@@ -83,11 +83,20 @@ def test_accumulate_matches_reference():
 @pytest.mark.parametrize("q", [1, 5, 40])
 def test_adc_matches_reference(q: int):
     rng = np.random.default_rng(3)
-    tables = rng.standard_normal((q, 6, 32)).astype(np.float32)
+    tables = rng.standard_normal((6, 32, q)).astype(np.float32)
     codes = rng.integers(0, 32, (400, 6)).astype(np.uint8)
-    out = np.empty((q, 400), np.float32)
+    out = np.empty((400, q), np.float32)
     kernels.adc(tables, codes, out)
     np.testing.assert_allclose(out, reference.adc(tables, codes), rtol=1e-5, atol=1e-5)
+
+
+def test_pq_decode_matches_reference():
+    rng = np.random.default_rng(8)
+    books = rng.standard_normal((5, 16, 3)).astype(np.float32)
+    codes = rng.integers(0, 16, (50, 5)).astype(np.uint8)
+    out = np.empty((50, 15), np.float32)
+    kernels.pq_decode(codes, books, out)
+    np.testing.assert_array_equal(out, reference.pq_decode(codes, books))
 
 
 def test_kmeans_finds_separated_clusters():

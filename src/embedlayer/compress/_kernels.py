@@ -7,9 +7,12 @@ What it holds:
   (squared L2), written into ``labels`` (int32) and ``dist`` (float32), rows in parallel;
 - ``accumulate(x, labels, sums, counts)``: the per-centroid sums and counts of one Lloyd
   update (serial: a deterministic float order);
-- ``adc(tables, codes, out)``: ``out[q, i] = sum_j tables[q, j, codes[i, j]]``, the inner
-  product of query q with reconstructed row i, read from (Q, M, K) look-up tables without
-  rebuilding any row, rows in parallel.
+- ``pq_decode(codes, codebooks, out)``: ``out[i] = concat_j codebooks[j, codes[i, j]]``,
+  rows in parallel;
+- ``adc(tables, codes, out)``: ``out[i, q] = sum_j tables[j, codes[i, j], q]``, the inner
+  product of query q with reconstructed row i, read from (M, K, Q) look-up tables (queries
+  last, so a row adds M contiguous Q-vectors: SIMD over the queries) without rebuilding any
+  row, rows in parallel.
 
 Each has a numpy reference in ``_reference.py`` it is tested against. What it leaves out: the
 Lloyd loop, initialization and empty-cluster repair (``quantize.py``), argument checks (the
@@ -22,11 +25,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["accumulate", "adc", "assign"]
+__all__ = ["accumulate", "adc", "assign", "pq_decode"]
 
 _jit = numba.njit(nogil=True, cache=True, boundscheck=False, error_model="numpy")
 _pjit = numba.njit(parallel=True, nogil=True, cache=True, boundscheck=False,
                    error_model="numpy")
+# ADC's sums may be reassociated (SIMD over the queries); no-NaN / no-inf assumptions are not
+# made, so a non-finite table entry still shows in the score.
+_fast_pjit = numba.njit(parallel=True, nogil=True, cache=True, boundscheck=False,
+                        error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})
 
 
 @_pjit
@@ -60,13 +67,25 @@ def accumulate(x: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.n
             sums[c, t] += x[i, t]
 
 
-@_pjit
+@_fast_pjit
 def adc(tables: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
-    q_count, m, _ = tables.shape
-    n = codes.shape[0]
+    n, m = codes.shape
+    q_count = tables.shape[2]
     for i in numba.prange(n):
-        for q in range(q_count):
-            s = np.float32(0.0)
-            for j in range(m):
-                s += tables[q, j, codes[i, j]]
-            out[q, i] = s
+        for t in range(q_count):
+            out[i, t] = 0.0
+        for j in range(m):
+            c = codes[i, j]
+            for t in range(q_count):  # contiguous: one SIMD add per 8 queries
+                out[i, t] += tables[j, c, t]
+
+
+@_pjit
+def pq_decode(codes: np.ndarray, codebooks: np.ndarray, out: np.ndarray) -> None:
+    n, m = codes.shape
+    sub = codebooks.shape[2]
+    for i in numba.prange(n):
+        for j in range(m):
+            c = codes[i, j]
+            for t in range(sub):
+                out[i, j * sub + t] = codebooks[j, c, t]

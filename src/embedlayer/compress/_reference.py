@@ -1,6 +1,6 @@
 """Slow, obvious numpy versions of the kernels in ``_kernels.py``, for the tests only.
 
-What it holds: :func:`assign`, :func:`accumulate` and :func:`adc` with the kernels' meaning
+What it holds: :func:`assign`, :func:`accumulate`, :func:`adc` and :func:`pq_decode` with the kernels' meaning
 (see there), written with whole-array numpy and no cleverness. What it leaves out: speed.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accumulate", "adc", "assign"]
+__all__ = ["accumulate", "adc", "assign", "pq_decode"]
 
 
 def assign(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -26,7 +26,12 @@ def accumulate(x: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, n
 
 
 def adc(tables: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """(Q, n) float64: sum over sub-spaces j of tables[q, j, codes[i, j]]."""
+    """(n, Q) float64: sum over sub-spaces j of tables[j, codes[i, j], q]."""
     m = codes.shape[1]
-    gathered = tables[:, np.arange(m)[None, :], codes.astype(np.int64)]  # (Q, n, M)
-    return gathered.astype(np.float64).sum(axis=2)
+    gathered = tables[np.arange(m)[None, :], codes.astype(np.int64)]  # (n, M, Q)
+    return gathered.astype(np.float64).sum(axis=1)
+
+
+def pq_decode(codes: np.ndarray, codebooks: np.ndarray) -> np.ndarray:
+    """(n, M * D/M): each row's centroids, sub-space after sub-space."""
+    return np.concatenate([codebooks[j][codes[:, j]] for j in range(codes.shape[1])], axis=1)

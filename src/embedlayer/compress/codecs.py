@@ -21,12 +21,13 @@ Layouts (shared with ``nn.compressed``, which turns the same arrays into torch l
 
 ADC (Jégou et al. 2011): a query's inner product with a PQ row is the sum over sub-spaces of
 ``<query_j, codebooks[j, code_j]>``; the (M, K) table of those products is built once per
-query, then each row costs M look-ups (``_kernels.adc``) instead of D multiply-adds on a
-rebuilt float row.
+query, then each row costs M look-ups (``_kernels.adc``, which adds the Q queries' entries
+of a code as one contiguous vector) instead of D multiply-adds on a rebuilt float row.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -38,7 +39,8 @@ from embedlayer.errors import ConfigError, FormatError
 __all__ = ["Axis", "Codec", "LowRankCodec", "PQCodec", "ScalarCodec", "codec_from_arrays"]
 
 Axis = Literal["row", "dim"]
-_ADC_QUERIES = 32  # queries per ADC pass: their (M, K) tables stay in cache
+_ADC_QUERIES = 16  # queries per ADC pass: their (M, K, Q) table stays in cache
+ADC_MAX_QUERIES = 16  # more queries at once: rebuild a block of rows and use BLAS instead
 
 
 @runtime_checkable
@@ -201,6 +203,7 @@ class PQCodec:
                                   f"{self.rotation.shape}")
             _finite(self.rotation, "rotation", where)
         self._dim = dim
+        self._tables_cache: tuple[Any, list[np.ndarray]] | None = None
 
     @property
     def rows(self) -> int:
@@ -224,10 +227,12 @@ class PQCodec:
         return int(self.codes.nbytes + self.codebooks.nbytes + extra)
 
     def _rebuild(self, codes: np.ndarray) -> FloatArray:
+        from embedlayer.compress._kernels import pq_decode
+
         m, _, sub = self.codebooks.shape
         out = np.empty((codes.shape[0], m * sub), dtype=np.float32)
-        for j in range(m):
-            out[:, j * sub:(j + 1) * sub] = self.codebooks[j][codes[:, j]]
+        if len(codes):
+            pq_decode(np.ascontiguousarray(codes), self.codebooks, out)
         if self.rotation is not None:
             out = out @ self.rotation.T
         return out
@@ -248,16 +253,41 @@ class PQCodec:
                                               self.codebooks, optimize=True), dtype=np.float32)
 
     def dots(self, queries: np.ndarray, start: int, end: int) -> FloatArray:
-        """(Q, end - start) inner products with the rebuilt rows, by ADC on the codes."""
+        """(Q, end - start) inner products with the rebuilt rows: by ADC on the codes for up to
+        ``ADC_MAX_QUERIES`` queries; a larger batch rebuilds rows ``start:end`` from the codes
+        (that block only) and multiplies with BLAS, which is faster once there are enough
+        queries to amortize the rebuild."""
         from embedlayer.compress._kernels import adc
 
-        tables = self.tables(queries)
+        if len(queries) > ADC_MAX_QUERIES:
+            return np.asarray(queries, dtype=np.float32) @ self.decode_range(start, end).T
+        blocks = self._query_tables(queries)
+        n_queries = sum(b.shape[2] for b in blocks)
         codes = self.codes[start:end]
-        out = np.empty((len(tables), end - start), dtype=np.float32)
-        for a in range(0, len(tables), _ADC_QUERIES):
-            b = min(a + _ADC_QUERIES, len(tables))
-            adc(tables[a:b], codes, out[a:b])
+        out = np.empty((n_queries, end - start), dtype=np.float32)
+        part = np.empty((end - start, blocks[0].shape[2] if blocks else 1), dtype=np.float32)
+        a = 0
+        for block in blocks:
+            b = a + block.shape[2]
+            adc(block, codes, part[:, :b - a])
+            out[a:b] = part[:, :b - a].T
+            a = b
         return out
+
+    def _query_tables(self, queries: np.ndarray) -> list[np.ndarray]:
+        """The queries' tables as (M, K, Q) blocks of ``_ADC_QUERIES`` (queries last, as the
+        kernel reads them); kept for the next call with equal queries (a neighbour search
+        scores the same queries against one block of rows after another)."""
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        key = (q.shape, hashlib.blake2b(q.tobytes(), digest_size=16).digest())
+        cached = self._tables_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        tables = self.tables(q)
+        blocks = [np.ascontiguousarray(tables[a:a + _ADC_QUERIES].transpose(1, 2, 0))
+                  for a in range(0, len(tables), _ADC_QUERIES)]
+        self._tables_cache = (key, blocks)
+        return blocks
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {"codes": self.codes, "codebooks": self.codebooks}
