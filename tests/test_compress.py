@@ -250,6 +250,20 @@ def test_compressed_fasttext_composes_as_fasttext_does(spec: str):
     assert c.stats.dense_bytes == (40 + 64) * 12 * 4
 
 
+def test_prune_step_passes_refine_to_prune_subword():
+    from embedlayer.compress.prune import prune_subword
+
+    sv = _subword()
+    got = compress(sv, "prune:keep=20,buckets=16,refine=3")
+    want = prune_subword(sv, keep_words=20, buckets=16, refine=3)
+    assert got.keys == want.keys
+    np.testing.assert_array_equal(got.ngram_matrix, want.ngram_matrix)
+    plain = compress(sv, "prune:keep=20,buckets=16")  # refine defaults to 0
+    np.testing.assert_array_equal(plain.ngram_matrix,
+                                  prune_subword(sv, keep_words=20, buckets=16).ngram_matrix)
+    assert not np.array_equal(plain.ngram_matrix, got.ngram_matrix)
+
+
 # --- files -------------------------------------------------------------------------------
 @pytest.mark.parametrize("spec", ["int4:axis=dim", "pq:m=4,k=16,opq=true,iters=4",
                                   "lowrank:rank=4"])
@@ -318,6 +332,7 @@ def test_parse_steps():
     ("int8+pq:m=6", "one codec"),
     ("int8+prune:keep=5", "prune may come once"),
     ("prune:keep=10,buckets=5", "n-gram"),
+    ("prune:keep=10,refine=5", "refine option is for fastText"),
     ("pq:m", "key=value"),
     ("", "empty"),
 ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embedlayer.compress import _kernels_prune
 from embedlayer.compress.prune import prune_subword, prune_vectors
 from embedlayer.errors import ConfigError
 from embedlayer.vectors.io import load_vectors, save_vectors
@@ -169,6 +170,100 @@ def test_prune_subword_result_saves_and_loads_unchanged(tmp_path):
     assert np.array_equal(back.lookup(["abcdeab", "zz"]), small.lookup(["abcdeab", "zz"]))
 
 
+# --- prune_subword(refine=...) ----------------------------------------------------------------
+def _objective(small: SubwordVectors, sv: SubwordVectors) -> float:
+    """sum_w c_w ||compose'(w) - v_old(w)||^2 over sv's words, c_w = sqrt(count) / mean, by hand."""
+    c = np.sqrt(sv.vocab.counts.astype(np.float64))
+    c /= c.mean()
+    total = 0.0
+    for i, word in enumerate(sv.keys):
+        grams = [] if word in sv.no_subwords else char_ngrams(word, sv.minn, sv.maxn)
+        rows = [_hash(g, small.bucket) for g in grams]
+        vec = small.ngram_matrix[rows].astype(np.float64).sum(axis=0)
+        if word in small:
+            vec = vec + small.word_matrix[small.vocab.get(word)]
+        vec /= max(len(rows) + (word in small), 1)
+        total += c[i] * float(((vec - sv[word].astype(np.float64)) ** 2).sum())
+    return total
+
+
+def test_prune_subword_refine_zero_is_the_plain_re_hash_bit_for_bit():
+    sv = _subword()
+    plain = prune_subword(sv, keep_words=50, buckets=17)
+    zero = prune_subword(sv, keep_words=50, buckets=17, refine=0)
+    assert np.array_equal(zero.ngram_matrix, plain.ngram_matrix)
+    assert np.array_equal(zero.word_matrix, plain.word_matrix)
+    assert zero.keys == plain.keys
+
+
+def test_prune_subword_refine_lowers_the_weighted_error_step_by_step():
+    sv = _subword()
+    objective = [_objective(prune_subword(sv, keep_words=50, buckets=17, refine=k), sv)
+                 for k in range(7)]
+    for before, after in zip(objective, objective[1:], strict=False):
+        assert after <= before * (1 + 1e-6)  # CGLS never raises the residual
+    assert objective[3] < 0.97 * objective[0]
+    # 17 buckets: CG has converged long before 40 steps, and converged columns stay put
+    assert _objective(prune_subword(sv, keep_words=50, buckets=17, refine=40), sv) <= (
+        objective[-1] * (1 + 1e-6))
+    kept = prune_subword(sv, keep_words=50, buckets=17, refine=5)
+    assert np.array_equal(kept.word_matrix, sv.word_matrix[:50])  # word rows stay fixed
+
+
+def test_prune_subword_refine_keeps_an_exact_re_hash_where_it_is():
+    sv = _subword()
+    same = prune_subword(sv, keep_words=len(sv), buckets=sv.bucket, refine=10)
+    np.testing.assert_allclose(same.matrix, sv.matrix, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(same.ngram_matrix, sv.ngram_matrix, rtol=1e-5, atol=1e-5)
+
+
+def test_prune_subword_refine_leaves_rows_no_word_uses_as_re_hashed():
+    sv = _subword(60)
+    plain = prune_subword(sv, keep_words=20, buckets=500)
+    refined = prune_subword(sv, keep_words=20, buckets=500, refine=5)
+    used = {_hash(g, 500) for w in sv.keys if w not in sv.no_subwords
+            for g in char_ngrams(w, sv.minn, sv.maxn)}
+    unused = sorted(set(range(500)) - used)
+    assert unused and np.array_equal(refined.ngram_matrix[unused], plain.ngram_matrix[unused])
+    assert not np.array_equal(refined.ngram_matrix, plain.ngram_matrix)
+
+
+def test_prune_subword_refine_is_deterministic():
+    sv = _subword()
+    a = prune_subword(sv, keep_words=40, buckets=23, refine=4)
+    b = prune_subword(sv, keep_words=40, buckets=23, refine=4)
+    assert np.array_equal(a.ngram_matrix, b.ngram_matrix)
+
+
+def _random_map(seed: int = 3):
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 6, size=40)  # words with no occurrence too
+    indptr = np.zeros(41, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    cols = rng.integers(0, 13, size=int(indptr[-1]))  # repeats within a word too
+    return indptr, cols, rng.random(40), rng.standard_normal((13, 5)), rng.standard_normal((40, 5))
+
+
+def test_word_sums_kernel_matches_a_dense_numpy_reference():
+    indptr, cols, scale, x, _ = _random_map()
+    dense = np.zeros((40, 13))
+    words = np.repeat(np.arange(40), np.diff(indptr))
+    np.add.at(dense, (words, cols), scale[words])  # repeats add up
+    out = np.full((40, 5), np.nan)
+    _kernels_prune.word_sums(indptr, cols, scale, x, out)
+    np.testing.assert_allclose(out, dense @ x, rtol=1e-12, atol=1e-12)
+
+
+def test_bucket_sums_kernel_matches_a_numpy_reference():
+    indptr, cols, scale, _, r = _random_map()
+    words = np.repeat(np.arange(40), np.diff(indptr))
+    expected = np.zeros((13, 5))
+    np.add.at(expected, cols, scale[words][:, None] * r[words])
+    out = np.zeros((13, 5))
+    _kernels_prune.bucket_sums(indptr, cols, scale, r, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
 # --- bad input ------------------------------------------------------------------------------
 @pytest.mark.parametrize("keep", [0, -3, True, 2.0, "5"])
 def test_prune_vectors_rejects_a_bad_keep(keep):
@@ -194,6 +289,12 @@ def test_pruning_an_empty_store_is_a_config_error():
 def test_prune_subword_rejects_bad_sizes(kw, message):
     with pytest.raises(ConfigError, match=message):
         prune_subword(_subword(20), **kw)
+
+
+@pytest.mark.parametrize("refine", [-1, True, 2.0, "3", None])
+def test_prune_subword_rejects_a_bad_refine(refine):
+    with pytest.raises(ConfigError, match="refine must be an integer >= 0"):
+        prune_subword(_subword(20), keep_words=5, buckets=5, refine=refine)
 
 
 def test_prune_subword_needs_a_subword_store_with_buckets():

@@ -9,8 +9,9 @@ options with defaults. What it leaves out: the methods themselves (``prune.py``,
 A chain is a list of steps, each a dict with ``"method"`` and that method's options:
 
 - ``prune``: ``keep`` (rows kept, most frequent first) and, for fastText vectors,
-  ``buckets`` (the n-gram table re-hashed into this many rows; default: kept as it is).
-  At most once, and first.
+  ``buckets`` (the n-gram table re-hashed into this many rows; default: kept as it is) and
+  ``refine`` (least-squares iterations fitting the new n-gram table to the old word vectors;
+  default 0, none; 40 is a good start, see ``prune_subword``). At most once, and first.
 - ``int8`` / ``int4``: scalar quantization with ``axis`` (``"row"``: a scale per row, the
   default; ``"dim"``: per dimension); ``scalar`` takes ``bits`` too.
 - ``pq``: ``m`` sub-spaces (required; must divide the dimension), ``k`` centroids (256),
@@ -46,7 +47,7 @@ __all__ = ["METHODS", "compress", "parse_steps"]
 
 # method -> {option: default}; None marks a required option
 METHODS: dict[str, dict[str, Any]] = {
-    "prune": {"keep": None, "buckets": 0},
+    "prune": {"keep": None, "buckets": 0, "refine": 0},
     "int8": {"axis": "row"},
     "int4": {"axis": "row"},
     "scalar": {"bits": 8, "axis": "row"},
@@ -154,11 +155,14 @@ def compress(store: Any, steps: Any) -> Any:
         step = chain[0]
         if subword:
             store = prune_subword(store, keep_words=step["keep"],
-                                  buckets=step["buckets"] or store.bucket)
+                                  buckets=step["buckets"] or store.bucket,
+                                  refine=step["refine"])
         else:
-            if step["buckets"]:
-                raise ConfigError("compress: prune's buckets option is for fastText vectors "
-                                  "(SubwordVectors); these vectors have no n-gram table")
+            for option in ("buckets", "refine"):
+                if step[option]:
+                    raise ConfigError(f"compress: prune's {option} option is for fastText "
+                                      f"vectors (SubwordVectors); these vectors have no n-gram "
+                                      f"table")
             store = prune_vectors(store, step["keep"])
     codec_steps = [s for s in chain if s["method"] in CODECS]
     if not codec_steps:
