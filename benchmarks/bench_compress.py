@@ -27,9 +27,9 @@ Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_compress.
   ``ProductQuantizer`` (train + compute_codes), same m, k = 256 and the same training rows;
   time and relative reconstruction error.
 
-Every setting is fixed in this file; none was chosen on the scores it prints (they are the
-usual sizes: int8 and 4-bit per row or per dimension; PQ at 4, 6 and 10 dimensions a byte;
-rank 1/5 and 1/10).
+Every setting is fixed in this file. Apart from ``refine=40`` (above), none was chosen on the
+scores it prints: they are the usual sizes (int8 and 4-bit per row or per dimension; PQ at 4,
+6 and 10 dimensions a byte; rank 1/5 and 1/10; 20k words and 100k or 50k buckets).
 """
 
 from __future__ import annotations
