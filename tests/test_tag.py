@@ -228,3 +228,20 @@ def test_sgd_with_decay_and_sparse_vectors_trains():
     assert len(model.history_) == 2
     assert all(np.isfinite(r.loss) for r in model.history_)
     assert model.history_[1].loss < model.history_[0].loss
+
+
+@pytest.mark.parametrize("method", ["int8", "pq:m=4,k=16", "lowrank:rank=4"])
+def test_compressed_word_embedding_keeps_tagging_and_saves(tagger, tmp_path, method):
+    from embedlayer.nn import LowRankEmbedding, PQEmbedding, QuantizedEmbedding
+
+    test = toy_ner(60, seed=3)
+    small = SequenceTagger.load(tagger.save(tmp_path / "dense"), workers=1)
+    small.compress_embedding(method)
+    kind = {"int8": QuantizedEmbedding, "pq": PQEmbedding, "lowrank": LowRankEmbedding}
+    assert isinstance(small.model_.embedding, kind[method.split(":")[0]])
+    if method == "int8":  # half a quantization step per value: the tags barely move
+        assert small.evaluate(*test).f1 >= tagger.evaluate(*test).f1 - 0.05
+    loaded = SequenceTagger.load(small.save(tmp_path / "small"), workers=1)
+    assert loaded.predict(test[0]) == small.predict(test[0])
+    with pytest.raises(ConfigError, match="only a trained full matrix"):
+        loaded.compress_embedding("int8")

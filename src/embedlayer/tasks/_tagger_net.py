@@ -23,7 +23,6 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from embedlayer._types import IntArray
-from embedlayer.nn import EmbeddingLayer
 from embedlayer.nn.chars import char_encoder
 from embedlayer.nn.crf import CRF
 from embedlayer.vocab import Vocab
@@ -163,7 +162,7 @@ class TaggerNet(nn.Module):
     """TagBatch -> (B, T, K) tag scores -> a CRF (or softmax) loss per sentence, or tag ids."""
 
     def __init__(
-        self, embedding: EmbeddingLayer, *, n_tags: int, n_chars: int, char_kind: str,
+        self, embedding: nn.Module, *, n_tags: int, n_chars: int, char_kind: str,
         char_dim: int, char_hidden: int, case_dim: int, context_dim: int, hidden: int,
         layers: int, dropout: float, head: str, constraints: tuple | None = None,
     ) -> None:

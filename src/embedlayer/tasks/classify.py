@@ -379,41 +379,10 @@ class TextClassifier:
         quantization, ``embedlayer.compress.fit_pq``'s options) or ``"lowrank:rank=..."``
         (truncated SVD). The padding row stays exactly zero. ``save`` / ``load`` keep the
         compressed layer. Returns self."""
-        from embedlayer.compress import fit_pq, parse_steps
-        from embedlayer.nn import LowRankEmbedding, PQEmbedding, QuantizedEmbedding
+        from embedlayer.tasks._compressed import compressed_layer
 
         self._check_fitted("compress_embedding")
-        layer = self.model_.embedding
-        if not isinstance(layer, EmbeddingLayer):
-            raise ConfigError(f"TextClassifier.compress_embedding: the embedding is a "
-                              f"{type(layer).__name__}; only a trained full matrix "
-                              f"(EmbeddingLayer) is compressed")
-        steps = parse_steps(method)
-        if len(steps) != 1 or steps[0]["method"] not in ("int8", "int4", "scalar", "pq",
-                                                           "lowrank"):
-            raise ConfigError(f"TextClassifier.compress_embedding: method must be one of int8, "
-                              f"int4, scalar, pq or lowrank (one step), got {method!r}")
-        step = dict(steps[0])
-        kind = step.pop("method")
-        try:
-            if kind in ("int8", "int4", "scalar"):
-                bits = {"int8": 8, "int4": 4}.get(kind, step.pop("bits", 8))
-                new: torch.nn.Module = QuantizedEmbedding.from_layer(
-                    layer, bits=bits, axis=step.pop("axis", "row"))
-            elif kind == "lowrank":
-                new = LowRankEmbedding.from_layer(layer, step.pop("rank"))
-            else:
-                codec = fit_pq(layer.weight.detach().cpu().numpy(), m=step.pop("m"),
-                               **{k: step.pop(k) for k in list(step)
-                                  if k in ("k", "iters", "opq", "sample", "seed")})
-                new = PQEmbedding.from_arrays(codec.codes, codec.codebooks, codec.rotation,
-                                              vocab=self.vocab_, padding_idx=layer.padding_idx)
-        except KeyError as exc:
-            raise ConfigError(f"TextClassifier.compress_embedding: {kind} needs "
-                              f"{exc.args[0]}") from None
-        if step:
-            raise ConfigError(f"TextClassifier.compress_embedding: unknown option(s) "
-                              f"{', '.join(step)} for {kind}")
+        new = compressed_layer(self.model_.embedding, method, "TextClassifier.compress_embedding")
         self.model_.embedding = new.to(self.device)
         self.model_.eval()
         return self

@@ -65,6 +65,7 @@ from embedlayer.nn import EmbeddingLayer
 from embedlayer.nn._init import OOV_INITS
 from embedlayer.nn._threads import torch_threads
 from embedlayer.nn.chars import CHAR_ENCODERS
+from embedlayer.nn.compressed import embedding_from_config
 from embedlayer.tasks._folder import check_digests, file_digest, with_vector_words
 from embedlayer.tasks._tagger_net import Encoded, TaggerNet, collate, encode_sentence, normalizer
 from embedlayer.tasks._training import (
@@ -296,7 +297,7 @@ class SequenceTagger:
             self.model_ = self._build_net().to(self.device)
             self.history_, self.best_epoch_ = self._train(train, dev, progress, callbacks)
         self.model_.eval()
-        self.coverage_ = self.model_.embedding.coverage
+        self.coverage_ = getattr(self.model_.embedding, "coverage", None)
         self.train_seconds_ = time.perf_counter() - start
         return self
 
@@ -307,7 +308,7 @@ class SequenceTagger:
                                    freeze=cfg.freeze, sparse=cfg.sparse, seed=cfg.seed)
         return self._net(embedding)
 
-    def _net(self, embedding: EmbeddingLayer) -> TaggerNet:
+    def _net(self, embedding: torch.nn.Module) -> TaggerNet:
         cfg = self.config
         constraints = allowed_transitions(self.tags_, self.internal_scheme_)
         return TaggerNet(
@@ -411,6 +412,19 @@ class SequenceTagger:
                     out[i] = convert(learned, self.scheme_, source=self.internal_scheme_)
         net.train(was_training)
         return out, (loss_sum / len(items) if gold and items else None)
+
+    def compress_embedding(self, method: str = "int8") -> SequenceTagger:
+        """Replace the trained word-embedding matrix by a compressed layer, in place
+        (post-training; characters, case feature, BiLSTM and CRF unchanged). ``method`` as
+        ``TextClassifier.compress_embedding``: ``"int8"``, ``"int4"``, ``"pq:m=..."`` or
+        ``"lowrank:rank=..."``. ``save`` / ``load`` keep it. Returns self."""
+        from embedlayer.tasks._compressed import compressed_layer
+
+        self._check_fitted("compress_embedding")
+        new = compressed_layer(self.model_.embedding, method, "SequenceTagger.compress_embedding")
+        self.model_.embedding = new.to(self.device)
+        self.model_.eval()
+        return self
 
     def _check_fitted(self, what: str) -> None:
         if not hasattr(self, "model_"):
@@ -528,7 +542,7 @@ class SequenceTagger:
         model.vocab_ = load_vocab(folder / "vocab.json")
         model.chars_ = load_vocab(folder / "chars.json")
         try:
-            embedding = EmbeddingLayer.from_config(model.vocab_, doc["embedding"])
+            embedding = embedding_from_config(model.vocab_, doc["embedding"])
             net = model._net(embedding)
         except (KeyError, TypeError, ValueError, ConfigError) as exc:
             raise FormatError(f"{where}: fields 'tagger' and 'embedding' do not make a model "
@@ -541,7 +555,7 @@ class SequenceTagger:
             raise FormatError(f"{weights}: the weights do not fit the model described in "
                               f"config.json ({first})") from None
         model.model_ = net.to(model.device).eval()
-        model.coverage_ = embedding.coverage
+        model.coverage_ = getattr(embedding, "coverage", None)
         training = doc.get("training") if isinstance(doc.get("training"), dict) else {}
         try:
             model.history_ = [TagEpoch(**r) for r in training.get("history", [])]
