@@ -29,7 +29,8 @@ Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_compress.
 
 Every setting is fixed in this file. Apart from ``refine=40`` (above), none was chosen on the
 scores it prints: they are the usual sizes (int8 and 4-bit per row or per dimension; PQ at 4,
-6 and 10 dimensions a byte; rank 1/5 and 1/10; 20k words and 100k or 50k buckets).
+5, 6, 10 and 12 dimensions a byte, with and without OPQ at two of them; rank 1/5 and 1/10;
+20k words and 100k or 50k buckets).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-W2V_METHODS = ["int8", "int8:axis=dim", "int4", "int4:axis=dim", "pq:m=75", "pq:m=75,opq=true",
-               "pq:m=50", "pq:m=30", "pq:m=30,opq=true", "lowrank:rank=60", "lowrank:rank=30"]
+W2V_METHODS = ["int8", "int8:axis=dim", "int4", "int4:axis=dim", "pq:m=75", "pq:m=60",
+               "pq:m=50", "pq:m=50,opq=true", "pq:m=30", "pq:m=30,opq=true", "pq:m=25",
+               "lowrank:rank=60", "lowrank:rank=30"]
 FT_METHODS = ["int8", "prune:keep=20000", "prune:keep=20000,buckets=100000+int8",
               "prune:keep=20000,buckets=100000,refine=40+int8",
               "prune:keep=20000,buckets=50000,refine=40+int8",
