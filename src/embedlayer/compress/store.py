@@ -32,14 +32,13 @@ from embedlayer.vectors.base import OOVVectorPolicy
 from embedlayer.vectors.methods import QueryMethods
 from embedlayer.vectors.query import row_norms
 from embedlayer.vectors.subword import SubwordVectors, compose_rows, subword_ids
-from embedlayer.vectors.vectors import random_oov_vector
+from embedlayer.vectors.vectors import check_oov_policy, oov_vector
 from embedlayer.vocab import EOS, Vocab
 
 __all__ = ["CompressedSubwordVectors", "CompressedVectors", "CompressionStats",
            "measure_error"]
 
 _BLOCK_ROWS = 1 << 15
-_POLICIES = ("raise", "zeros", "random")
 
 
 @dataclass(frozen=True)
@@ -76,13 +75,6 @@ def measure_error(original: Any, codec: Codec) -> tuple[float, float]:
             cos_sum / counted if counted else 1.0)
 
 
-def _check_policy(oov: Any, seed: Any) -> None:
-    if oov not in _POLICIES:
-        raise ConfigError(f"oov must be one of {', '.join(_POLICIES)}, got {oov!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"oov_seed must be an int >= 0, got {seed!r}")
-
-
 class CompressedVectors(QueryMethods):
     """Keys (a ``Vocab``) and a codec holding one compressed row per key.
 
@@ -98,7 +90,7 @@ class CompressedVectors(QueryMethods):
         if codec.rows != len(self._vocab):
             raise ConfigError(f"CompressedVectors: the codec holds {codec.rows:,} rows for "
                               f"{len(self._vocab):,} keys")
-        _check_policy(oov, oov_seed)
+        check_oov_policy(oov, oov_seed, "CompressedVectors")
         self.codec = codec
         self.steps = [dict(s) for s in steps]
         self.stats = stats
@@ -193,16 +185,11 @@ class CompressedVectors(QueryMethods):
         return self.codec.decode(arr)
 
     def _oov_vector(self, key: str) -> FloatArray:
-        if self._oov == "zeros":
-            return np.zeros(self.dim, dtype=np.float32)
-        if self._oov == "random":
-            return random_oov_vector(key, self.dim, seed=self._oov_seed)
-        raise UnknownTokenError(f"{key!r} is not among the {len(self):,} keys of these vectors "
-                                f"(oov policy 'raise'; choose 'zeros' or 'random' to allow it)")
+        return oov_vector(key, self._oov, self.dim, self._oov_seed, len(self))
 
     def with_oov(self, oov: OOVVectorPolicy, *, seed: int = 0) -> CompressedVectors:
         """The same store (shared codes) with another OOV policy."""
-        _check_policy(oov, seed)
+        check_oov_policy(oov, seed, "CompressedVectors.with_oov")
         out = copy.copy(self)
         out._oov, out._oov_seed = oov, seed
         return out

@@ -72,6 +72,23 @@ def random_oov_vector(key: str, dim: int, *, seed: int = 0, scale: float = 0.1) 
     return rng.uniform(-scale, scale, size=dim).astype(np.float32)
 
 
+def check_oov_policy(oov: Any, seed: Any, where: str) -> int:
+    """``ConfigError`` unless ``oov`` is a policy name; returns the checked seed."""
+    if oov not in _POLICIES:
+        raise ConfigError(f"oov must be one of {', '.join(_POLICIES)}, got {oov!r}")
+    return _check_seed(seed, name=f"{where}: oov_seed")
+
+
+def oov_vector(key: str, policy: OOVVectorPolicy, dim: int, seed: int, size: int) -> FloatArray:
+    """What a store of ``size`` keys returns for the unknown ``key`` under ``policy``."""
+    if policy == "zeros":
+        return np.zeros(dim, dtype=np.float32)
+    if policy == "random":
+        return random_oov_vector(key, dim, seed=seed)
+    raise UnknownTokenError(f"{key!r} is not among the {size:,} keys of these vectors "
+                            f"(oov policy 'raise'; choose 'zeros' or 'random' to allow it)")
+
+
 class Vectors(QueryMethods):
     """Dense word vectors: ``vocab`` (keys in row order) and ``matrix`` (N x D float32).
 
@@ -155,12 +172,7 @@ class Vectors(QueryMethods):
         return self._matrix[arr]
 
     def _oov_vector(self, key: str) -> FloatArray:
-        if self._oov == "zeros":
-            return np.zeros(self.dim, dtype=np.float32)
-        if self._oov == "random":
-            return random_oov_vector(key, self.dim, seed=self._oov_seed)
-        raise UnknownTokenError(f"{key!r} is not among the {len(self):,} keys of these vectors "
-                                f"(oov policy 'raise'; choose 'zeros' or 'random' to allow it)")
+        return oov_vector(key, self._oov, self.dim, self._oov_seed, len(self))
 
     def with_oov(self, oov: OOVVectorPolicy, *, seed: int = 0) -> Vectors:
         """The same vectors (shared matrix, no copy) with another OOV policy."""
