@@ -88,6 +88,18 @@ def test_low_rank_embedding_trains_from_the_start(data, tmp_path):
                                clf.predict_proba(test_texts), atol=1e-6)
 
 
+def test_low_rank_freeze_schedule(data):
+    (texts, labels), _ = data
+    clf = TextClassifier(encoder_config("cnn", TINY["cnn"]), **{**FAST, "epochs": 2},
+                         embedding_rank=3, freeze=1)
+    seen = []
+    clf.fit(texts, labels, progress=False,
+            callbacks=[lambda m, e, r: seen.append(m.model_.embedding.A.requires_grad)])
+    assert clf.model_.embedding.freeze == 1
+    assert seen[0] is False  # epoch 0: fixed; from epoch 1 on: trained
+    assert all(seen[1:])
+
+
 def test_bad_compression_requests(folder):
     clf = TextClassifier.load(folder)
     with pytest.raises(ConfigError, match="one of int8"):
@@ -99,8 +111,8 @@ def test_bad_compression_requests(folder):
     clf.compress_embedding("int8")
     with pytest.raises(ConfigError, match="only a trained full matrix"):
         clf.compress_embedding("int8")
-    with pytest.raises(ConfigError, match="freeze"):
-        TextClassifier("cnn", embedding_rank=4, freeze=True)
+    with pytest.raises(ConfigError, match="embedding_dropout"):
+        TextClassifier("cnn", embedding_rank=4, embedding_dropout=0.2)
     assert isinstance(TextClassifier.load(folder).model_.embedding, EmbeddingLayer)
 
 

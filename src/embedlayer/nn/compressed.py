@@ -510,13 +510,14 @@ class LowRankEmbedding(_CompressedLayer):
     matrix an ``EmbeddingLayer`` would start from (missing rows drawn as its
     ``oov_init="normal"``). ``from_factors`` takes given factors, ``from_layer`` compresses a
     trained ``EmbeddingLayer``. A looked-up row is ``A[id] @ B``; padded positions are zero
-    and send no gradient to A or B. ``source`` records where the factors came from
+    and send no gradient to A or B. ``freeze`` as ``EmbeddingLayer``'s: ``True`` keeps the
+    factors fixed, N keeps them fixed for epochs 0..N-1 (``on_epoch_start``). ``source`` records where the factors came from
     (``"normal"``, ``"vectors"``, ``"factors"`` or ``"layer"``).
     """
 
     def __init__(self, vocab: Vocab, dim: int | None, rank: int, *,
                  padding_idx: int | Literal["auto"] | None = "auto", seed: int = 0,
-                 vectors: VectorStore | None = None) -> None:
+                 vectors: VectorStore | None = None, freeze: bool | int = False) -> None:
         super().__init__()
         owner = "LowRankEmbedding"
         if not isinstance(vocab, Vocab):
@@ -542,11 +543,31 @@ class LowRankEmbedding(_CompressedLayer):
         a, b = _svd_factors(matrix.numpy(), rank)
         self._set(a, b, vocab=vocab, padding_idx=pad, seed=seed,
                   source="vectors" if vectors is not None else "normal")
+        if isinstance(freeze, bool):
+            self._freeze_epochs = -1 if freeze else 0
+        else:
+            self._freeze_epochs = _check_int(owner, "freeze (True/False or a number of epochs)",
+                                             freeze, low=0)
+        self.on_epoch_start(0)
+
+    @property
+    def freeze(self) -> bool | int:
+        """``True`` (always fixed), ``False``, or N: the factors fixed for epochs 0..N-1."""
+        return True if self._freeze_epochs < 0 else (self._freeze_epochs or False)
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Apply the freezing schedule for ``epoch`` (0-based) to A and B, as
+        ``EmbeddingLayer`` does to its matrix."""
+        epoch = _check_int(type(self).__name__, "epoch", epoch, low=0)
+        frozen = self._freeze_epochs < 0 or epoch < self._freeze_epochs
+        self.A.requires_grad_(not frozen)
+        self.B.requires_grad_(not frozen)
 
     def _set(self, a: np.ndarray, b: np.ndarray, *, vocab: Vocab | None,
              padding_idx: int | None, seed: int, source: str) -> None:
         self.A = nn.Parameter(torch.from_numpy(a))  # (N, r)
         self.B = nn.Parameter(torch.from_numpy(b))  # (r, D)
+        self._freeze_epochs = 0  # trainable; the constructor may set a schedule
         self.vocab, self.padding_idx = vocab, padding_idx
         self.dim, self.rank, self.seed, self.source = b.shape[1], b.shape[0], seed, source
 
@@ -596,7 +617,8 @@ class LowRankEmbedding(_CompressedLayer):
         """The shape and settings as a JSON-able dict (the factors go in the state dict)."""
         return {"format": "embedlayer.nn.LowRankEmbedding", "format_version": _CONFIG_VERSION,
                 "vocab_size": self.num_rows, "dim": self.dim, "rank": self.rank,
-                "padding_idx": self.padding_idx, "seed": self.seed, "source": self.source}
+                "padding_idx": self.padding_idx, "seed": self.seed, "source": self.source,
+                "freeze": self.freeze}
 
     @classmethod
     def from_config(cls, vocab: Vocab | None, config: dict[str, Any]) -> LowRankEmbedding:
@@ -614,6 +636,9 @@ class LowRankEmbedding(_CompressedLayer):
                                  vocab=vocab, padding_idx=pad)
         layer.seed = _check_int(owner, "seed", config.get("seed", 0), low=0)
         layer.source = str(config.get("source", "factors"))
+        freeze = config.get("freeze", False)
+        layer._freeze_epochs = -1 if freeze is True else (0 if freeze is False else _check_int(
+            owner, "freeze", freeze, low=0))
         return layer
 
     def extra_repr(self) -> str:

@@ -184,11 +184,9 @@ class ClassifierConfig:
                 raise bad(name, expected)
         if self.oov_init not in OOV_INITS:
             raise bad("oov_init", f"one of {', '.join(OOV_INITS)}")
-        if self.embedding_rank is not None and (self.freeze is not False
-                                                or self.embedding_dropout > 0):
-            raise ConfigError("ClassifierConfig: embedding_rank (a low-rank embedding) trains "
-                              "its factors from the start; it does not combine with freeze or "
-                              "embedding_dropout")
+        if self.embedding_rank is not None and self.embedding_dropout > 0:
+            raise ConfigError("ClassifierConfig: embedding_rank (a low-rank embedding) does "
+                              "not combine with embedding_dropout")
         for name in ("embedding_dropout", "dev_split", "warmup"):
             v = getattr(self, name)
             if v is None and name == "warmup":
@@ -416,7 +414,7 @@ class TextClassifier:
                                   "vectors and normal rows (oov_init='normal' only)")
             embedding: torch.nn.Module = LowRankEmbedding(
                 self.vocab_, dim if cfg.dim is not None or vectors is None else None,
-                cfg.embedding_rank, vectors=vectors, seed=cfg.seed)
+                cfg.embedding_rank, vectors=vectors, seed=cfg.seed, freeze=cfg.freeze)
         else:
             embedding = EmbeddingLayer(self.vocab_, dim, vectors=vectors,
                                        oov_init=cfg.oov_init, freeze=cfg.freeze,
