@@ -79,3 +79,27 @@ def test_outputs_are_checked_first(dense: Path, tmp_path: Path, capsys):
     capsys.readouterr()
     assert main(["compress", str(tmp_path / "missing"), "--method", "int8"]) == 1
     assert "missing" in capsys.readouterr().err
+
+
+def test_pruning_fasttext_alone_keeps_its_ngrams(data_dir: Path, tmp_path: Path, capsys):
+    from embedlayer.vectors.io.fasttext_bin_write import write_fasttext_bin
+    from embedlayer.vectors.subword import SubwordVectors
+
+    rng = np.random.default_rng(1)
+    words = ["</s>"] + [a + b for a in ("cat", "dog", "bird", "fish") for b in
+                        ("", "s", "ly", "ish", "ness", "house")]
+    model = write_fasttext_bin(SubwordVectors(
+        words, rng.standard_normal((len(words), 8)).astype(np.float32),
+        rng.standard_normal((500, 8)).astype(np.float32), minn=2, maxn=4, bucket=500),
+        tmp_path / "model.bin")
+    out = tmp_path / "pruned.bin"
+    assert main(["compress", str(model), "--method", "prune:keep=10,buckets=50",
+                 "--no-eval", "--quiet", "-o", str(out)]) == 0
+    back = load_vectors(out)
+    assert isinstance(back, SubwordVectors) and back.bucket == 50 and len(back) == 10
+    assert np.any(back["unseenword"] != 0)  # composed from the kept n-gram table
+    # a model whose '</s>' has n-grams cannot be a .bin: said before any work
+    code = main(["compress", str(data_dir / "formats" / "lee_fasttext.bin"), "--method",
+                 "prune:keep=10",
+                 "--no-eval", "--quiet", "-o", str(tmp_path / "x.bin")])
+    assert code == 1 and "add a codec step" in capsys.readouterr().err

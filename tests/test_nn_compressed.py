@@ -385,3 +385,18 @@ def _q(**kw):
 def test_bad_input_is_a_config_error_naming_the_argument(make, match):
     with pytest.raises(ConfigError, match=match):
         make()
+
+
+def test_low_rank_freeze_survives_its_config():
+    from embedlayer.nn import LowRankEmbedding
+    from embedlayer.vocab import Vocab
+
+    vocab = Vocab(["<pad>", "a", "b", "c", "d"], unk_token=None)
+    layer = LowRankEmbedding(vocab, 4, 2, freeze=True)
+    assert not layer.A.requires_grad and not layer.B.requires_grad
+    again = LowRankEmbedding.from_config(vocab, layer.config())
+    assert again.freeze is True and not again.A.requires_grad
+    two = LowRankEmbedding.from_config(vocab, LowRankEmbedding(vocab, 4, 2, freeze=2).config())
+    assert two.freeze == 2 and not two.A.requires_grad
+    two.on_epoch_start(2)
+    assert two.A.requires_grad and two.B.requires_grad

@@ -92,6 +92,12 @@ def _run(args: argparse.Namespace) -> int:
             raise ConfigError("--plot needs matplotlib: pip install 'embedlayer[plot]'") from None
     store = load(args, args.vectors)
     subword = isinstance(store, SubwordVectors)
+    if subword and args.output is not None and _bin_unwritable(store) and any(
+            all(step["method"] == "prune" for step in chain) for chain in chains.values()):
+        raise ConfigError(f"{args.vectors}: this fastText model gives n-grams to '</s>' too "
+                          f"(no_subwords={sorted(store.no_subwords)}), which a fastText .bin "
+                          f"cannot record, so a pruned copy cannot be saved as one; add a codec "
+                          f"step (e.g. 'prune:...+int8') to save it in the compressed format")
     results = {}
     for spec, chain in chains.items():
         results[spec] = compress(store, chain)
@@ -99,7 +105,11 @@ def _run(args: argparse.Namespace) -> int:
             target = args.output if len(chains) == 1 else args.output / _folder_name(spec)
             if hasattr(results[spec], "codec") or hasattr(results[spec], "word_codec"):
                 save_compressed(results[spec], target)
-            else:  # a prune-only chain: dense vectors again
+            elif isinstance(results[spec], SubwordVectors):  # pruned fastText: a .bin, so
+                from embedlayer.vectors.io.fasttext_bin_write import write_fasttext_bin
+
+                write_fasttext_bin(results[spec], target)  # the n-gram table stays
+            else:  # pruned dense vectors: the native folder
                 from embedlayer.vectors.io import save_vectors
 
                 save_vectors(results[spec], target, progress=not args.quiet)
@@ -127,6 +137,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.output is not None:
         print(f"wrote {args.output}")
     return 0
+
+
+def _bin_unwritable(store: Any) -> bool:
+    """Whether ``write_fasttext_bin`` would refuse this model's no-subword words."""
+    skip = frozenset(store.no_subwords)
+    return bool(skip - {"</s>"}) or ("</s>" not in skip and "</s>" in store.vocab
+                                     and store.maxn > 0)
 
 
 def _dense_bytes(store: Any, subword: bool) -> int:

@@ -80,6 +80,9 @@ def save_compressed(store: Any, folder: PathLike) -> Path:
     tables = _tables(store)
     arrays = {f"{t}.{name}": np.ascontiguousarray(arr)
               for t, codec in tables.items() for name, arr in codec.arrays().items()}
+    # float32 arrays first: each then starts 4-byte aligned in the memory map (the uint8
+    # codes, of any length, come last)
+    arrays = dict(sorted(arrays.items(), key=lambda kv: kv[1].dtype == np.uint8))
     with atomic_folder(folder, fmt="a compressed vectors folder", allowed=_FILES) as tmp:
         head = header_bytes({k: (_DTYPES[a.dtype], a.shape) for k, a in arrays.items()},
                             {"format": FORMAT_NAME})

@@ -37,6 +37,8 @@ from embedlayer.compress.store import (
     CompressedSubwordVectors,
     CompressedVectors,
     CompressionStats,
+    combine_errors,
+    error_sums,
     measure_error,
 )
 from embedlayer.errors import ConfigError
@@ -172,14 +174,12 @@ def compress(store: Any, steps: Any) -> Any:
         word = _fit(store.word_matrix, step)
         ngram = _fit(store.ngram_matrix, step)
         seconds = time.perf_counter() - t0
-        err_w, cos_w = measure_error(store.word_matrix, word)
-        err_n, cos_n = measure_error(store.ngram_matrix, ngram)
-        rows_w, rows_n = word.rows, ngram.rows
+        err, cos = combine_errors([error_sums(store.word_matrix, word),
+                                   error_sums(store.ngram_matrix, ngram)])
         stats = CompressionStats(
             dense_bytes=dense_bytes, bytes=word.nbytes + ngram.nbytes,
-            ratio=dense_bytes / (word.nbytes + ngram.nbytes),
-            relative_error=max(err_w, err_n),
-            mean_cosine=(cos_w * rows_w + cos_n * rows_n) / (rows_w + rows_n), seconds=seconds)
+            ratio=dense_bytes / (word.nbytes + ngram.nbytes), relative_error=err,
+            mean_cosine=cos, seconds=seconds)
         return CompressedSubwordVectors(store.vocab, word, ngram, minn=store.minn,
                                         maxn=store.maxn, bucket=store.bucket,
                                         no_subwords=store.no_subwords, encoding=store.encoding,
@@ -191,5 +191,5 @@ def compress(store: Any, steps: Any) -> Any:
     stats = CompressionStats(dense_bytes=dense_bytes, bytes=codec.nbytes,
                              ratio=dense_bytes / codec.nbytes, relative_error=err,
                              mean_cosine=cos, seconds=seconds)
-    oov = store.oov if isinstance(store, Vectors) else "raise"
+    oov = store.oov if isinstance(store, Vectors | CompressedVectors) else "raise"
     return CompressedVectors(store.vocab, codec, oov=oov, steps=chain, stats=stats)

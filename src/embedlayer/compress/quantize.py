@@ -230,6 +230,7 @@ def fit_lowrank(matrix: Any, *, rank: int, method: str = "svd", oversample: int 
         raise ConfigError(f"{where}: rank {rank} is above min(rows, dim) = {min(n, dim)}")
     if method not in ("svd", "randomized"):
         raise ConfigError(f"{where}: method must be 'svd' or 'randomized', got {method!r}")
+    oversample = _int("oversample", oversample, 0, where)
     if method == "svd" or rank + oversample >= min(n, dim):
         if n >= dim:  # tall: the D x D Gram matrix, accumulated block by block in float64
             gram = np.zeros((dim, dim), dtype=np.float64)
@@ -242,14 +243,31 @@ def fit_lowrank(matrix: Any, *, rank: int, method: str = "svd", oversample: int 
             return _lowrank_codec(x, vt)
         _, _, vt = np.linalg.svd(np.asarray(x, dtype=np.float64), full_matrices=False)
     else:
-        a64 = np.asarray(x, dtype=np.float64)
         rng = np.random.default_rng(seed)
-        q, _ = np.linalg.qr(a64 @ rng.standard_normal((dim, rank + oversample)))
+        q, _ = np.linalg.qr(_times(x, rng.standard_normal((dim, rank + oversample))))
         for _ in range(_int("power_iters", power_iters, 0, where)):
-            q, _ = np.linalg.qr(a64.T @ q)
-            q, _ = np.linalg.qr(a64 @ q)
-        _, _, vt = np.linalg.svd(q.T @ a64, full_matrices=False)
+            q, _ = np.linalg.qr(_t_times(x, q))
+            q, _ = np.linalg.qr(_times(x, q))
+        _, _, vt = np.linalg.svd(_t_times(x, q).T, full_matrices=False)
     return _lowrank_codec(x, vt[:rank])
+
+
+def _times(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """X @ m in float64, X read block by block (a memory map is never copied whole)."""
+    out = np.empty((len(x), m.shape[1]), dtype=np.float64)
+    for start in range(0, len(x), _BLOCK_ROWS):
+        out[start:start + _BLOCK_ROWS] = np.asarray(x[start:start + _BLOCK_ROWS],
+                                                    dtype=np.float64) @ m
+    return out
+
+
+def _t_times(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """X.T @ q in float64, block by block."""
+    out = np.zeros((x.shape[1], q.shape[1]), dtype=np.float64)
+    for start in range(0, len(x), _BLOCK_ROWS):
+        out += np.asarray(x[start:start + _BLOCK_ROWS], dtype=np.float64).T @ \
+            q[start:start + _BLOCK_ROWS]
+    return out
 
 
 def _lowrank_codec(x: np.ndarray, vt: np.ndarray) -> LowRankCodec:

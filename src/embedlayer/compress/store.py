@@ -36,7 +36,7 @@ from embedlayer.vectors.vectors import check_oov_policy, oov_vector
 from embedlayer.vocab import EOS, Vocab
 
 __all__ = ["CompressedSubwordVectors", "CompressedVectors", "CompressionStats",
-           "measure_error"]
+           "combine_errors", "error_sums", "measure_error"]
 
 _BLOCK_ROWS = 1 << 15
 
@@ -58,7 +58,19 @@ class CompressionStats:
 
 def measure_error(original: Any, codec: Codec) -> tuple[float, float]:
     """(relative Frobenius error, mean row cosine) of ``codec`` against ``original``, block by
-    block."""
+    block (rows of norm 0 on either side are left out of the cosine)."""
+    return combine_errors([error_sums(original, codec)])
+
+
+def combine_errors(parts: list[tuple[float, float, float, int]]) -> tuple[float, float]:
+    """``measure_error`` over several tables together, from their ``error_sums``."""
+    err, total, cos_sum, counted = (sum(p[i] for p in parts) for i in range(4))
+    return (float(np.sqrt(err / total)) if total > 0 else 0.0,
+            cos_sum / counted if counted else 1.0)
+
+
+def error_sums(original: Any, codec: Codec) -> tuple[float, float, float, int]:
+    """(squared error, squared norm, sum of row cosines, rows counted) of a table."""
     err = total = cos_sum = 0.0
     counted = 0
     for start in range(0, codec.rows, _BLOCK_ROWS):
@@ -71,8 +83,7 @@ def measure_error(original: Any, codec: Codec) -> tuple[float, float]:
         ok = (na > 0) & (nb > 0)
         cos_sum += float(((a[ok] * b[ok]).sum(axis=1) / (na[ok] * nb[ok])).sum())
         counted += int(ok.sum())
-    return (float(np.sqrt(err / total)) if total > 0 else 0.0,
-            cos_sum / counted if counted else 1.0)
+    return err, total, cos_sum, counted
 
 
 class CompressedVectors(QueryMethods):

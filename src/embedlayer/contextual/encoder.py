@@ -276,7 +276,11 @@ class TransformerEncoder:
                    else self._model.config.d_model)
 
     def identity(self) -> dict[str, Any]:
-        return {"kind": "transformer", "checkpoint": self.checkpoint.name,
+        # a fine-tuned encoder is named by the checkpoint it started from (and its weights'
+        # digest below), the same before and after save() and reload
+        name = self.fine_tuned.get("from", self.checkpoint.name) if self.fine_tuned \
+            else self.checkpoint.name
+        return {"kind": "transformer", "checkpoint": name,
                 "model_type": self.checkpoint.model_type, "dim": self.dim,
                 "pooling": self.pooling, "normalize": self.normalize,
                 "max_length": self.max_length, "stride": self.stride, "layer": self.layer,
@@ -296,6 +300,10 @@ class TransformerEncoder:
         from embedlayer._atomic import atomic_folder
 
         folder = Path(folder)
+        if getattr(self._model.config, "is_encoder_decoder", False):
+            raise ConfigError("TransformerEncoder.save: this encoder is the encoder half of an "
+                              "encoder-decoder checkpoint; its config.json describes the whole "
+                              "model, so a saved folder would not load back")
         if self.precision != "fp32":
             raise ConfigError(f"TransformerEncoder.save: an {self.precision} encoder holds "
                               f"quantized layers; save the fp32 encoder instead")
@@ -313,6 +321,11 @@ class TransformerEncoder:
                     shutil.copyfile(item, tmp / item.name)
                 elif item.is_dir() and all(f.suffix == ".json" for f in item.iterdir()):
                     shutil.copytree(item, tmp / item.name)  # e.g. 1_Pooling/config.json
+                elif item.is_dir() and (source / "modules.json").is_file() and \
+                        item.name in (source / "modules.json").read_text(encoding="utf-8"):
+                    raise ConfigError(f"TransformerEncoder.save: {source} has a "
+                                      f"sentence-transformers module with weights of its own "
+                                      f"({item.name}/); only the transformer is saved here")
             state = {k: v.detach().to(torch.float32).contiguous()
                      for k, v in self._model.state_dict().items()}
             save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})

@@ -639,6 +639,7 @@ class LowRankEmbedding(_CompressedLayer):
         freeze = config.get("freeze", False)
         layer._freeze_epochs = -1 if freeze is True else (0 if freeze is False else _check_int(
             owner, "freeze", freeze, low=0))
+        layer.on_epoch_start(0)
         return layer
 
     def extra_repr(self) -> str:

@@ -47,6 +47,8 @@ def compressed_layer(layer: Any, method: str, where: str) -> nn.Module:
         else:
             options = {k: step.pop(k) for k in list(step)
                        if k in ("k", "iters", "opq", "sample", "seed")}
+            if options.get("sample") == 0:  # as in compress(): 0 means the default
+                options["sample"] = None
             codec = fit_pq(layer.weight.detach().cpu().numpy(), m=step.pop("m"), **options)
             new = PQEmbedding.from_arrays(codec.codes, codec.codebooks, codec.rotation,
                                           vocab=layer.vocab, padding_idx=layer.padding_idx)

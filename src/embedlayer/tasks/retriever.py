@@ -201,8 +201,10 @@ def _batch_loss(tuned: Any, model: Any, batch: list[RetrievalExample], row: dict
     rows = logits[which]  # (pairs, documents)
     # The query's relevant texts (another of its positives, or the same text met again as
     # another query's document) are not its negatives: drop them from its softmax.
-    relevant = torch.tensor([[row[t] in ids for t in docs] for ids in
-                             ({row[t] for t in ex.positives} for ex in batch)])
+    positives: dict[str, set[int]] = {}  # query text -> its relevant texts in this batch
+    for ex in batch:
+        positives.setdefault(ex.query, set()).update(row[t] for t in ex.positives)
+    relevant = torch.tensor([[row[t] in positives[ex.query] for t in docs] for ex in batch])
     others = relevant[which] & (torch.arange(len(docs))[None, :] != targets[:, None])
     rows = rows.masked_fill(others, -torch.inf)
     return F.cross_entropy(rows, targets)

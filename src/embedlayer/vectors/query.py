@@ -113,6 +113,8 @@ def _scored_blocks(store: Any, units: list[FloatArray], limit: int):
     matrix = None if dots is not None else store.matrix
     norms = _norms(store)
     step = _block_rows(units[0].shape[0], limit)
+    if dots is not None:  # a block of rows may be rebuilt as floats: bound it too
+        step = max(1, min(step, _BLOCK_SCORES // max(store.dim, 1)))
     for start in range(0, limit, step):
         end = min(start + step, limit)
         inv = norms[start:end]
