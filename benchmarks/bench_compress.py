@@ -4,6 +4,7 @@ trainer against faiss's.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_compress.py
       [--parts w2v,fasttext,search,trainer] [--repeats 5] [--workers 2]
+      [--w2v-methods "int8;pq:m=75"] [--ft-methods "..."]
 (needs the bench extra for the faiss row). Prints the command, then one Markdown table a part.
 
 - w2v: skip-gram, 300 dimensions, 41,810 words (``bench_classify``'s vectors, trained once and
@@ -95,7 +96,7 @@ def part_w2v(args) -> None:
     q0 = quality(store, compose=False)
     print(f"\n### word2vec: {len(store):,} x {store.dim}\n\n{HEAD}")
     print(size_row("dense float32", dense, dense, 0.0, 0.0, q0, q0), flush=True)
-    for spec in W2V_METHODS:
+    for spec in args.w2v_methods.split(";"):
         c = compress(store, spec)
         print(size_row(spec, c.nbytes, dense, c.stats.seconds, c.stats.relative_error,
                        quality(c, compose=False), q0), flush=True)
@@ -111,7 +112,7 @@ def part_fasttext(args) -> None:
     print(f"\n### fastText: {len(store):,} words + {store.bucket:,} buckets x {store.dim}\n\n"
           f"{HEAD}")
     print(size_row("dense float32", dense, dense, 0.0, 0.0, q0, q0), flush=True)
-    for spec in FT_METHODS:
+    for spec in args.ft_methods.split(";"):
         t0 = time.perf_counter()
         c = compress(store, spec)
         seconds = time.perf_counter() - t0
@@ -212,6 +213,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="w2v,fasttext,search,trainer",
                         help="comma-separated parts (default: %(default)s)")
+    parser.add_argument("--w2v-methods", default=";".join(W2V_METHODS),
+                        help="the word2vec rows, ';'-separated (default: %(default)s)")
+    parser.add_argument("--ft-methods", default=";".join(FT_METHODS),
+                        help="the fastText rows, ';'-separated (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=5,
                         help="timing rounds for search and trainer (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2,

@@ -42,7 +42,8 @@ def vectors() -> Vectors:
 
 
 SPECS = ["int8", "int4", "int8:axis=dim", "int4:axis=dim", "pq:m=6,k=32",
-         "pq:m=4,k=16,opq=true,iters=8", "lowrank:rank=6", "lowrank:rank=6,svd=randomized"]
+         "pq:m=4,k=16,opq=true,iters=8", "pq:m=6,k=32,normalize=true,opq=true,iters=5",
+         "lowrank:rank=6", "lowrank:rank=6,svd=randomized"]
 
 
 # --- kernels against references ----------------------------------------------------------
@@ -198,6 +199,20 @@ def test_pq_is_better_than_chance_and_improves_with_bytes(vectors: Vectors):
     assert big.stats.mean_cosine > 0.9
 
 
+def test_normalized_pq_codes_directions_and_keeps_norms(vectors: Vectors):
+    codec = fit_pq(vectors.matrix, m=6, k=32, iters=8, normalize=True)
+    norms = np.linalg.norm(vectors.matrix, axis=1)
+    np.testing.assert_allclose(codec.norms, norms, rtol=1e-6)
+    # the codes rebuild unit directions: dividing the rows by the kept norms
+    unit = codec.decode_range(0, codec.rows) / norms[:, None]
+    books = np.concatenate([codec.codebooks[j][codec.codes[:, j]] for j in range(6)], axis=1)
+    np.testing.assert_allclose(unit, books, rtol=1e-5, atol=1e-6)
+    plain = fit_pq(vectors.matrix, m=6, k=32, iters=8)
+    assert codec.nbytes == plain.nbytes + 4 * codec.rows
+    with pytest.raises(ConfigError, match="norms"):
+        PQCodec(codec.codes, codec.codebooks, norms=np.ones(3, np.float32))
+
+
 def test_lowrank_full_rank_is_exact_and_truncation_is_optimal(vectors: Vectors):
     full = fit_lowrank(vectors.matrix, rank=vectors.dim)
     np.testing.assert_allclose(full.decode_range(0, full.rows), vectors.matrix, atol=1e-4)
@@ -266,7 +281,7 @@ def test_prune_step_passes_refine_to_prune_subword():
 
 # --- files -------------------------------------------------------------------------------
 @pytest.mark.parametrize("spec", ["int4:axis=dim", "pq:m=4,k=16,opq=true,iters=4",
-                                  "lowrank:rank=4"])
+                                  "pq:m=4,k=16,normalize=true", "lowrank:rank=4"])
 def test_save_load_bit_for_bit(vectors: Vectors, tmp_path: Path, spec: str):
     c = compress(vectors.with_oov("zeros"), spec)
     folder = save_compressed(c, tmp_path / "c")

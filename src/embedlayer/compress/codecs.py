@@ -16,7 +16,8 @@ Layouts (shared with ``nn.compressed``, which turns the same arrays into torch l
   shape (N,) (``axis="row"``) or (D,) (``axis="dim"``); a value is ``offset + scale * code``.
 - PQ: ``codes`` uint8 (N, M); ``codebooks`` float32 (M, K, D / M), K <= 256; optional
   ``rotation`` float32 (D, D): the codes quantize ``x @ R``, so a row is rebuilt as
-  ``concat_j codebooks[j, codes[:, j]] @ R.T``.
+  ``concat_j codebooks[j, codes[:, j]] @ R.T``; optional ``norms`` float32 (N,): the codes
+  quantize the unit direction ``x / |x|`` and a row is rebuilt times its norm.
 - low rank: ``a`` float32 (N, r), ``b`` float32 (r, D); a row is ``a[i] @ b``.
 
 ADC (Jégou et al. 2011): a query's inner product with a PQ row is the sum over sub-spaces of
@@ -180,7 +181,8 @@ class PQCodec:
 
     kind = "pq"
 
-    def __init__(self, codes: Any, codebooks: Any, rotation: Any = None) -> None:
+    def __init__(self, codes: Any, codebooks: Any, rotation: Any = None,
+                 norms: Any = None) -> None:
         where = "PQCodec"
         self.codes = _array(codes, np.uint8, 2, "codes", where)
         self.codebooks = _array(codebooks, np.float32, 3, "codebooks", where)
@@ -202,6 +204,13 @@ class PQCodec:
                 raise ConfigError(f"{where}: rotation must be ({dim}, {dim}), got "
                                   f"{self.rotation.shape}")
             _finite(self.rotation, "rotation", where)
+        self.norms = None
+        if norms is not None:
+            self.norms = _array(norms, np.float32, 1, "norms", where)
+            if self.norms.shape != (self.codes.shape[0],):
+                raise ConfigError(f"{where}: norms must have one value a row "
+                                  f"({self.codes.shape[0]}), got {self.norms.shape}")
+            _finite(self.norms, "norms", where)
         self._dim = dim
         self._tables_cache: tuple[Any, list[np.ndarray]] | None = None
 
@@ -223,10 +232,10 @@ class PQCodec:
 
     @property
     def nbytes(self) -> int:
-        extra = 0 if self.rotation is None else self.rotation.nbytes
+        extra = sum(a.nbytes for a in (self.rotation, self.norms) if a is not None)
         return int(self.codes.nbytes + self.codebooks.nbytes + extra)
 
-    def _rebuild(self, codes: np.ndarray) -> FloatArray:
+    def _rebuild(self, codes: np.ndarray, norms: np.ndarray | None) -> FloatArray:
         from embedlayer.compress._kernels import pq_decode
 
         m, _, sub = self.codebooks.shape
@@ -235,13 +244,17 @@ class PQCodec:
             pq_decode(np.ascontiguousarray(codes), self.codebooks, out)
         if self.rotation is not None:
             out = out @ self.rotation.T
+        if norms is not None:
+            out *= norms[:, None]
         return out
 
     def decode(self, ids: np.ndarray) -> FloatArray:
-        return self._rebuild(self.codes[np.asarray(ids, dtype=np.int64)])
+        ids = np.asarray(ids, dtype=np.int64)
+        return self._rebuild(self.codes[ids], None if self.norms is None else self.norms[ids])
 
     def decode_range(self, start: int, end: int) -> FloatArray:
-        return self._rebuild(self.codes[start:end])
+        return self._rebuild(self.codes[start:end],
+                             None if self.norms is None else self.norms[start:end])
 
     def tables(self, queries: np.ndarray) -> FloatArray:
         """(Q, M, K) float32: each query's inner products with every centroid, per sub-space."""
@@ -272,6 +285,8 @@ class PQCodec:
             adc(block, codes, part[:, :b - a])
             out[a:b] = part[:, :b - a].T
             a = b
+        if self.norms is not None:
+            out *= self.norms[start:end]
         return out
 
     def _query_tables(self, queries: np.ndarray) -> list[np.ndarray]:
@@ -293,15 +308,17 @@ class PQCodec:
         out = {"codes": self.codes, "codebooks": self.codebooks}
         if self.rotation is not None:
             out["rotation"] = self.rotation
+        if self.norms is not None:
+            out["norms"] = self.norms
         return out
 
     def params(self) -> dict[str, Any]:
         return {"kind": self.kind, "m": self.m, "k": self.k, "dim": self._dim,
-                "opq": self.rotation is not None}
+                "opq": self.rotation is not None, "normalized": self.norms is not None}
 
     def __repr__(self) -> str:
         return (f"PQCodec({self.rows:,} x {self._dim}, m={self.m}, k={self.k}, "
-                f"opq={self.rotation is not None})")
+                f"opq={self.rotation is not None}, normalized={self.norms is not None})")
 
 
 # --- low rank --------------------------------------------------------------------------------
@@ -376,7 +393,7 @@ def codec_from_arrays(arrays: dict[str, np.ndarray], params: Any, where: str) ->
                                axis=params.get("axis"), dim=params.get("dim"))
         if kind == "pq":
             codes, codebooks = need("codes", "codebooks")
-            codec: Codec = PQCodec(codes, codebooks, arrays.get("rotation"))
+            codec: Codec = PQCodec(codes, codebooks, arrays.get("rotation"), arrays.get("norms"))
             if params.get("dim") != codec.dim:
                 raise FormatError(f"{where}: dim {params.get('dim')!r} does not match the "
                                   f"codebooks ({codec.dim})")

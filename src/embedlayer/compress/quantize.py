@@ -181,12 +181,24 @@ def _train_pq(sample: np.ndarray, m: int, k: int, iters: int, seed: int) -> np.n
 
 
 def fit_pq(matrix: Any, *, m: int, k: int = 256, iters: int = 25, sample: int | None = None,
-           opq: bool = False, opq_iters: int = 10, seed: int = 0) -> PQCodec:
+           opq: bool = False, opq_iters: int = 10, normalize: bool = False,
+           seed: int = 0) -> PQCodec:
     """Product-quantize the rows into ``m`` sub-spaces of ``k`` centroids (uint8 codes, so
     ``k <= 256``): ``m`` bytes a row plus the codebooks. ``sample``: rows the codebooks are
-    trained on (default ``256 * k``, all when fewer). ``opq``: learn a rotation first."""
+    trained on (default ``256 * k``, all when fewer). ``opq``: learn a rotation first.
+    ``normalize``: quantize each row's unit direction and keep its norm (4 more bytes a
+    row), so the error goes into the directions cosine queries read, evenly over rows of
+    every norm."""
     where = "fit_pq"
     x = _matrix(matrix, where)
+    norms = None
+    if normalize:
+        norms = np.empty(len(x), dtype=np.float32)
+        for start in range(0, len(x), _BLOCK_ROWS):
+            block = np.asarray(x[start:start + _BLOCK_ROWS], dtype=np.float32)
+            norms[start:start + len(block)] = np.linalg.norm(block, axis=1)
+        safe = np.where(norms > 0, norms, np.float32(1.0))
+        x = np.asarray(x, dtype=np.float32) / safe[:, None]  # zero rows stay zero
     n, dim = x.shape
     m = _int("m (sub-spaces)", m, 1, where)
     k = _int("k (centroids per sub-space)", k, 1, where)
@@ -215,7 +227,7 @@ def fit_pq(matrix: Any, *, m: int, k: int = 256, iters: int = 25, sample: int | 
             rotation = (u @ vt).astype(np.float32)
         train = train @ rotation
     books = _train_pq(train, m, k, iters, seed)
-    return PQCodec(_encode_pq(x, books, rotation), books, rotation)
+    return PQCodec(_encode_pq(x, books, rotation), books, rotation, norms)
 
 
 # --- low rank --------------------------------------------------------------------------------

@@ -47,6 +47,10 @@ def compressed_layer(layer: Any, method: str, where: str) -> nn.Module:
         else:
             options = {k: step.pop(k) for k in list(step)
                        if k in ("k", "iters", "opq", "sample", "seed")}
+            if step.get("normalize"):
+                raise ConfigError(f"{where}: normalize=true is for vectors (cosine queries); "
+                                  f"a layer's rows are looked up as they are")
+            step.pop("normalize", None)
             if options.get("sample") == 0:  # as in compress(): 0 means the default
                 options["sample"] = None
             codec = fit_pq(layer.weight.detach().cpu().numpy(), m=step.pop("m"), **options)
