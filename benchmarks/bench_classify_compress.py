@@ -1,17 +1,20 @@
 """Text classification with compressed embedding layers: MR (10-fold CV) and TREC, the dense
-CNN against the same trained model with its embedding compressed after training (int8, 4-bit,
+model against the same trained model with its embedding compressed after training (int8, 4-bit,
 PQ, low rank) and against a CNN trained with a low-rank embedding from the start; and
 facebook fastText's ``quantize`` on its supervised TREC model against ours.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_classify_compress.py
-      [--parts classify,fasttext] [--datasets mr,trec] [--folds 10] [--seeds 3]
+      [--parts classify,fasttext] [--model bag] [--datasets mr,trec] [--folds 10] [--seeds 3]
       [--only-folds 0,1] [--log FILE] [--summarize LOG...] [--workers 1]
 (needs the bench extra: fasttext, scikit-learn). Prints the command, the per-fold log (also
 appended to ``--log``) and the Markdown tables.
 
-classify: the ``cnn`` model of ``bench_classify.py`` with this project's word2vec vectors
-(300 dimensions; settings: ``embedlayer.tasks.presets.recommended("cnn", pretrained=True)``),
-the same MR folds (stratified, seed 0) and TREC seeds. In each fold (seed) the dense model is
+classify: ``--model`` (default ``bag``, the fastText-style mean of word vectors and a linear
+layer, where the embedding is nearly the whole model; ``cnn`` is Kim's CNN) of
+``bench_classify.py`` with this project's word2vec vectors (300 dimensions; settings:
+``embedlayer.tasks.presets.recommended(model, pretrained=True)``), the same MR folds
+(stratified, seed 0) and TREC seeds. ``bag`` is the default for time: on 2 busy cores one
+fold of the CNN with its low-rank refit took 13 minutes. In each fold (seed) the dense model is
 trained once; each post-training row is that same trained model after
 ``TextClassifier.compress_embedding(method)`` (no retraining), so its difference to the dense
 row is the compression alone; "low-rank trained" is a separate fit with
@@ -70,7 +73,7 @@ def part_classify(args, log) -> None:
         for fold, train, test in _splits(dataset, args):
             seed = fold if dataset.test is not None else 0
             t0 = time.perf_counter()
-            dense = make_classifier("cnn", "w2v", vectors, args, seed).fit(
+            dense = make_classifier(args.model, "w2v", vectors, args, seed).fit(
                 train.texts, train.labels, progress=False)
             seconds = time.perf_counter() - t0
             log(name, fold, "dense", dense.evaluate(test.texts, test.labels).accuracy,
@@ -85,7 +88,7 @@ def part_classify(args, log) -> None:
                     log(name, fold, method, clf.evaluate(test.texts, test.labels).accuracy,
                         *_embedding_size(clf.model_.embedding), seconds)
             t0 = time.perf_counter()
-            low = make_classifier("cnn", "w2v", vectors, args, seed,
+            low = make_classifier(args.model, "w2v", vectors, args, seed,
                                   overrides={"embedding_rank": TRAINED_RANK}).fit(
                 train.texts, train.labels, progress=False)
             seconds = time.perf_counter() - t0
@@ -190,6 +193,8 @@ def main() -> None:
     parser.add_argument("--parts", default="classify,fasttext",
                         help="comma-separated (default: %(default)s)")
     parser.add_argument("--datasets", default="mr,trec", help="default: %(default)s")
+    parser.add_argument("--model", default="bag", choices=["bag", "cnn", "lstm", "bilstm"],
+                        help="the classifier (bench_classify's presets) (default: %(default)s)")
     parser.add_argument("--folds", type=int, default=10, help="MR folds (default: %(default)s)")
     parser.add_argument("--seeds", type=int, default=3, help="TREC seeds (default: %(default)s)")
     parser.add_argument("--only-folds", default=None,
