@@ -96,10 +96,18 @@ def part_w2v(args) -> None:
     q0 = quality(store, compose=False)
     print(f"\n### word2vec: {len(store):,} x {store.dim}\n\n{HEAD}")
     print(size_row("dense float32", dense, dense, 0.0, 0.0, q0, q0), flush=True)
+    rows = [{"method": "dense", "bytes": dense, "quality": q0, "mean_cosine": 1.0}]
     for spec in args.w2v_methods.split(";"):
         c = compress(store, spec)
-        print(size_row(spec, c.nbytes, dense, c.stats.seconds, c.stats.relative_error,
-                       quality(c, compose=False), q0), flush=True)
+        q = quality(c, compose=False)
+        print(size_row(spec, c.nbytes, dense, c.stats.seconds, c.stats.relative_error, q, q0),
+              flush=True)
+        rows.append({"method": spec, "bytes": c.nbytes, "quality": q,
+                     "mean_cosine": c.stats.mean_cosine})
+    if args.plot is not None:
+        from embedlayer.cli._compress import _plot
+
+        print(f"\nwrote {_plot(rows, args.plot)}")
 
 
 def part_fasttext(args) -> None:
@@ -217,6 +225,8 @@ def main() -> None:
                         help="the word2vec rows, ';'-separated (default: %(default)s)")
     parser.add_argument("--ft-methods", default=";".join(FT_METHODS),
                         help="the fastText rows, ';'-separated (default: %(default)s)")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help="write the word2vec rows' size-vs-quality plot here (default: none)")
     parser.add_argument("--repeats", type=int, default=5,
                         help="timing rounds for search and trainer (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2,
