@@ -217,6 +217,27 @@ def part_trainer(args) -> None:
                   f"{max(theirs):.1f}) | {err_theirs:.4f} |")
 
 
+def plot_from(outputs: list[Path], path: Path, section: str) -> Path:
+    """The size-vs-quality plot of the rows of one table (``section``: "word2vec" or
+    "fastText") printed by earlier runs of this script (their saved output)."""
+    from embedlayer.cli._compress import _plot
+
+    rows = []
+    for out in outputs:
+        inside = False
+        for line in out.read_text(encoding="utf-8").splitlines():
+            if line.startswith("### "):
+                inside = line.startswith(f"### {section}")
+            elif inside and line.startswith("| ") and not line.startswith(("| method", "| ---")):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                if cells[0] == "dense float32" and any(r["method"] == "dense" for r in rows):
+                    continue
+                rows.append({"method": "dense" if cells[0] == "dense float32" else cells[0],
+                             "bytes": float(cells[1]) * 2**20,
+                             "quality": {"mean": float(cells[9])}, "mean_cosine": 1.0})
+    return _plot(rows, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="w2v,fasttext,search,trainer",
@@ -231,7 +252,15 @@ def main() -> None:
                         help="timing rounds for search and trainer (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2,
                         help="numba / BLAS threads (default: %(default)s)")
+    parser.add_argument("--plot-from", type=Path, nargs="+", default=None,
+                        help="compute nothing: plot the tables of these saved outputs into "
+                             "--plot, the --plot-section table (default: off)")
+    parser.add_argument("--plot-section", default="word2vec",
+                        help="which table --plot-from plots (default: %(default)s)")
     args = parser.parse_args()
+    if args.plot_from:
+        print(f"wrote {plot_from(args.plot_from, args.plot, args.plot_section)}")
+        return
     os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")
     import numba
 
