@@ -203,6 +203,10 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> Path:
         ax.annotate(row["method"], (row["bytes"] / 1e6, y), fontsize=7,
                     xytext=(4, 3), textcoords="offset points")
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("size (MB, log scale)")
     ax.set_ylabel("mean of WS-353, SimLex, MEN, analogy" if rows[0]["quality"]
                   else "mean row cosine to the original")
