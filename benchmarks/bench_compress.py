@@ -49,11 +49,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 W2V_METHODS = ["int8", "int8:axis=dim", "int4", "int4:axis=dim", "pq:m=75", "pq:m=60",
                "pq:m=50", "pq:m=50,opq=true", "pq:m=30", "pq:m=30,opq=true", "pq:m=25",
                "lowrank:rank=60", "lowrank:rank=30"]
-FT_METHODS = ["int8", "prune:keep=20000", "prune:keep=20000,buckets=100000+int8",
+FT_METHODS = ["int8", "pq:m=25,opq=true", "prune:keep=20000",
+              "prune:keep=20000,buckets=100000+int8",
               "prune:keep=20000,buckets=100000,refine=40+int8",
               "prune:keep=20000,buckets=50000,refine=40+int8",
-              "prune:keep=20000,buckets=100000,refine=40+pq:m=25",
-              "prune:keep=20000,buckets=50000,refine=40+pq:m=25"]
+              "prune:keep=20000,buckets=100000,refine=40+pq:m=25,opq=true"]
 WORDSIM = ("ws353-all", "simlex999", "men3k")
 
 
