@@ -23,9 +23,9 @@ against N x 300). Fixed before any run: int8 and 4-bit per row, PQ with m = 75 (
 byte, 16x), post-training low rank 60 (5x), trained low rank 50. "Δ" is the mean over folds of
 (row - dense) in accuracy points, with its sample std.
 
-fasttext: TREC (coarse labels) with facebook fastText ``train_supervised`` (the settings of its
-text-classification tutorial's last model: lr 1.0, 25 epochs, unigrams; dim 100, the
-default), saved as ``.bin``, then ``quantize(input=train, qnorm=True, retrain=True,
+fasttext: TREC (coarse labels) with facebook fastText ``train_supervised`` (its
+text-classification tutorial's 25 epochs and unigrams at lr 0.5: the tutorial's lr 1.0
+diverged here, "Encountered NaN", on the first seed; dim 100, the default), saved as ``.bin``, then ``quantize(input=train, qnorm=True, retrain=True,
 cutoff=100000)`` (the tutorial's call) saved as ``.ftz``; accuracy is ``test()``'s precision
 at 1 (one label per question). Ours: the ``bag`` model (the same algorithm: the mean of word
 vectors and a linear layer; dim 100, no pretrained vectors, its preset's 20 epochs), folder
@@ -118,7 +118,7 @@ def part_fasttext(args, log) -> None:
                     fh.write(f"__label__{label} {' '.join(text.split())}\n")
         for seed in range(args.seeds):
             t0 = time.perf_counter()
-            model = fasttext.train_supervised(input=str(tmp / "train.txt"), lr=1.0, epoch=25,
+            model = fasttext.train_supervised(input=str(tmp / "train.txt"), lr=0.5, epoch=25,
                                               wordNgrams=1, seed=seed, thread=args.workers,
                                               verbose=0)
             seconds = time.perf_counter() - t0
