@@ -53,7 +53,7 @@ def test_assign_matches_reference():
     c = rng.standard_normal((17, 5)).astype(np.float32)
     labels = np.empty(300, np.int32)
     dist = np.empty(300, np.float32)
-    kernels.assign(x, c, labels, dist)
+    kernels.assign(x, np.ascontiguousarray(c.T), labels, dist)
     want_labels, want_dist = reference.assign(x, c)
     # a near-tie may resolve either way in float32: then both distances agree
     same = labels == want_labels
@@ -65,7 +65,7 @@ def test_assign_ties_take_the_lowest_centroid():
     x = np.zeros((3, 2), np.float32)
     c = np.array([[1, 0], [0, 1], [-1, 0]], np.float32)  # all at distance 1
     labels = np.empty(3, np.int32)
-    kernels.assign(x, c, labels, np.empty(3, np.float32))
+    kernels.assign(x, np.ascontiguousarray(c.T), labels, np.empty(3, np.float32))
     assert labels.tolist() == [0, 0, 0] == reference.assign(x, c)[0].tolist()
 
 

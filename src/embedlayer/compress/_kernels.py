@@ -3,8 +3,10 @@ quantization's codebooks, and asymmetric distance computation (ADC) on PQ codes.
 
 What it holds:
 
-- ``assign(x, centroids, labels, dist)``: each row of ``x`` (n, d) to its nearest centroid
-  (squared L2), written into ``labels`` (int32) and ``dist`` (float32), rows in parallel;
+- ``assign(x, centroids_t, labels, dist)``: each row of ``x`` (n, d) to its nearest centroid
+  (squared L2; ``centroids_t`` is (d, k), the centroids transposed, so the distances to all k
+  are accumulated as contiguous vectors), written into ``labels`` (int32) and ``dist``
+  (float32), rows in parallel;
 - ``accumulate(x, labels, sums, counts)``: the per-centroid sums and counts of one Lloyd
   update (serial: a deterministic float order);
 - ``pq_decode(codes, codebooks, out)``: ``out[i] = concat_j codebooks[j, codes[i, j]]``,
@@ -36,20 +38,23 @@ _fast_pjit = numba.njit(parallel=True, nogil=True, cache=True, boundscheck=False
                         error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})
 
 
-@_pjit
-def assign(x: np.ndarray, centroids: np.ndarray, labels: np.ndarray, dist: np.ndarray) -> None:
+@_fast_pjit
+def assign(x: np.ndarray, centroids_t: np.ndarray, labels: np.ndarray,
+           dist: np.ndarray) -> None:
     n, d = x.shape
-    k = centroids.shape[0]
+    k = centroids_t.shape[1]
     for i in numba.prange(n):
-        best = np.inf
+        acc = np.zeros(k, dtype=np.float32)
+        for t in range(d):
+            xt = x[i, t]
+            for c in range(k):  # contiguous over the centroids: SIMD
+                diff = xt - centroids_t[t, c]
+                acc[c] += diff * diff
+        best = acc[0]
         arg = 0
-        for c in range(k):
-            s = 0.0
-            for t in range(d):
-                diff = x[i, t] - centroids[c, t]
-                s += diff * diff
-            if s < best:  # the lowest index wins a tie, as numpy's argmin
-                best = s
+        for c in range(1, k):
+            if acc[c] < best:  # the lowest index wins a tie, as numpy's argmin
+                best = acc[c]
                 arg = c
         labels[i] = arg
         dist[i] = best

@@ -136,7 +136,7 @@ def kmeans(x: Any, k: int, *, iters: int = 25, seed: int = 0) -> tuple[FloatArra
     sums = np.empty((k, x.shape[1]), dtype=np.float64)
     counts = np.empty(k, dtype=np.int64)
     for _ in range(iters):
-        assign(x, centroids, new, dist)
+        assign(x, np.ascontiguousarray(centroids.T), new, dist)
         if np.array_equal(new, labels):
             break
         labels[:] = new
@@ -148,7 +148,7 @@ def kmeans(x: Any, k: int, *, iters: int = 25, seed: int = 0) -> tuple[FloatArra
             far = np.argsort(-dist, kind="stable")[:empty.size]
             centroids[empty] = x[far]
             dist[far] = 0.0
-    assign(x, centroids, labels, dist)
+    assign(x, np.ascontiguousarray(centroids.T), labels, dist)
     return centroids, labels
 
 
@@ -167,7 +167,7 @@ def _encode_pq(x: np.ndarray, codebooks: np.ndarray, rotation: np.ndarray | None
         b = len(block)
         for j in range(m):
             part = np.ascontiguousarray(block[:, j * sub:(j + 1) * sub])
-            assign(part, codebooks[j], labels[:b], dist[:b])
+            assign(part, np.ascontiguousarray(codebooks[j].T), labels[:b], dist[:b])
             codes[start:start + b, j] = labels[:b]
     return codes
 
