@@ -38,26 +38,32 @@ _fast_pjit = numba.njit(parallel=True, nogil=True, cache=True, boundscheck=False
                         error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})
 
 
+_ASSIGN_ROWS = 256  # rows a parallel task assigns
+
+
 @_fast_pjit
 def assign(x: np.ndarray, centroids_t: np.ndarray, labels: np.ndarray,
            dist: np.ndarray) -> None:
     n, d = x.shape
     k = centroids_t.shape[1]
-    for i in numba.prange(n):
-        acc = np.zeros(k, dtype=np.float32)
-        for t in range(d):
-            xt = x[i, t]
-            for c in range(k):  # contiguous over the centroids: SIMD
-                diff = xt - centroids_t[t, c]
-                acc[c] += diff * diff
-        best = acc[0]
-        arg = 0
-        for c in range(1, k):
-            if acc[c] < best:  # the lowest index wins a tie, as numpy's argmin
-                best = acc[c]
-                arg = c
-        labels[i] = arg
-        dist[i] = best
+    chunks = (n + _ASSIGN_ROWS - 1) // _ASSIGN_ROWS
+    for chunk in numba.prange(chunks):
+        acc = np.empty(k, dtype=np.float32)  # one buffer per chunk of rows, not per row
+        for i in range(chunk * _ASSIGN_ROWS, min(n, (chunk + 1) * _ASSIGN_ROWS)):
+            acc[:] = 0.0
+            for t in range(d):
+                xt = x[i, t]
+                for c in range(k):  # contiguous over the centroids: SIMD
+                    diff = xt - centroids_t[t, c]
+                    acc[c] += diff * diff
+            best = acc[0]
+            arg = 0
+            for c in range(1, k):
+                if acc[c] < best:  # the lowest index wins a tie, as numpy's argmin
+                    best = acc[c]
+                    arg = c
+            labels[i] = arg
+            dist[i] = best
 
 
 @_jit
