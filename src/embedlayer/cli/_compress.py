@@ -76,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     from embedlayer.cli._vectors import check_output, flag_hints, load
     from embedlayer.compress import compress, parse_steps, save_compressed
     from embedlayer.errors import ConfigError
+    from embedlayer.vectors.io.fasttext_bin_write import bin_keeps_subwords
     from embedlayer.vectors.subword import SubwordVectors
 
     if args.restrict_vocab < 0:
@@ -92,7 +93,8 @@ def _run(args: argparse.Namespace) -> int:
             raise ConfigError("--plot needs matplotlib: pip install 'embedlayer[plot]'") from None
     store = load(args, args.vectors)
     subword = isinstance(store, SubwordVectors)
-    if subword and args.output is not None and _bin_unwritable(store) and any(
+    if subword and args.output is not None and not bin_keeps_subwords(
+            store.no_subwords, store.vocab, store.maxn) and any(
             all(step["method"] == "prune" for step in chain) for chain in chains.values()):
         raise ConfigError(f"{args.vectors}: this fastText model gives n-grams to '</s>' too "
                           f"(no_subwords={sorted(store.no_subwords)}), which a fastText .bin "
@@ -124,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
                                restrict_vocab=args.restrict_vocab or None,
                                progress=not args.quiet)
         quality = _quality(report)
-    rows = _rows(store, results, quality, subword)
+    rows = _rows(store, results, quality)
     _print(rows, quality)
     if args.json is not None:
         from embedlayer._atomic import atomic_write
@@ -139,26 +141,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bin_unwritable(store: Any) -> bool:
-    """Whether ``write_fasttext_bin`` would refuse this model's no-subword words."""
-    skip = frozenset(store.no_subwords)
-    return bool(skip - {"</s>"}) or ("</s>" not in skip and "</s>" in store.vocab
-                                     and store.maxn > 0)
+def _rows(store: Any, results: dict[str, Any],
+          quality: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    from embedlayer.compress.store import dense_bytes
 
-
-def _dense_bytes(store: Any, subword: bool) -> int:
-    return ((len(store) + store.bucket) if subword else len(store)) * store.dim * 4
-
-
-def _rows(store: Any, results: dict[str, Any], quality: dict[str, dict[str, float]],
-          subword: bool) -> list[dict[str, Any]]:
-    base = _dense_bytes(store, subword)
+    base = dense_bytes(store)
     rows = [{"method": "original", "bytes": base, "ratio": 1.0, "seconds": 0.0,
              "relative_error": 0.0, "mean_cosine": 1.0, "quality": quality.get("original", {})}]
     for spec, result in results.items():
         stats = getattr(result, "stats", None)
-        size = result.nbytes if hasattr(result, "nbytes") else _dense_bytes(
-            result, hasattr(result, "bucket"))
+        size = result.nbytes if hasattr(result, "nbytes") else dense_bytes(result)
         rows.append({"method": spec, "bytes": int(size), "ratio": base / size,
                      "seconds": stats.seconds if stats else float("nan"),
                      "relative_error": stats.relative_error if stats else float("nan"),

@@ -39,6 +39,7 @@ from embedlayer.compress.store import (
     CompressedVectors,
     CompressionStats,
     combine_errors,
+    dense_bytes,
     error_sums,
     measure_error,
 )
@@ -152,7 +153,7 @@ def compress(store: Any, steps: Any) -> Any:
         raise ConfigError("compress: the store is empty; nothing to compress")
     chain = check_steps(steps)
     subword = isinstance(store, SubwordVectors)
-    dense_bytes = ((len(store) + store.bucket) if subword else len(store)) * store.dim * 4
+    dense = dense_bytes(store)
     t0 = time.perf_counter()
     if chain[0]["method"] == "prune":
         from embedlayer.compress.prune import prune_subword, prune_vectors
@@ -180,8 +181,8 @@ def compress(store: Any, steps: Any) -> Any:
         err, cos = combine_errors([error_sums(store.word_matrix, word),
                                    error_sums(store.ngram_matrix, ngram)])
         stats = CompressionStats(
-            dense_bytes=dense_bytes, bytes=word.nbytes + ngram.nbytes,
-            ratio=dense_bytes / (word.nbytes + ngram.nbytes), relative_error=err,
+            dense_bytes=dense, bytes=word.nbytes + ngram.nbytes,
+            ratio=dense / (word.nbytes + ngram.nbytes), relative_error=err,
             mean_cosine=cos, seconds=seconds)
         return CompressedSubwordVectors(store.vocab, word, ngram, minn=store.minn,
                                         maxn=store.maxn, bucket=store.bucket,
@@ -191,8 +192,8 @@ def compress(store: Any, steps: Any) -> Any:
     codec = _fit(matrix, step)
     seconds = time.perf_counter() - t0
     err, cos = measure_error(matrix, codec)
-    stats = CompressionStats(dense_bytes=dense_bytes, bytes=codec.nbytes,
-                             ratio=dense_bytes / codec.nbytes, relative_error=err,
+    stats = CompressionStats(dense_bytes=dense, bytes=codec.nbytes,
+                             ratio=dense / codec.nbytes, relative_error=err,
                              mean_cosine=cos, seconds=seconds)
     oov = store.oov if isinstance(store, Vectors | CompressedVectors) else "raise"
     return CompressedVectors(store.vocab, codec, oov=oov, steps=chain, stats=stats)

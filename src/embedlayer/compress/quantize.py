@@ -160,6 +160,7 @@ def _encode_pq(x: np.ndarray, codebooks: np.ndarray, rotation: np.ndarray | None
     codes = np.empty((n, m), dtype=np.uint8)
     labels = np.empty(min(n, _BLOCK_ROWS), dtype=np.int32)
     dist = np.empty(min(n, _BLOCK_ROWS), dtype=np.float32)
+    books_t = [np.ascontiguousarray(books.T) for books in codebooks]  # (sub, k) each, once
     for start in range(0, n, _BLOCK_ROWS):
         block = np.asarray(x[start:start + _BLOCK_ROWS], dtype=np.float32)
         if rotation is not None:
@@ -167,7 +168,7 @@ def _encode_pq(x: np.ndarray, codebooks: np.ndarray, rotation: np.ndarray | None
         b = len(block)
         for j in range(m):
             part = np.ascontiguousarray(block[:, j * sub:(j + 1) * sub])
-            assign(part, np.ascontiguousarray(codebooks[j].T), labels[:b], dist[:b])
+            assign(part, books_t[j], labels[:b], dist[:b])
             codes[start:start + b, j] = labels[:b]
     return codes
 

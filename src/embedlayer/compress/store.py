@@ -36,7 +36,7 @@ from embedlayer.vectors.vectors import check_oov_policy, oov_vector
 from embedlayer.vocab import EOS, Vocab
 
 __all__ = ["CompressedSubwordVectors", "CompressedVectors", "CompressionStats",
-           "combine_errors", "error_sums", "measure_error"]
+           "combine_errors", "dense_bytes", "error_sums", "measure_error"]
 
 _BLOCK_ROWS = 1 << 15
 
@@ -54,6 +54,12 @@ class CompressionStats:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def dense_bytes(store: Any) -> int:
+    """The float32 bytes of a store's tables: its rows, plus a fastText store's n-gram
+    buckets (what a compressed copy is measured against)."""
+    return (len(store) + int(getattr(store, "bucket", 0))) * store.dim * 4
 
 
 def measure_error(original: Any, codec: Codec) -> tuple[float, float]:
@@ -131,12 +137,7 @@ class CompressedVectors(QueryMethods):
     def matrix(self) -> FloatArray:
         """The rebuilt (N, dim) float32 matrix, read-only: built on first use, then cached."""
         if self._matrix is None:
-            out = np.empty((len(self), self.dim), dtype=np.float32)
-            for start in range(0, len(self), _BLOCK_ROWS):
-                end = min(start + _BLOCK_ROWS, len(self))
-                out[start:end] = self.codec.decode_range(start, end)
-            out.setflags(write=False)
-            self._matrix = out
+            self._matrix = _rebuild(self.codec)
         return self._matrix
 
     @property
@@ -214,7 +215,7 @@ class CompressedVectors(QueryMethods):
     @property
     def dense_nbytes(self) -> int:
         """Bytes of the float32 matrix it stands for."""
-        return len(self) * self.dim * 4
+        return dense_bytes(self)
 
     def to_vectors(self) -> Vectors:
         """Dense ``Vectors`` of the rebuilt matrix (same keys and OOV policy)."""
@@ -284,7 +285,7 @@ class CompressedSubwordVectors(SubwordVectors):
 
     @property
     def dense_nbytes(self) -> int:
-        return (len(self) + self.bucket) * self.dim * 4
+        return dense_bytes(self)
 
     def _compose(self, words: Sequence[str], word_ids: IntArray) -> FloatArray:
         known = word_ids >= 0

@@ -31,7 +31,7 @@ from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError
 from embedlayer.vocab import EOS
 
-__all__ = ["write_fasttext_bin"]
+__all__ = ["bin_keeps_subwords", "write_fasttext_bin"]
 
 _MAGIC = 793712314
 _VERSION = 12
@@ -71,6 +71,14 @@ def _int32(name: str, value: int) -> int:
             0 <= value < 2**31:
         raise ConfigError(f"{name} must be an int in [0, 2**31) for a fastText .bin, got {value!r}")
     return int(value)
+
+
+def bin_keeps_subwords(no_subwords: Any, vocab: Any, maxn: int) -> bool:
+    """Whether a fastText .bin can record which words get no n-grams: fastText (version 12)
+    gives ``"</s>"`` and only it none, so any other set would change the vectors once read
+    back."""
+    skip = frozenset(no_subwords)
+    return not (skip - {EOS}) and not (EOS not in skip and EOS in vocab and maxn > 0)
 
 
 def write_fasttext_bin(
@@ -114,9 +122,7 @@ def write_fasttext_bin(
         skip = frozenset(vectors.no_subwords)
     tokens = list(vectors.vocab.tokens)
     nwords, dim = len(tokens), int(matrix.shape[1])
-    # fastText (version 12) gives "</s>" and only it no n-grams: anything else would change
-    # the vectors once read back.
-    if (skip - {EOS}) or (EOS not in skip and EOS in vectors.vocab and maxn > 0):
+    if not bin_keeps_subwords(skip, vectors.vocab, maxn):
         raise ConfigError(f"no_subwords={sorted(skip)}: a fastText .bin gives no n-grams to "
                           f"{EOS!r} and to no other word; these vectors cannot be written as one")
     if output_matrix is None:
