@@ -3,8 +3,8 @@ time and quality before and after; neighbour search on PQ codes against dense se
 trainer against faiss's.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_compress.py
-      [--parts w2v,fasttext,search,trainer] [--repeats 5] [--workers 2]
-      [--w2v-methods "int8;pq:m=75"] [--ft-methods "..."]
+      [--parts w2v,fasttext,truncated,search,trainer] [--repeats 5] [--workers 2]
+      [--w2v-methods "int8;pq:m=75"] [--ft-methods "..."] [--search-methods "pq:m=30"]
 (needs the bench extra for the faiss row). Prints the command, then one Markdown table a part.
 
 - w2v: skip-gram, 300 dimensions, 41,810 words (``bench_classify``'s vectors, trained once and
@@ -20,6 +20,13 @@ Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_compress.
   n-gram table) is the value ``prune_subword``'s docstring recommends; it was read off a
   curve of these same word-similarity sets (where more steps stop helping), so the pruned
   rows are not a held-out result.
+- truncated: PQ of the rows' projection on their top r singular directions (``pq:rank=r``),
+  the candidates of ``TRUNCATED`` (r a fifth to a half of the 300 dimensions, 2 or 3 dimensions
+  a byte, with and without OPQ, every one at least 16x smaller), and the rule that picks one
+  setting per size bar (>= 16x, >= 32x) without any evaluation set: the highest overlap of the
+  top-10 neighbours of 300 random words (seed 0) with the dense vectors' top 10 (ties: the
+  one without OPQ, then the smaller). The quality columns are printed for every candidate;
+  the pick does not read them.
 - search: the same rows twice, as PQ codes (``CompressedVectors``: ADC through
   ``block_dots``) and as the dense float32 matrix rebuilt from those codes (``Vectors``):
   ``most_similar`` of 300 words one at a time, and one ``neighbours`` call of 1,000 query
@@ -54,6 +61,10 @@ FT_METHODS = ["int8", "pq:m=25,opq=true", "prune:keep=20000",
               "prune:keep=20000,buckets=100000,refine=40+int8",
               "prune:keep=20000,buckets=50000,refine=40+int8",
               "prune:keep=20000,buckets=100000,refine=40+pq:m=25,opq=true"]
+TRUNCATED = ["pq:m=60,rank=120", "pq:m=50,rank=100", "pq:m=50,rank=150",
+             "pq:m=50,rank=100,opq=true", "pq:m=30,rank=60", "pq:m=30,rank=90",
+             "pq:m=25,rank=100", "pq:m=30,rank=60,opq=true", "pq:m=30,rank=90,opq=true"]
+SEARCH_METHODS = ["pq:m=75", "pq:m=30", "pq:m=30,rank=60"]
 WORDSIM = ("ws353-all", "simlex999", "men3k")
 
 
@@ -132,6 +143,43 @@ def part_fasttext(args) -> None:
           f"(top 30,000 words); a pruned model's unanswerable questions count as wrong")
 
 
+def part_truncated(args) -> None:
+    import numpy as np
+
+    from bench_classify import pretrained_vectors
+    from embedlayer.compress import compress
+
+    store = pretrained_vectors()
+    dense = len(store) * store.dim * 4
+    rng = np.random.default_rng(0)
+    words = [store.keys[i] for i in rng.choice(len(store), 300, replace=False)]
+    top = {w: {x for x, _ in store.most_similar(w, topn=10)} for w in words}
+    q0 = quality(store, compose=False)
+    print(f"\n### word2vec, PQ of a truncation: {len(store):,} x {store.dim}\n")
+    print("| method | MiB | ratio | fit s | rel. error | top-10 overlap | WS-353 | SimLex | "
+          "MEN | analogy | mean | vs dense |\n| --- | ---: | ---: | ---: | ---: | ---: | "
+          "---: | ---: | ---: | ---: | ---: | ---: |")
+    picks: dict[int, tuple] = {}
+    for spec in args.truncated_methods.split(";"):
+        c = compress(store, spec)
+        overlap = float(np.mean([len(top[w] & {x for x, _ in c.most_similar(w, topn=10)})
+                                 / 10 for w in words]))
+        q = quality(c, compose=False)
+        ratio = dense / c.nbytes
+        print(f"| {spec} | {c.nbytes / 2**20:.1f} | {ratio:.1f}x | {c.stats.seconds:.1f} | "
+              f"{c.stats.relative_error:.3f} | {overlap:.3f} | "
+              + " | ".join(f"{q[k]:.4f}" for k in (*WORDSIM, "analogy", "mean"))
+              + f" | {100 * (q['mean'] - q0['mean']) / q0['mean']:+.2f}% |", flush=True)
+        key = (round(overlap, 3), "opq=true" not in spec, -c.nbytes)
+        for bar in (16, 32):
+            if ratio >= bar and (bar not in picks or key > picks[bar][0]):
+                picks[bar] = (key, spec, q)
+    print(f"\ndense: mean {q0['mean']:.4f}")
+    for bar, (_, spec, q) in sorted(picks.items()):
+        print(f"picked for >= {bar}x by top-10 overlap: {spec} "
+              f"({100 * (q['mean'] - q0['mean']) / q0['mean']:+.2f}% vs dense)")
+
+
 def part_search(args) -> None:
     import numpy as np
 
@@ -140,7 +188,7 @@ def part_search(args) -> None:
     from embedlayer.vectors import Vectors
 
     store = pretrained_vectors()
-    for spec in ("pq:m=75", "pq:m=30"):
+    for spec in args.search_methods.split(";"):
         pq = compress(store, spec)
         dense = Vectors(pq.vocab, pq.matrix)  # the same rows, rebuilt once, as floats
         words = pq.keys[100:400]
@@ -225,27 +273,36 @@ def plot_from(outputs: list[Path], path: Path, section: str) -> Path:
     rows = []
     for out in outputs:
         inside = False
+        mean = 9
         for line in out.read_text(encoding="utf-8").splitlines():
             if line.startswith("### "):
                 inside = line.startswith(f"### {section}")
-            elif inside and line.startswith("| ") and not line.startswith(("| method", "| ---")):
+            elif inside and line.startswith("| method"):
+                mean = [c.strip() for c in line.strip("|").split("|")].index("mean")
+            elif inside and line.startswith("| ") and not line.startswith("| ---"):
                 cells = [c.strip() for c in line.strip("|").split("|")]
                 if cells[0] == "dense float32" and any(r["method"] == "dense" for r in rows):
                     continue
                 rows.append({"method": "dense" if cells[0] == "dense float32" else cells[0],
                              "bytes": float(cells[1]) * 2**20,
-                             "quality": {"mean": float(cells[9])}, "mean_cosine": 1.0})
+                             "quality": {"mean": float(cells[mean])}, "mean_cosine": 1.0})
     return _plot(rows, path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="w2v,fasttext,search,trainer",
+    parser.add_argument("--parts", default="w2v,fasttext,truncated,search,trainer",
                         help="comma-separated parts (default: %(default)s)")
     parser.add_argument("--w2v-methods", default=";".join(W2V_METHODS),
                         help="the word2vec rows, ';'-separated (default: %(default)s)")
     parser.add_argument("--ft-methods", default=";".join(FT_METHODS),
                         help="the fastText rows, ';'-separated (default: %(default)s)")
+    parser.add_argument("--truncated-methods", default=";".join(TRUNCATED),
+                        help="the candidates of the truncated part, ';'-separated (default: "
+                             "%(default)s)")
+    parser.add_argument("--search-methods", default=";".join(SEARCH_METHODS),
+                        help="the PQ settings the search part times, ';'-separated (default: "
+                             "%(default)s)")
     parser.add_argument("--plot", type=Path, default=None,
                         help="write the word2vec rows' size-vs-quality plot here (default: none)")
     parser.add_argument("--repeats", type=int, default=5,
@@ -274,8 +331,8 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
     t0 = time.perf_counter()
     for part in args.parts.split(","):
-        {"w2v": part_w2v, "fasttext": part_fasttext, "search": part_search,
-         "trainer": part_trainer}[part.strip()](args)
+        {"w2v": part_w2v, "fasttext": part_fasttext, "truncated": part_truncated,
+         "search": part_search, "trainer": part_trainer}[part.strip()](args)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}; {time.perf_counter() - t0:.0f} s "
           f"in all")
 

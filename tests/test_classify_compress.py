@@ -40,7 +40,8 @@ def folder(tmp_path_factory, data):
 
 @pytest.mark.parametrize(("method", "layer", "tol"), [
     ("int8", QuantizedEmbedding, 0.01), ("int4:axis=dim", QuantizedEmbedding, 0.2),
-    ("pq:m=4,k=16", PQEmbedding, 0.7), ("lowrank:rank=12", LowRankEmbedding, 1e-5)])
+    ("pq:m=4,k=16", PQEmbedding, 0.7), ("pq:m=4,k=16,rank=8", PQEmbedding, 0.8),
+    ("lowrank:rank=12", LowRankEmbedding, 1e-5)])
 def test_post_training_compression(folder, data, tmp_path, method, layer, tol):
     _, (test_texts, test_labels) = data
     dense = TextClassifier.load(folder)

@@ -43,6 +43,7 @@ def vectors() -> Vectors:
 
 SPECS = ["int8", "int4", "int8:axis=dim", "int4:axis=dim", "pq:m=6,k=32",
          "pq:m=4,k=16,opq=true,iters=8", "pq:m=6,k=32,normalize=true,opq=true,iters=5",
+         "pq:m=4,k=32,rank=12", "pq:m=3,k=16,rank=12,opq=true,iters=5",
          "lowrank:rank=6", "lowrank:rank=6,svd=randomized"]
 
 
@@ -91,6 +92,16 @@ def test_adc_matches_reference(q: int):
     np.testing.assert_allclose(out, reference.adc(tables, codes), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("n", [400, 2051, 3])
+def test_adc_one_matches_reference(n: int):
+    rng = np.random.default_rng(9)
+    table = rng.standard_normal((7, 32)).astype(np.float32)
+    codes = rng.integers(0, 32, (n, 7)).astype(np.uint8)
+    out = np.empty(n, np.float32)
+    kernels.adc_one(table, codes, out)
+    np.testing.assert_allclose(out, reference.adc_one(table, codes), rtol=1e-5, atol=1e-5)
+
+
 def test_pq_decode_matches_reference():
     rng = np.random.default_rng(8)
     books = rng.standard_normal((5, 16, 3)).astype(np.float32)
@@ -128,9 +139,11 @@ def test_queries_on_codes_equal_dense_queries_on_rebuilt_rows(vectors: Vectors, 
     dense = Vectors(vectors.vocab, c.matrix)
     # block_dots (ADC for PQ) equals the dense product with the rebuilt rows
     rng = np.random.default_rng(5)
-    q = rng.standard_normal((7, vectors.dim)).astype(np.float32)
-    np.testing.assert_allclose(c.block_dots(q, 100, 900), q @ c.matrix[100:900].T,
-                               rtol=1e-4, atol=1e-4)
+    # one query (adc_one), a few (adc), a batch (rows rebuilt in the coded space, BLAS)
+    for count in (1, 7, 40):
+        q = rng.standard_normal((count, vectors.dim)).astype(np.float32)
+        np.testing.assert_allclose(c.block_dots(q, 100, 900), q @ c.matrix[100:900].T,
+                                   rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(c.norms, dense.norms, rtol=1e-5, atol=1e-6)
     for word in ("w3", "w700"):
         got, want = c.most_similar(word, topn=8), dense.most_similar(word, topn=8)
@@ -190,6 +203,30 @@ def test_pq_rebuilds_from_the_documented_layout(vectors: Vectors):
     r = codec.rotation.astype(np.float64)
     np.testing.assert_allclose(r @ r.T, np.eye(vectors.dim), atol=1e-4)  # orthogonal
     assert codec.codebooks.shape == (4, 16, sub)
+
+
+@pytest.mark.parametrize("opq", [False, True])
+def test_pq_of_a_truncation_projects_on_the_top_singular_directions(vectors: Vectors,
+                                                                   opq: bool):
+    codec = fit_pq(vectors.matrix, m=4, k=16, iters=5, rank=8, opq=opq, opq_iters=2)
+    assert (codec.dim, codec.rank, codec.codebooks.shape) == (24, 8, (4, 16, 2))
+    p = codec.rotation.astype(np.float64)  # (D, r), orthonormal columns
+    assert p.shape == (24, 8)
+    np.testing.assert_allclose(p.T @ p, np.eye(8), atol=1e-4)
+    # it spans the top 8 right singular vectors of the rows
+    v = fit_lowrank(vectors.matrix, rank=8).b.T.astype(np.float64)
+    np.testing.assert_allclose(np.linalg.svd(v.T @ p, compute_uv=False), np.ones(8), atol=1e-4)
+    y = np.concatenate([codec.codebooks[j][codec.codes[:, j]] for j in range(4)], axis=1)
+    np.testing.assert_allclose(codec.decode_range(0, codec.rows), y @ codec.rotation.T,
+                               rtol=1e-5, atol=1e-5)
+    # on rows near a rank-6 space, 4 bytes on the 8 columns that hold that energy rebuild the
+    # rows closer than 4 bytes on all 24 columns
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((1500, 6)) @ rng.standard_normal((6, 24))
+         + 0.05 * rng.standard_normal((1500, 24))).astype(np.float32)
+    errors = [np.linalg.norm(c.decode_range(0, c.rows) - x) for c in (
+        fit_pq(x, m=4, k=16, iters=5, rank=8, opq=opq), fit_pq(x, m=4, k=16, iters=5))]
+    assert errors[0] < errors[1]
 
 
 def test_pq_is_better_than_chance_and_improves_with_bytes(vectors: Vectors):
@@ -281,7 +318,8 @@ def test_prune_step_passes_refine_to_prune_subword():
 
 # --- files -------------------------------------------------------------------------------
 @pytest.mark.parametrize("spec", ["int4:axis=dim", "pq:m=4,k=16,opq=true,iters=4",
-                                  "pq:m=4,k=16,normalize=true", "lowrank:rank=4"])
+                                  "pq:m=4,k=16,normalize=true", "pq:m=3,k=16,rank=12",
+                                  "lowrank:rank=4"])
 def test_save_load_bit_for_bit(vectors: Vectors, tmp_path: Path, spec: str):
     c = compress(vectors.with_oov("zeros"), spec)
     folder = save_compressed(c, tmp_path / "c")
@@ -338,6 +376,9 @@ def test_parse_steps():
 
 @pytest.mark.parametrize(("spec", "match"), [
     ("pq:m=5", "do not divide"),
+    ("pq:m=5,rank=12", "do not divide the rank 12"),
+    ("pq:m=5,rank=25", "rank 25 is above the dimension 24"),
+    ("pq:m=5,rank=-1", "rank must be an int >= 0"),
     ("pq:m=6,k=300", "uint8"),
     ("lowrank:rank=25", "above"),
     ("lowrank:rank=0", "rank"),

@@ -200,6 +200,23 @@ def test_pq_known_answer_and_rotation_undoes_itself():
     assert rotated(torch.tensor([[0]]))[0].tolist() == [[20.0, 1.0]]
 
 
+def test_pq_with_a_projection_rebuilds_in_the_full_dimension():
+    rng = np.random.default_rng(11)
+    books = rng.normal(size=(2, 4, 2)).astype(np.float32)  # M=2, K=4, r=4
+    codes = rng.integers(0, 4, (9, 2)).astype(np.uint8)
+    proj, _ = np.linalg.qr(rng.normal(size=(7, 4)))  # (D=7, r=4), orthonormal columns
+    proj = proj.astype(np.float32)
+    layer = PQEmbedding.from_arrays(codes, books, proj, padding_idx=0)
+    assert (layer.num_rows, layer.dim, layer.rank) == (9, 7, 4)
+    torch.testing.assert_close(layer(_ids()), _expected(_np_pq(codes, books, proj), _ids(), 0),
+                               **MATMUL_TOL)
+    config = json.loads(json.dumps(layer.config()))
+    again = PQEmbedding.from_config(None, config)
+    again.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(again(_ids()), layer(_ids()))
+    assert "rank=4" in repr(layer)
+
+
 # --- LowRankEmbedding ---------------------------------------------------------------------------
 def test_low_rank_forward_equals_numpy_product():
     rng = np.random.default_rng(5)
@@ -365,11 +382,9 @@ def _q(**kw):
     (lambda: PQEmbedding.from_arrays(np.full((4, 2), 4, np.uint8), np.zeros((2, 4, 3))),
      "only K=4"),
     (lambda: PQEmbedding.from_arrays(np.zeros((4, 2), np.uint8), np.zeros((2, 4, 3)),
-                                     np.eye(7)), "M=2 does not divide D=7"),
+                                     np.eye(7)), r"code M \* r/M = 2 \* 3 = 6 columns"),
     (lambda: PQEmbedding.from_arrays(np.zeros((4, 2), np.uint8), np.zeros((2, 4, 3)),
-                                     np.eye(8)), "D = M"),
-    (lambda: PQEmbedding.from_arrays(np.zeros((4, 2), np.uint8), np.zeros((2, 4, 3)),
-                                     np.ones((6, 5))), "square"),
+                                     np.ones((5, 6))), r"\(D, 6\) with D >= 6"),
     (lambda: PQEmbedding.from_arrays(np.zeros((4, 2), np.uint8), np.zeros((0, 4, 3))), "empty"),
     (lambda: LowRankEmbedding(_vocab(), 6, 0), r"rank must be an int in \[1, 6\]"),
     (lambda: LowRankEmbedding(_vocab(), 6, 7), r"rank must be an int in \[1, 6\]"),

@@ -235,7 +235,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Replace MODEL_DIR's trained embedding matrix by a compressed layer "
                     "(post-training compression; the rest of the network is unchanged) and "
                     "save the result to --output. METHOD: int8, int4 (':axis=dim' for a scale "
-                    "per dimension), 'pq:m=M[,k=K,opq=true]' or 'lowrank:rank=R'. Prints the "
+                    "per dimension), 'pq:m=M[,k=K,opq=true,rank=R]' or 'lowrank:rank=R'. "
+                    "Prints the "
                     "embedding's size before and after.")
     cp.add_argument("model", type=Path, metavar="MODEL_DIR")
     cp.add_argument("--method", default="int8", metavar="METHOD",

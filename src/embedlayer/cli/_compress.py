@@ -29,8 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "size, ratio, time and the quality report (WS-353, SimLex-999, MEN and "
                     "the Google analogies, and their mean) of the original and of every "
                     "result. METHOD is a chain of steps joined by '+', each 'name:key=value,"
-                    "...': int8, int4 (axis=row|dim), pq (m=, k=256, opq=false, iters=25), "
-                    "lowrank (rank=), prune (keep=, buckets= for fastText), e.g. "
+                    "...': int8, int4 (axis=row|dim), pq (m=, k=256, opq=false, rank=0 (or r: "
+                    "PQ of the top r singular directions), iters=25), lowrank (rank=), prune "
+                    "(keep=, buckets= for fastText), e.g. "
                     "'prune:keep=20000,buckets=50000+int8'.")
     p.add_argument("vectors", type=Path, metavar="VECTORS",
                    help="a vector file or folder (format auto-detected)")

@@ -14,7 +14,10 @@ What it holds:
 - ``adc(tables, codes, out)``: ``out[i, q] = sum_j tables[j, codes[i, j], q]``, the inner
   product of query q with reconstructed row i, read from (M, K, Q) look-up tables (queries
   last, so a row adds M contiguous Q-vectors: SIMD over the queries) without rebuilding any
-  row, rows in parallel.
+  row, rows in parallel;
+- ``adc_one(table, codes, out)``: the same for one query, ``out[i] = sum_j table[j, codes[i,
+  j]]`` from its (M, K) table, four rows at a time in registers (their M look-ups are
+  independent loads), chunks of rows in parallel.
 
 Each has a numpy reference in ``_reference.py`` it is tested against. What it leaves out: the
 Lloyd loop, initialization and empty-cluster repair (``quantize.py``), argument checks (the
@@ -27,7 +30,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["accumulate", "adc", "assign", "pq_decode"]
+__all__ = ["accumulate", "adc", "adc_one", "assign", "pq_decode"]
 
 _jit = numba.njit(nogil=True, cache=True, boundscheck=False, error_model="numpy")
 _pjit = numba.njit(parallel=True, nogil=True, cache=True, boundscheck=False,
@@ -89,6 +92,39 @@ def adc(tables: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
             c = codes[i, j]
             for t in range(q_count):  # contiguous: one SIMD add per 8 queries
                 out[i, t] += tables[j, c, t]
+
+
+_ADC_ROWS = 1024  # rows a parallel task of adc_one scores
+
+
+@_fast_pjit
+def adc_one(table: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
+    n, m = codes.shape
+    chunks = (n + _ADC_ROWS - 1) // _ADC_ROWS
+    for chunk in numba.prange(chunks):
+        i = chunk * _ADC_ROWS
+        end = min(n, i + _ADC_ROWS)
+        while i + 4 <= end:  # four independent sums: their look-ups overlap
+            s0 = np.float32(0.0)
+            s1 = np.float32(0.0)
+            s2 = np.float32(0.0)
+            s3 = np.float32(0.0)
+            for j in range(m):
+                s0 += table[j, codes[i, j]]
+                s1 += table[j, codes[i + 1, j]]
+                s2 += table[j, codes[i + 2, j]]
+                s3 += table[j, codes[i + 3, j]]
+            out[i] = s0
+            out[i + 1] = s1
+            out[i + 2] = s2
+            out[i + 3] = s3
+            i += 4
+        while i < end:
+            s = np.float32(0.0)
+            for j in range(m):
+                s += table[j, codes[i, j]]
+            out[i] = s
+            i += 1
 
 
 @_pjit

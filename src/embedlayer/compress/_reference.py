@@ -1,6 +1,7 @@
 """Slow, obvious numpy versions of the kernels in ``_kernels.py``, for the tests only.
 
-What it holds: :func:`assign`, :func:`accumulate`, :func:`adc` and :func:`pq_decode` with the kernels' meaning
+What it holds: :func:`assign`, :func:`accumulate`, :func:`adc`, :func:`adc_one` and
+:func:`pq_decode` with the kernels' meaning
 (see there), written with whole-array numpy and no cleverness. What it leaves out: speed.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accumulate", "adc", "assign", "pq_decode"]
+__all__ = ["accumulate", "adc", "adc_one", "assign", "pq_decode"]
 
 
 def assign(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -30,6 +31,12 @@ def adc(tables: np.ndarray, codes: np.ndarray) -> np.ndarray:
     m = codes.shape[1]
     gathered = tables[np.arange(m)[None, :], codes.astype(np.int64)]  # (n, M, Q)
     return gathered.astype(np.float64).sum(axis=1)
+
+
+def adc_one(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """(n,) float64: sum over sub-spaces j of table[j, codes[i, j]]."""
+    m = codes.shape[1]
+    return table[np.arange(m)[None, :], codes.astype(np.int64)].astype(np.float64).sum(axis=1)
 
 
 def pq_decode(codes: np.ndarray, codebooks: np.ndarray) -> np.ndarray:

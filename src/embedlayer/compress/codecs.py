@@ -14,16 +14,22 @@ Layouts (shared with ``nn.compressed``, which turns the same arrays into torch l
 - scalar: ``codes`` uint8, (N, D) for 8 bits or (N, ceil(D/2)) for 4 bits, two codes a byte,
   column 2j in the low nibble and 2j+1 in the high one; ``scale``, ``offset`` float32 of
   shape (N,) (``axis="row"``) or (D,) (``axis="dim"``); a value is ``offset + scale * code``.
-- PQ: ``codes`` uint8 (N, M); ``codebooks`` float32 (M, K, D / M), K <= 256; optional
-  ``rotation`` float32 (D, D): the codes quantize ``x @ R``, so a row is rebuilt as
-  ``concat_j codebooks[j, codes[:, j]] @ R.T``; optional ``norms`` float32 (N,): the codes
-  quantize the unit direction ``x / |x|`` and a row is rebuilt times its norm.
+- PQ: ``codes`` uint8 (N, M); ``codebooks`` float32 (M, K, r / M), K <= 256, where r is
+  the coded dimension (D without a rotation); optional ``rotation`` float32 (D, r) with
+  orthonormal columns: the codes quantize ``x @ R``, so a row is rebuilt as ``concat_j
+  codebooks[j, codes[:, j]] @ R.T``. R is square for OPQ's rotation; with r < D it also
+  projects on the top r singular directions first (PQ of a rank-r truncation, as faiss's
+  ``PCA``/``OPQ`` pre-transforms with a smaller output). Optional ``norms`` float32 (N,):
+  the codes quantize the unit direction ``x / |x|`` and a row is rebuilt times its norm.
 - low rank: ``a`` float32 (N, r), ``b`` float32 (r, D); a row is ``a[i] @ b``.
 
 ADC (Jégou et al. 2011): a query's inner product with a PQ row is the sum over sub-spaces of
 ``<query_j, codebooks[j, code_j]>``; the (M, K) table of those products is built once per
-query, then each row costs M look-ups (``_kernels.adc``, which adds the Q queries' entries
-of a code as one contiguous vector) instead of D multiply-adds on a rebuilt float row.
+query (from ``query @ R`` when there is a rotation), then each row costs M look-ups
+(``_kernels.adc_one`` for one query; ``_kernels.adc``, which adds the Q queries' entries of a
+code as one contiguous vector, for a few) instead of D multiply-adds on a rebuilt float row.
+A large batch of queries rebuilds a block of rows in the coded space (r columns, no rotation)
+and multiplies it with ``queries @ R`` by BLAS: r multiply-adds a row, not D.
 """
 
 from __future__ import annotations
@@ -200,10 +206,12 @@ class PQCodec:
         self.rotation = None
         if rotation is not None:
             self.rotation = _array(rotation, np.float32, 2, "rotation", where)
-            if self.rotation.shape != (dim, dim):
-                raise ConfigError(f"{where}: rotation must be ({dim}, {dim}), got "
+            if self.rotation.shape[1] != m * sub or self.rotation.shape[0] < m * sub:
+                raise ConfigError(f"{where}: rotation must be (D, {m * sub}) with D >= "
+                                  f"{m * sub} (the codebooks code {m * sub} columns), got "
                                   f"{self.rotation.shape}")
             _finite(self.rotation, "rotation", where)
+            dim = int(self.rotation.shape[0])
         self.norms = None
         if norms is not None:
             self.norms = _array(norms, np.float32, 1, "norms", where)
@@ -231,17 +239,26 @@ class PQCodec:
         return int(self.codebooks.shape[1])
 
     @property
+    def rank(self) -> int:
+        """r, the coded dimension: the codebooks' columns (``dim`` without a projection)."""
+        return int(self.codebooks.shape[0] * self.codebooks.shape[2])
+
+    @property
     def nbytes(self) -> int:
         extra = sum(a.nbytes for a in (self.rotation, self.norms) if a is not None)
         return int(self.codes.nbytes + self.codebooks.nbytes + extra)
 
-    def _rebuild(self, codes: np.ndarray, norms: np.ndarray | None) -> FloatArray:
+    def _coded(self, codes: np.ndarray) -> FloatArray:
+        """(n, r) the rows in the coded space: their centroids, before rotation and norms."""
         from embedlayer.compress._kernels import pq_decode
 
-        m, _, sub = self.codebooks.shape
-        out = np.empty((codes.shape[0], m * sub), dtype=np.float32)
+        out = np.empty((codes.shape[0], self.rank), dtype=np.float32)
         if len(codes):
             pq_decode(np.ascontiguousarray(codes), self.codebooks, out)
+        return out
+
+    def _rebuild(self, codes: np.ndarray, norms: np.ndarray | None) -> FloatArray:
+        out = self._coded(codes)
         if self.rotation is not None:
             out = out @ self.rotation.T
         if norms is not None:
@@ -258,35 +275,47 @@ class PQCodec:
 
     def tables(self, queries: np.ndarray) -> FloatArray:
         """(Q, M, K) float32: each query's inner products with every centroid, per sub-space."""
-        q = np.asarray(queries, dtype=np.float32)
-        if self.rotation is not None:
-            q = q @ self.rotation
         m, _, sub = self.codebooks.shape
-        return np.ascontiguousarray(np.einsum("qms,mks->qmk", q.reshape(len(q), m, sub),
+        return np.ascontiguousarray(np.einsum("qms,mks->qmk",
+                                              self._project(queries).reshape(-1, m, sub),
                                               self.codebooks, optimize=True), dtype=np.float32)
+
+    def _project(self, queries: np.ndarray) -> FloatArray:
+        """(Q, r) the queries in the coded space (``queries @ R``)."""
+        q = np.asarray(queries, dtype=np.float32)
+        return q @ self.rotation if self.rotation is not None else q
 
     def dots(self, queries: np.ndarray, start: int, end: int) -> FloatArray:
         """(Q, end - start) inner products with the rebuilt rows: by ADC on the codes for up to
-        ``ADC_MAX_QUERIES`` queries; a larger batch rebuilds rows ``start:end`` from the codes
-        (that block only) and multiplies with BLAS, which is faster once there are enough
-        queries to amortize the rebuild."""
-        from embedlayer.compress._kernels import adc
+        ``ADC_MAX_QUERIES`` queries; a larger batch rebuilds rows ``start:end`` in the coded
+        space (that block only, r columns) and multiplies them with the projected queries by
+        BLAS, which is faster once there are enough queries to amortize the rebuild."""
+        from embedlayer.compress._kernels import adc, adc_one
 
-        if len(queries) > ADC_MAX_QUERIES:
-            return np.asarray(queries, dtype=np.float32) @ self.decode_range(start, end).T
-        blocks = self._query_tables(queries)
-        n_queries = sum(b.shape[2] for b in blocks)
         codes = self.codes[start:end]
-        out = np.empty((n_queries, end - start), dtype=np.float32)
-        part = np.empty((end - start, blocks[0].shape[2] if blocks else 1), dtype=np.float32)
+        if len(queries) > ADC_MAX_QUERIES:
+            out = self._project(queries) @ self._coded(codes).T
+        elif len(queries) == 1:
+            table = self._query_tables(queries)[0]
+            out = np.empty((1, end - start), dtype=np.float32)
+            adc_one(np.ascontiguousarray(table[:, :, 0]), np.ascontiguousarray(codes), out[0])
+        else:
+            out = self._adc(adc, self._query_tables(queries), codes)
+        if self.norms is not None:
+            out *= self.norms[start:end]
+        return out
+
+    @staticmethod
+    def _adc(adc: Any, blocks: list[np.ndarray], codes: np.ndarray) -> FloatArray:
+        n_queries = sum(b.shape[2] for b in blocks)
+        out = np.empty((n_queries, len(codes)), dtype=np.float32)
+        part = np.empty((len(codes), blocks[0].shape[2] if blocks else 1), dtype=np.float32)
         a = 0
         for block in blocks:
             b = a + block.shape[2]
             adc(block, codes, part[:, :b - a])
             out[a:b] = part[:, :b - a].T
             a = b
-        if self.norms is not None:
-            out *= self.norms[start:end]
         return out
 
     def _query_tables(self, queries: np.ndarray) -> list[np.ndarray]:
@@ -314,11 +343,13 @@ class PQCodec:
 
     def params(self) -> dict[str, Any]:
         return {"kind": self.kind, "m": self.m, "k": self.k, "dim": self._dim,
-                "opq": self.rotation is not None, "normalized": self.norms is not None}
+                "rank": self.rank, "rotation": self.rotation is not None,
+                "normalized": self.norms is not None}
 
     def __repr__(self) -> str:
-        return (f"PQCodec({self.rows:,} x {self._dim}, m={self.m}, k={self.k}, "
-                f"opq={self.rotation is not None}, normalized={self.norms is not None})")
+        rank = f", rank={self.rank}" if self.rank != self._dim else ""
+        return (f"PQCodec({self.rows:,} x {self._dim}, m={self.m}, k={self.k}{rank}, "
+                f"rotation={self.rotation is not None}, normalized={self.norms is not None})")
 
 
 # --- low rank --------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ A chain is a list of steps, each a dict with ``"method"`` and that method's opti
   default; ``"dim"``: per dimension); ``scalar`` takes ``bits`` too.
 - ``pq``: ``m`` sub-spaces (required; must divide the dimension), ``k`` centroids (256),
   ``iters`` (25), ``opq`` (False), ``normalize`` (False: quantize the rows; True: their unit
-  directions, each row's norm kept), ``sample`` (256 * k rows), ``seed`` (0).
+  directions, each row's norm kept), ``rank`` (0: all dimensions; r: PQ of the rows'
+  projection on their top r singular directions, so ``m`` divides r), ``sample`` (256 * k
+  rows), ``seed`` (0).
 - ``lowrank``: ``rank`` (required), ``svd`` (``"svd"`` or ``"randomized"``), ``seed``.
 
 At most one codec step, last. Dense vectors give a ``CompressedVectors``; fastText's
@@ -55,8 +57,8 @@ METHODS: dict[str, dict[str, Any]] = {
     "int8": {"axis": "row"},
     "int4": {"axis": "row"},
     "scalar": {"bits": 8, "axis": "row"},
-    "pq": {"m": None, "k": 256, "iters": 25, "opq": False, "normalize": False, "sample": 0,
-           "seed": 0},
+    "pq": {"m": None, "k": 256, "iters": 25, "opq": False, "normalize": False, "rank": 0,
+           "sample": 0, "seed": 0},
     "lowrank": {"rank": None, "svd": "svd", "seed": 0},
 }
 CODECS = ("int8", "int4", "scalar", "pq", "lowrank")
@@ -137,7 +139,7 @@ def _fit(matrix: Any, step: dict[str, Any]) -> Codec:
     if method == "pq":
         return fit_pq(matrix, m=step["m"], k=step["k"], iters=step["iters"],
                       sample=step["sample"] or None, opq=bool(step["opq"]),
-                      normalize=bool(step["normalize"]), seed=step["seed"])
+                      normalize=bool(step["normalize"]), rank=step["rank"], seed=step["seed"])
     return fit_lowrank(matrix, rank=step["rank"], method=step["svd"], seed=step["seed"])
 
 

@@ -17,7 +17,11 @@ of ``codecs.py``. What it leaves out: the stores built around a codec (``store.p
   centroid; Lloyd stops when no row changes cluster or after ``iters`` rounds. Then every
   row is encoded. OPQ (Ge et al. 2013, the non-parametric version): alternate a PQ fit in the
   rotated space with the orthogonal Procrustes rotation that best maps the rows onto their
-  reconstructions, ``opq_iters`` times, then fit the final PQ in that space.
+  reconstructions, ``opq_iters`` times, then fit the final PQ in that space. ``rank`` r < D
+  first projects the rows on their top r right singular vectors (the truncated SVD of
+  ``fit_lowrank``), so the M codes spend their bits on r columns that hold most of the
+  energy instead of on D (faiss's ``PCAr,PQm``, or ``OPQm_r`` with OPQ); the stored
+  rotation is then the (D, r) product of the projection and OPQ's (r, r) rotation.
 - Low rank: ``method="svd"`` (exact: for a tall matrix the eigenvectors of the D x D Gram
   matrix, accumulated block by block, so a memory-mapped matrix is never copied whole) or
   ``"randomized"`` (Halko et al. 2011, with ``oversample`` extra columns and ``power_iters``
@@ -183,13 +187,14 @@ def _train_pq(sample: np.ndarray, m: int, k: int, iters: int, seed: int) -> np.n
 
 def fit_pq(matrix: Any, *, m: int, k: int = 256, iters: int = 25, sample: int | None = None,
            opq: bool = False, opq_iters: int = 10, normalize: bool = False,
-           seed: int = 0) -> PQCodec:
+           rank: int = 0, seed: int = 0) -> PQCodec:
     """Product-quantize the rows into ``m`` sub-spaces of ``k`` centroids (uint8 codes, so
     ``k <= 256``): ``m`` bytes a row plus the codebooks. ``sample``: rows the codebooks are
     trained on (default ``256 * k``, all when fewer). ``opq``: learn a rotation first.
     ``normalize``: quantize each row's unit direction and keep its norm (4 more bytes a
     row), so the error goes into the directions cosine queries read, evenly over rows of
-    every norm."""
+    every norm. ``rank``: project on the top ``rank`` singular directions first (0: keep
+    all D dimensions); ``m`` must then divide ``rank``."""
     where = "fit_pq"
     x = _matrix(matrix, where)
     norms = None
@@ -205,9 +210,15 @@ def fit_pq(matrix: Any, *, m: int, k: int = 256, iters: int = 25, sample: int | 
     k = _int("k (centroids per sub-space)", k, 1, where)
     iters = _int("iters", iters, 1, where)
     opq_iters = _int("opq_iters", opq_iters, 1, where)
-    if dim % m:
-        raise ConfigError(f"{where}: m={m} sub-spaces do not divide the {dim} dimensions; "
-                          f"choose a divisor of {dim}")
+    rank = _int("rank", rank, 0, where)
+    if rank > dim:
+        raise ConfigError(f"{where}: rank {rank} is above the dimension {dim}; use 0 (no "
+                          f"projection) or a rank <= {dim}")
+    coded = rank or dim
+    if coded % m:
+        what = f"rank {coded}" if rank else f"{dim} dimensions"
+        raise ConfigError(f"{where}: m={m} sub-spaces do not divide the {what}; choose a "
+                          f"divisor of {coded}")
     if k > 256:
         raise ConfigError(f"{where}: k={k} centroids do not fit a uint8 code; use k <= 256")
     if k > n:
@@ -217,9 +228,13 @@ def fit_pq(matrix: Any, *, m: int, k: int = 256, iters: int = 25, sample: int | 
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(n, size=sample, replace=False)) if sample < n else np.arange(n)
     train = np.ascontiguousarray(x[rows], dtype=np.float32)
+    projection = None
+    if rank and rank < dim:  # the top right singular vectors of all rows, (D, r)
+        projection = np.ascontiguousarray(fit_lowrank(x, rank=rank).b.T)
+        train = train @ projection
     rotation = None
     if opq:
-        rotation = np.eye(dim, dtype=np.float32)
+        rotation = np.eye(coded, dtype=np.float32)
         for it in range(opq_iters):
             rotated = train @ rotation
             books = _train_pq(rotated, m, k, max(4, iters // 4), seed + 1000 * it)
@@ -227,6 +242,9 @@ def fit_pq(matrix: Any, *, m: int, k: int = 256, iters: int = 25, sample: int | 
             u, _, vt = np.linalg.svd(train.T.astype(np.float64) @ rebuilt, full_matrices=False)
             rotation = (u @ vt).astype(np.float32)
         train = train @ rotation
+    if projection is not None:
+        rotation = projection if rotation is None else \
+            (projection.astype(np.float64) @ rotation).astype(np.float32)
     books = _train_pq(train, m, k, iters, seed)
     return PQCodec(_encode_pq(x, books, rotation), books, rotation, norms)
 

@@ -381,10 +381,11 @@ class PQEmbedding(_CompressedLayer):
     """Fixed product-quantized rows: ids (B, T) -> (B, T, D) float32, padded positions zero.
 
     Buffers (not trainable): ``codes`` uint8 (N, M), one centroid id per subspace;
-    ``codebooks`` float32 (M, K, D/M) with K <= 256; optional ``rotation`` float32 (D, D)
-    (OPQ). A row is ``concat_j codebooks[j, codes[i, j]]``, times ``rotation.T`` when there is
-    a rotation R (the codes quantize x @ R, and R is orthogonal). Only the looked-up rows are
-    rebuilt.
+    ``codebooks`` float32 (M, K, r/M) with K <= 256; optional ``rotation`` float32 (D, r)
+    with orthonormal columns (OPQ's square rotation, or with r < D a projection on the top r
+    singular directions as well). A row is ``concat_j codebooks[j, codes[i, j]]``, times
+    ``rotation.T`` when there is a rotation R (the codes quantize x @ R); without one, r = D.
+    Only the looked-up rows are rebuilt.
     """
 
     def __init__(self, codes: torch.Tensor, codebooks: torch.Tensor,
@@ -396,7 +397,8 @@ class PQEmbedding(_CompressedLayer):
         self.register_buffer("codebooks", codebooks)
         self.register_buffer("rotation", rotation)
         m, _, dsub = codebooks.shape
-        self.dim = m * dsub
+        self.rank = m * dsub  # the coded dimension
+        self.dim = self.rank if rotation is None else int(rotation.shape[0])
         self.vocab, self.padding_idx = vocab, padding_idx
 
     @classmethod
@@ -421,13 +423,11 @@ class PQEmbedding(_CompressedLayer):
         rot = None
         if rotation is not None:
             rot = _float_matrix(owner, "rotation", rotation)
-            d = m * dsub
-            if rot.shape[0] != rot.shape[1]:
-                raise ConfigError(f"{owner}: rotation must be square (D, D), got {rot.shape}")
-            if rot.shape[0] != d:
-                why = (f"M={m} does not divide D={rot.shape[0]}" if rot.shape[0] % m
-                       else f"the codebooks give D = M * D/M = {m} * {dsub} = {d}")
-                raise ConfigError(f"{owner}: rotation is {rot.shape} but {why}")
+            r = m * dsub
+            if rot.shape[1] != r or rot.shape[0] < r:
+                raise ConfigError(f"{owner}: rotation is {rot.shape} but the codebooks code "
+                                  f"M * r/M = {m} * {dsub} = {r} columns; it must be (D, {r}) "
+                                  f"with D >= {r}")
             rot = torch.from_numpy(rot)
         n = arr.shape[0]
         return cls(torch.from_numpy(np.array(arr)), torch.from_numpy(books), rot,
@@ -443,7 +443,7 @@ class PQEmbedding(_CompressedLayer):
         c = self.codes.index_select(0, flat).long()  # (n, M)
         m = self.codebooks.shape[0]
         sub = torch.arange(m, device=c.device).unsqueeze(0)  # (1, M)
-        out = self.codebooks[sub, c].reshape(c.shape[0], self.dim)  # (n, M, D/M) -> (n, D)
+        out = self.codebooks[sub, c].reshape(c.shape[0], self.rank)  # (n, M, r/M) -> (n, r)
         if self.rotation is not None:
             out = out @ self.rotation.T  # back from the rotated space
         return out
@@ -458,9 +458,9 @@ class PQEmbedding(_CompressedLayer):
         """The shape and settings as a JSON-able dict (the arrays go in the state dict)."""
         m, k, _ = self.codebooks.shape
         return {"format": "embedlayer.nn.PQEmbedding", "format_version": _CONFIG_VERSION,
-                "vocab_size": self.num_rows, "dim": self.dim, "subspaces": int(m),
-                "centroids": int(k), "rotation": self.rotation is not None,
-                "padding_idx": self.padding_idx}
+                "vocab_size": self.num_rows, "dim": self.dim, "rank": self.rank,
+                "subspaces": int(m), "centroids": int(k),
+                "rotation": self.rotation is not None, "padding_idx": self.padding_idx}
 
     @classmethod
     def from_config(cls, vocab: Vocab | None, config: dict[str, Any]) -> PQEmbedding:
@@ -474,19 +474,24 @@ class PQEmbedding(_CompressedLayer):
             raise ConfigError(f"from_config: the PQEmbedding config lacks {exc}") from None
         owner = "PQEmbedding.from_config"
         n, d = _check_int(owner, "vocab_size", n, low=1), _check_int(owner, "dim", d, low=1)
-        m = _check_int(owner, "subspaces", m, low=1, high=d)
+        r = _check_int(owner, "rank", config.get("rank", d), low=1, high=d)  # old files: D
+        if r != d and not rotated:
+            raise ConfigError(f"{owner}: rank {r} below dim {d} needs a rotation (the "
+                              f"projection back to dim)")
+        m = _check_int(owner, "subspaces", m, low=1, high=r)
         k = _check_int(owner, "centroids", k, low=1, high=_MAX_CENTROIDS)
-        if d % m:
-            raise ConfigError(f"{owner}: M={m} subspaces do not divide dim={d}")
-        return cls.from_arrays(np.zeros((n, m), np.uint8), np.zeros((m, k, d // m), np.float32),
-                               np.eye(d, dtype=np.float32) if rotated else None,
+        if r % m:
+            raise ConfigError(f"{owner}: M={m} subspaces do not divide the coded dimension {r}")
+        return cls.from_arrays(np.zeros((n, m), np.uint8), np.zeros((m, k, r // m), np.float32),
+                               np.eye(d, r, dtype=np.float32) if rotated else None,
                                vocab=vocab, padding_idx=pad)
 
     def extra_repr(self) -> str:
         m, k, _ = self.codebooks.shape
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         rot = ", rotation" if self.rotation is not None else ""
-        return f"{self.num_rows}, {self.dim}, M={m}, K={k}{rot}{pad}"
+        rank = f", rank={self.rank}" if self.rank != self.dim else ""
+        return f"{self.num_rows}, {self.dim}, M={m}, K={k}{rank}{rot}{pad}"
 
 
 # --- low rank -----------------------------------------------------------------------------

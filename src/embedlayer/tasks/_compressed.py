@@ -46,7 +46,7 @@ def compressed_layer(layer: Any, method: str, where: str) -> nn.Module:
             new = LowRankEmbedding.from_layer(layer, step.pop("rank"))
         else:
             options = {k: step.pop(k) for k in list(step)
-                       if k in ("k", "iters", "opq", "sample", "seed")}
+                       if k in ("k", "iters", "opq", "rank", "sample", "seed")}
             if step.get("normalize"):
                 raise ConfigError(f"{where}: normalize=true is for vectors (cosine queries); "
                                   f"a layer's rows are looked up as they are")
