@@ -275,6 +275,7 @@ class CausalLM:
                 bar.set_postfix_str(f"loss {loss_sum / since:.3f}" + (
                     "" if val_loss is None else f" val_ppl {math.exp(min(val_loss, 700)):.1f}"))
                 loss_sum, since, clock = 0.0, 0, time.perf_counter()
+                self.steps_done_ = done
                 if output is not None:
                     _folder.save(self, Path(output), training={
                         "step": done, "tokens": n, "rng": rng.bit_generator.state,
