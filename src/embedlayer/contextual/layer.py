@@ -120,10 +120,14 @@ def tokenizer_vocabulary(path: Path) -> dict[int, str]:
     """Id -> token string of a ``tokenizer.json`` (model vocabulary, then added tokens).
 
     Reads the JSON only (no tokenizer library): WordPiece, WordLevel and BPE models keep a
-    ``{token: id}`` map, Unigram a list of ``[piece, score]`` whose position is the id.
+    ``{token: id}`` map, Unigram a list of ``[piece, score]`` whose position is the id. An
+    embedlayer tokenizer pipeline (format ``embedlayer.tokenizer``, as the causal language
+    model saves) is read through the subword model it nests.
     """
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        if isinstance(doc, dict) and doc.get("format") == "embedlayer.tokenizer":
+            doc = doc["model"]["tokenizer"]  # the nested huggingface tokenizers JSON
         model = doc["model"]
         vocab = model["vocab"]
         pairs = (vocab.items() if isinstance(vocab, dict)

@@ -7,7 +7,9 @@ after it (sinusoidal, learned absolute, rotary) and ``TiedOutputProjection`` (an
 that shares the embedding matrix), a linear-chain ``CRF`` (``nn.crf``: forward algorithm,
 Viterbi, transition constraints), character-level word encoders (``CharCNN``,
 ``CharBiLSTM``) and compressed layers that drop in for ``EmbeddingLayer`` (``nn.compressed``:
-``QuantizedEmbedding``, ``PQEmbedding``, ``LowRankEmbedding``). What it leaves out: encoders
+``QuantizedEmbedding``, ``PQEmbedding``, ``LowRankEmbedding``), and ``CausalTransformer``
+(``nn.transformer``: a GPT-2-shaped decoder over the embedding layer, with its
+``TransformerConfig``). What it leaves out: encoders
 over the embedded sequence (``nn.encoders``), the task models (``embedlayer.tasks``) and
 training codebooks (``embedlayer.compress``). ``import embedlayer`` never imports this package,
 so torch stays an optional extra.
@@ -33,10 +35,12 @@ from embedlayer.nn.positional import (
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
 )
+from embedlayer.nn.transformer import CausalTransformer, TransformerConfig
 from embedlayer.nn.tying import TiedOutputProjection
 
 __all__ = [
     "CRF",
+    "CausalTransformer",
     "CharBiLSTM",
     "CharCNN",
     "CoverageReport",
@@ -50,4 +54,5 @@ __all__ = [
     "RotaryEmbedding",
     "SinusoidalPositionalEncoding",
     "TiedOutputProjection",
+    "TransformerConfig",
 ]

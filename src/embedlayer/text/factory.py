@@ -128,13 +128,16 @@ def train_subword(
     unk_token: str = "<unk>",
     lowercase: bool = False,
     pre_tokenizer: str = "regex",
+    continuing_subword_prefix: str = "",
     progress: bool = True,
 ) -> TokenizerPipeline:
     """Train a BPE or WordPiece pipeline on ``texts`` (one string per line or sentence).
 
     The text is first normalized and cut into words by the named word tokenizer
     ``pre_tokenizer`` (``regex`` by default); the subword model is learned over those words.
-    ``unk_token`` is always among the special tokens.
+    ``unk_token`` is always among the special tokens. ``continuing_subword_prefix`` (BPE
+    only; WordPiece always has its ``##``) marks each piece after the first of a word, so that
+    token sequences can be decoded back to words (the causal language model uses ``"##"``).
     """
     if pre_tokenizer not in _PARTS:
         raise _unknown(pre_tokenizer)
@@ -145,8 +148,12 @@ def train_subword(
             min_count=min_count,
             special_tokens=specials,
             unk_token=unk_token,
+            continuing_subword_prefix=continuing_subword_prefix,
         )
     elif model == "wordpiece":
+        if continuing_subword_prefix:
+            raise ConfigError("continuing_subword_prefix is a BPE option; WordPiece marks its "
+                              "pieces with its own '##'")
         subword = WordPiece(
             vocab_size=vocab_size,
             min_count=min_count,

@@ -79,9 +79,16 @@ class BPEConfig:
     min_count: int = 2  # a pair seen fewer times is never merged
     special_tokens: tuple[str, ...] = ("<unk>",)  # kept whole; they get the first ids
     unk_token: str = "<unk>"  # stands for a character never seen in training
+    # Marks every piece after the first of a word (as WordPiece's "##"), so that a token
+    # sequence tells where words begin and can be decoded; "" (the default): no marker.
+    continuing_subword_prefix: str = ""
 
     def __post_init__(self) -> None:
         _check_subword(self)
+        if not isinstance(self.continuing_subword_prefix, str) \
+                or any(c.isspace() for c in self.continuing_subword_prefix):
+            raise ConfigError(f"BPEConfig.continuing_subword_prefix must be a string without "
+                              f"whitespace, got {self.continuing_subword_prefix!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,6 +197,8 @@ class _Subword(ABC):
     def to_dict(self) -> dict[str, Any]:
         config = asdict(self.config)
         config["special_tokens"] = list(config["special_tokens"])
+        if self.kind == "BPE" and not config["continuing_subword_prefix"]:
+            del config["continuing_subword_prefix"]  # files without the marker stay as they were
         trained = json.loads(self.tokenizer_.to_str()) if self.tokenizer_ is not None else None
         return {"type": self.kind, "config": config, "tokenizer": trained}
 
@@ -210,12 +219,14 @@ class BPE(_Subword):
         min_count: int = 2,
         special_tokens: Iterable[str] = ("<unk>",),
         unk_token: str = "<unk>",
+        continuing_subword_prefix: str = "",
     ) -> None:
         self.config = BPEConfig(
             vocab_size=vocab_size,
             min_count=min_count,
             special_tokens=tuple(special_tokens),
             unk_token=unk_token,
+            continuing_subword_prefix=continuing_subword_prefix,
         )
         self.tokenizer_ = None
 
@@ -236,12 +247,15 @@ class BPE(_Subword):
         from tokenizers import models, trainers
 
         c = self.config
-        model = models.BPE(unk_token=c.unk_token)
+        prefix = {"continuing_subword_prefix": c.continuing_subword_prefix} \
+            if c.continuing_subword_prefix else {}
+        model = models.BPE(unk_token=c.unk_token, **prefix)
         trainer = trainers.BpeTrainer(
             vocab_size=c.vocab_size,
             min_frequency=c.min_count,  # the tokenizers library names it so
             special_tokens=list(c.special_tokens),
             show_progress=False,
+            **prefix,
         )
         return model, trainer
 
