@@ -1,0 +1,483 @@
+"""The causal language model (``embedlayer.tasks.lm``): training throughput against
+transformers' GPT2LMHeadModel, a 15-minute run, and the embedding-layer experiments (tied
+head, positions, word-vector initialization, the token table as word vectors, compressing it).
+
+Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_lm.py
+      [--parts main,throughput,tied,positions,word,compress] [--seeds 3] [--jobs 2]
+      [--repeats 5] [--workers 2]
+(needs the contextual extra for transformers). Prints the command, then one Markdown table a
+part; ``--plot`` writes the positions plot.
+
+Data. ``main`` and ``throughput``: the ``corpora/en`` text files of the word-vector
+benchmarks (bench_word2vec's ``CORPORA``); the experiments:
+``corpora/en/brown.txt`` alone (1.16M words: small enough for many runs). In both, every 50th
+line is the test set (spread over the whole corpus, so over every genre); the model trains on
+the other lines, and ``fit`` holds out the last 2% of their token stream as its development
+slice (the "val" perplexity during training). The tables report test perplexity
+(``CausalLM.evaluate`` on the test lines).
+
+- main: ``MAIN`` below (BPE 8,000, context 128, width 256, 4 layers, 4 heads, GPT-2's network:
+  learned positions, tied head), ``MAIN_STEPS`` steps of 16 windows, 2 threads: the
+  development perplexity along the way, test perplexity, tokens/s of the whole ``fit``. The
+  trained folder is kept in the cache (``compress`` and ``throughput`` read it).
+- throughput: our ``CausalTransformer`` and ``transformers.GPT2LMHeadModel`` built from the
+  same settings (same parameter count: the test in tests/test_lm.py shows they compute the
+  same function), trained on the same batches (windows of the main corpus, encoded by the main
+  model's tokenizer) by the same loop (AdamW with the same parameter groups, clipping at 1.0,
+  cross-entropy on the logits), ``--repeats`` interleaved rounds of ``THROUGHPUT_STEPS``
+  steps each after a warm-up round; tokens/s medians, min-max and the ratio. transformers
+  runs its default (SDPA) attention.
+- tied: ``SMALL`` with a tied and an untied head, ``--seeds`` seeds each: parameters, test
+  perplexity mean ± std.
+- positions: ``SMALL`` (tied) with positions none / sinusoidal / learned / rotary, trained on
+  windows of 64 tokens, scored on the test lines with windows of 64, 128 and 256 (learned
+  positions have a table of 64 rows: longer windows are undefined for them).
+- word: a word-level vocabulary (``tokenizer="word"``, 8,000 words), the token table random
+  or initialized from word2vec trained on the same training lines (skip-gram, 128
+  dimensions, 5 epochs), ``--seeds`` seeds; then the trained token table of the random-init
+  model, exported with ``token_vectors()``, scored with the intrinsic suite (WS-353, SimLex,
+  MEN, the Google analogies) next to that word2vec.
+- compress: the main model's token table (tied: it is the output layer too) replaced by its
+  int8, 4-bit, PQ and low-rank reconstructions, test perplexity against the dense table.
+
+Every setting is fixed in this file, none chosen on the test lines. ``--jobs 2`` runs two
+experiment fits at once with one thread each (their timings are then not comparable across
+rows; only throughput and main are timing results, and they run alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shlex
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+MAIN = dict(vocab_size=8000, context=128, dim=256, layers=4, heads=4, batch_size=16,
+            learning_rate=1e-3, warmup=100, eval_every=250, eval_tokens=65536)
+MAIN_STEPS = 2000
+THROUGHPUT_STEPS = 8
+SMALL = dict(vocab_size=4000, context=64, dim=128, layers=2, heads=4, batch_size=32,
+             steps=1000, learning_rate=1e-3, warmup=50, eval_every=250, eval_tokens=65536)
+WORD = dict(SMALL, tokenizer="word", vocab_size=8000)
+W2V = dict(model="skipgram", loss="ns", dim=128, window=5, negative=5, min_count=3, epochs=5,
+           seed=1)
+EVAL_CONTEXTS = (64, 128, 256)
+COMPRESS = ["int8", "int4", "pq:m=64", "pq:m=32", "lowrank:rank=64", "lowrank:rank=32"]
+WORDSIM = ("ws353-all", "simlex999", "men3k")
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("EMBEDLAYER_CACHE", Path.home() / ".cache" / "embedlayer"))
+    return base / "bench-lm"
+
+
+def split_lines(paths: list[Path]) -> tuple[list[str], list[str]]:
+    """(training lines, test lines): every 50th non-empty line is a test line."""
+    train, test = [], []
+    i = 0
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                (test if i % 50 == 0 else train).append(line)
+                i += 1
+    return train, test
+
+
+def main_corpus() -> list[Path]:
+    """The English corpora of the word-vector benchmarks (bench_word2vec's ``CORPORA``)."""
+    from bench_word2vec import CORPORA
+    from embedlayer import data
+
+    return [Path(data.path(name, progress=False)) for name in CORPORA]
+
+
+def brown() -> list[Path]:
+    from embedlayer import data
+
+    return [Path(data.path("brown", progress=False))]
+
+
+def mean_std(values: list[float], fmt: str = "{:.1f}") -> str:
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(statistics.fmean(values))} ± {fmt.format(statistics.stdev(values))}"
+
+
+def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    return (f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-"
+            f"{fmt.format(max(values))})")
+
+
+# --- one fit, in a worker process -------------------------------------------------------------
+def fit_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Train one model (``job["config"]``) on brown's training lines and score it."""
+    import torch
+
+    from embedlayer.tasks.lm import CausalLM, LMConfig
+
+    torch.set_num_threads(job.get("threads", 1))
+    train, test = split_lines(brown())
+    init = None
+    if job.get("init") == "word2vec":
+        init = word2vec_of(job["w2v_path"])
+    t0 = time.perf_counter()
+    lm = CausalLM(LMConfig(**job["config"])).fit(train, init_vectors=init, progress=False) \
+        if init is not None else CausalLM(LMConfig(**job["config"])).fit(train, progress=False)
+    seconds = time.perf_counter() - t0
+    out: dict[str, Any] = {"name": job["name"], "seed": job["config"]["seed"],
+                           "seconds": seconds,
+                           "params": sum(p.numel() for p in lm.model_.parameters()),
+                           "dev": lm.history_[-1].val_perplexity, "test": {}}
+    for ctx in job.get("contexts", (job["config"]["context"],)):
+        try:
+            out["test"][ctx] = lm.evaluate(test, context=ctx).perplexity
+        except Exception as exc:  # learned positions past their table
+            out["test"][ctx] = f"n/a ({type(exc).__name__})"
+    if "init_rows_" in vars(lm):
+        out["init_rows"] = lm.init_rows_
+    if job.get("save"):
+        lm.save(job["save"])
+    return out
+
+
+def run_jobs(jobs: list[dict[str, Any]], workers: int) -> list[dict[str, Any]]:
+    if workers <= 1:
+        return [fit_job(j) for j in jobs]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(fit_job, jobs))
+
+
+def seeds_of(args) -> list[int]:
+    return list(range(args.seeds))
+
+
+# --- parts -------------------------------------------------------------------------------------
+def part_main(args) -> None:
+    import torch
+
+    from embedlayer.tasks.lm import CausalLM, LMConfig
+
+    torch.set_num_threads(args.workers)
+    train, test = split_lines(main_corpus())
+    config = LMConfig(**MAIN, steps=args.main_steps, seed=0)
+    folder = cache_dir() / "main"
+    t0 = time.perf_counter()
+    lm = CausalLM(config).fit(train, progress=False)
+    seconds = time.perf_counter() - t0
+    tokens = args.main_steps * config.batch_size * config.context
+    score = lm.evaluate(test)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    lm.save(folder)
+    params = sum(p.numel() for p in lm.model_.parameters())
+    print(f"\n### main: {config.vocab_size:,} BPE tokens, context {config.context}, width "
+          f"{config.dim}, {config.layers} layers, {config.heads} heads, learned positions, tied "
+          f"head ({params:,} parameters); {args.main_steps} steps x {config.batch_size} windows"
+          f" ({tokens:,} tokens); {args.workers} threads\n")
+    print(f"training lines {len(train):,}, test lines {len(test):,}\n")
+    print("| step | train loss | dev perplexity | learning rate | s since last |\n"
+          "| ---: | ---: | ---: | ---: | ---: |")
+    for r in lm.history_:
+        print(f"| {r.step} | {r.loss:.3f} | {r.val_perplexity:.1f} | {r.learning_rate:.2e} | "
+              f"{r.seconds:.0f} |")
+    print(f"\nwhole fit (tokenizer, encoding, training, dev scoring): {seconds:.0f} s, "
+          f"{tokens / seconds:,.0f} training tokens/s")
+    print(f"test perplexity: {score.perplexity:.1f} over {score.tokens:,} tokens")
+    for seed in (0, 1):
+        text = lm.generate("The", 30, strategy="sample", temperature=0.8, top_k=40, seed=seed)
+        print(f"sample (seed {seed}, temperature 0.8, top-k 40): {text!r}")
+    print(f"saved: {folder}")
+
+
+def part_throughput(args) -> None:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    from embedlayer.contextual.checkpoint import offline
+    from embedlayer.nn.transformer import CausalTransformer
+    from embedlayer.tasks._training import optimizer_step
+    from embedlayer.tasks.lm import CausalLM, LMConfig
+    from embedlayer.tasks.lm._tokens import encode_text
+    from embedlayer.tasks.lm._train import make_optimizer, sample_batch
+
+    offline()
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.set_num_threads(args.workers)
+    folder = cache_dir() / "main"
+    if folder.exists():
+        lm = CausalLM.load(folder)
+    else:  # the tokenizer only
+        train, _ = split_lines(main_corpus())
+        lm = CausalLM(LMConfig(**{**MAIN, "steps": 1, "eval_every": 1})).fit(train,
+                                                                             progress=False)
+    c = lm.config
+    train, _ = split_lines(main_corpus())
+    ids = encode_text(lm.tokenizer_, lm.vocab_, train[:20000])
+    rng = np.random.default_rng(0)
+    batches = [sample_batch(ids, len(ids), c.context, c.batch_size, rng)
+               for _ in range(THROUGHPUT_STEPS)]
+    v = len(lm.vocab_)
+
+    def ours() -> torch.nn.Module:
+        return CausalTransformer(lm.vocab_, c.network())
+
+    def theirs() -> torch.nn.Module:
+        return GPT2LMHeadModel(GPT2Config(
+            vocab_size=v, n_positions=c.context, n_embd=c.dim, n_layer=c.layers,
+            n_head=c.heads, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+            bos_token_id=None, eos_token_id=None))
+
+    forward = {"embedlayer": lambda m, x: m(x), "transformers": lambda m, x: m(input_ids=x).logits}
+    models = {"embedlayer": ours(), "transformers": theirs()}
+    counts = {k: sum(p.numel() for p in m.parameters()) for k, m in models.items()}
+    optimizers = {k: make_optimizer(m, learning_rate=1e-3, weight_decay=0.1, betas=(0.9, 0.95))
+                  for k, m in models.items()}
+
+    def round_(name: str) -> float:
+        model, opt = models[name], optimizers[name]
+        model.train()
+        t0 = time.perf_counter()
+        for x, y in batches:
+            logits = forward[name](model, x)
+            loss = F.cross_entropy(logits.reshape(-1, v), y.reshape(-1))
+            optimizer_step(loss, model, [opt], 1.0)
+        return len(batches) * c.batch_size * c.context / (time.perf_counter() - t0)
+
+    for name in models:  # warm-up
+        round_(name)
+    rates: dict[str, list[float]] = {k: [] for k in models}
+    for _ in range(args.repeats):
+        for name in models:
+            rates[name].append(round_(name))
+    print(f"\n### training throughput: {c.layers} layers, width {c.dim}, {c.heads} heads, "
+          f"context {c.context}, vocabulary {v:,}, batch {c.batch_size}; {args.repeats} "
+          f"interleaved rounds of {THROUGHPUT_STEPS} steps, {args.workers} threads\n")
+    print("| model | parameters | tokens/s median (min-max) |\n| --- | ---: | ---: |")
+    for name in models:
+        print(f"| {name} | {counts[name]:,} | {spread(rates[name])} |")
+    ratio = statistics.median(rates["embedlayer"]) / statistics.median(rates["transformers"])
+    per_round = [a / b for a, b in zip(rates["embedlayer"], rates["transformers"], strict=True)]
+    print(f"\nembedlayer / transformers: {ratio:.2f}x (per round {min(per_round):.2f}-"
+          f"{max(per_round):.2f})")
+    import transformers
+
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}, attention "
+          f"{models['transformers'].config._attn_implementation}")
+
+
+def part_tied(args) -> None:
+    jobs = [{"name": name, "config": dict(SMALL, tied=tied, seed=s)}
+            for s in seeds_of(args) for name, tied in (("tied", True), ("untied", False))]
+    results = run_jobs(jobs, args.jobs)
+    print(f"\n### tied against untied output layer: brown, {SMALL['steps']} steps x "
+          f"{SMALL['batch_size']} windows of {SMALL['context']}, seeds "
+          f"{', '.join(map(str, seeds_of(args)))}\n")
+    print("| head | parameters | test perplexity | dev perplexity | per seed (test) |\n"
+          "| --- | ---: | ---: | ---: | --- |")
+    for name in ("tied", "untied"):
+        rows = [r for r in results if r["name"] == name]
+        test = [r["test"][SMALL["context"]] for r in rows]
+        print(f"| {name} | {rows[0]['params']:,} | {mean_std(test)} | "
+              f"{mean_std([r['dev'] for r in rows])} | "
+              f"{', '.join(f'{t:.1f}' for t in test)} |")
+
+
+def part_positions(args) -> None:
+    kinds = ("none", "sinusoidal", "learned", "rotary")
+    jobs = [{"name": kind, "config": dict(SMALL, positions=kind, seed=s),
+             "contexts": EVAL_CONTEXTS} for s in seeds_of(args) for kind in kinds]
+    results = run_jobs(jobs, args.jobs)
+    print(f"\n### positions: trained on windows of {SMALL['context']} tokens, scored with "
+          f"windows of {', '.join(map(str, EVAL_CONTEXTS))}; brown, seeds "
+          f"{', '.join(map(str, seeds_of(args)))}\n")
+    head = " | ".join(f"test ppl, window {c}" for c in EVAL_CONTEXTS)
+    print(f"| positions | parameters | {head} | change {EVAL_CONTEXTS[0]} -> "
+          f"{EVAL_CONTEXTS[-1]} |\n| --- | ---: |" + " ---: |" * (len(EVAL_CONTEXTS) + 1))
+    curves = {}
+    for kind in kinds:
+        rows = [r for r in results if r["name"] == kind]
+        cells, means = [], []
+        for c in EVAL_CONTEXTS:
+            values = [r["test"][c] for r in rows]
+            if all(isinstance(v, float) for v in values):
+                cells.append(mean_std(values))
+                means.append(statistics.fmean(values))
+            else:
+                cells.append("n/a (no rows past its table)")
+                means.append(math.nan)
+        change = means[-1] / means[0] - 1 if math.isfinite(means[-1]) else math.nan
+        curves[kind] = means
+        print(f"| {kind} | {rows[0]['params']:,} | {' | '.join(cells)} | "
+              + (f"{100 * change:+.1f}% |" if math.isfinite(change) else "n/a |"))
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for kind, means in curves.items():
+            ax.plot(EVAL_CONTEXTS, means, marker="o", label=kind)
+        ax.axvline(SMALL["context"], color="grey", linestyle=":", label="training window")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("scoring window (tokens)")
+        ax.set_ylabel("test perplexity (mean over seeds)")
+        ax.set_title("positions: perplexity beyond the training length")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        print(f"\nwrote {args.plot}")
+
+
+def word2vec_of(path: str):
+    from embedlayer.vectors.io import load_vectors
+
+    return load_vectors(path, progress=False)
+
+
+def train_word2vec(path: Path) -> None:
+    """word2vec on brown's training lines, tokenized by the word-level LM's own tokenizer."""
+    from embedlayer.tasks.lm import CausalLM, LMConfig
+    from embedlayer.train import Word2Vec
+
+    train, _ = split_lines(brown())
+    probe = CausalLM(LMConfig(**{**WORD, "steps": 1, "eval_every": 1})).fit(train,
+                                                                            progress=False)
+    sentences = [list(t) for t in probe.tokenizer_.tokenize_many(train)]
+    model = Word2Vec(**W2V, workers=2).fit(sentences, progress=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save_vectors(path)
+
+
+def intrinsic(store) -> dict[str, float]:
+    from embedlayer.eval import evaluate_analogies, evaluate_word_pairs
+
+    out = {n: evaluate_word_pairs(store, n, oov="skip").spearman for n in WORDSIM}
+    result = evaluate_analogies(store, "google-analogy", restrict_vocab=30_000)
+    out["analogy"] = result.correct / max(1, result.total)
+    out["answered"] = result.answered
+    return out
+
+
+def part_word(args) -> None:
+    from embedlayer.tasks.lm import CausalLM
+
+    w2v = cache_dir() / "w2v-brown"
+    if not w2v.exists():
+        train_word2vec(w2v)
+    save = cache_dir() / "word-random-0"
+    jobs = [{"name": init, "config": dict(WORD, seed=s), "init": init, "w2v_path": str(w2v),
+             "save": str(save) if (init == "random" and s == 0) else None}
+            for s in seeds_of(args) for init in ("random", "word2vec")]
+    if save.exists():
+        import shutil
+
+        shutil.rmtree(save)
+    results = run_jobs(jobs, args.jobs)
+    print(f"\n### word-level vocabulary ({WORD['vocab_size']:,} words): token table random or "
+          f"from word2vec of the same training lines; brown, seeds "
+          f"{', '.join(map(str, seeds_of(args)))}\n")
+    print("| token table starts | test perplexity | dev perplexity | per seed (test) |\n"
+          "| --- | ---: | ---: | --- |")
+    for init in ("random", "word2vec"):
+        rows = [r for r in results if r["name"] == init]
+        test = [r["test"][WORD["context"]] for r in rows]
+        extra = f" ({rows[0]['init_rows']:,} rows copied)" if "init_rows" in rows[0] else ""
+        print(f"| {init}{extra} | {mean_std(test)} | {mean_std([r['dev'] for r in rows])} | "
+              f"{', '.join(f'{t:.1f}' for t in test)} |")
+    lm = CausalLM.load(save)
+    table = lm.token_vectors()
+    print("\nThe trained token table (random start, seed 0) as word vectors, next to word2vec "
+          "of the same lines (128 dimensions each):\n")
+    print("| vectors | words | WS-353 | SimLex | MEN | analogy (answered) |\n"
+          "| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, store in (("LM token table", table), ("word2vec (skip-gram)", word2vec_of(w2v))):
+        q = intrinsic(store)
+        print(f"| {name} | {len(store):,} | " + " | ".join(f"{q[k]:.4f}" for k in WORDSIM)
+              + f" | {q['analogy']:.4f} ({q['answered']:,}) |")
+
+
+def part_compress(args) -> None:
+    import numpy as np
+    import torch
+
+    from embedlayer.compress import compress
+    from embedlayer.tasks.lm import CausalLM
+    from embedlayer.vectors import Vectors
+
+    torch.set_num_threads(args.workers)
+    folder = cache_dir() / "main"
+    if not folder.exists():
+        raise SystemExit(f"compress: run --parts main first ({folder} is missing)")
+    lm = CausalLM.load(folder)
+    _, test = split_lines(main_corpus())
+    weight = lm.model_.transformer.wte.weight
+    dense = weight.detach().clone()
+    base = lm.evaluate(test).perplexity
+    table = Vectors([f"t{i}" for i in range(len(dense))], dense.numpy())
+    print(f"\n### compressing the main model's token table ({len(dense):,} x {dense.shape[1]}, "
+          f"tied: it is the output layer too); test perplexity\n")
+    print("| token table | bytes | ratio | test perplexity | change |\n"
+          "| --- | ---: | ---: | ---: | ---: |")
+    full = dense.numel() * 4
+    print(f"| dense float32 | {full:,} | 1.0x | {base:.2f} | +0.0% |")
+    for method in COMPRESS:
+        c = compress(table, method)
+        with torch.no_grad():
+            weight.copy_(torch.from_numpy(np.asarray(c.matrix, dtype=np.float32)))
+        ppl = lm.evaluate(test).perplexity
+        print(f"| {method} | {c.nbytes:,} | {full / c.nbytes:.1f}x | {ppl:.2f} | "
+              f"{100 * (ppl / base - 1):+.1f}% |")
+        with torch.no_grad():
+            weight.copy_(dense)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="main,throughput,tied,positions,word,compress",
+                        help="comma-separated parts (default: %(default)s)")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds of each experiment row (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="experiment fits at once, one thread each (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="throughput rounds (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="torch threads of main, throughput and compress (default: "
+                             "%(default)s)")
+    parser.add_argument("--main-steps", type=int, default=MAIN_STEPS,
+                        help="optimizer steps of the main run (default: %(default)s)")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help="write the positions plot here (default: none)")
+    args = parser.parse_args()
+    os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")
+    print(f"command: python benchmarks/bench_lm.py {shlex.join(sys.argv[1:])}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
+    t0 = time.perf_counter()
+    parts = {"main": part_main, "throughput": part_throughput, "tied": part_tied,
+             "positions": part_positions, "word": part_word, "compress": part_compress}
+    for part in args.parts.split(","):
+        parts[part.strip()](args)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}; {time.perf_counter() - t0:.0f} s "
+          f"in all")
+
+
+if __name__ == "__main__":
+    main()
