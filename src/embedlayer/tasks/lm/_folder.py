@@ -10,7 +10,9 @@ the training history), ``model.safetensors`` (GPT-2's tensor names and ``Conv1D`
 and ``tokenizer.json`` (the embedlayer tokenizer pipeline; ``read_embedding_layer`` reads a BPE
 one's vocabulary). A word-level model (``settings.tokenizer: "word"``) adds ``vocab.json``
 (``vocab.save_vocab``'s JSON: tokens in id order, their counts, the special tokens), since
-its word pipeline has no vocabulary of its own. A folder whose settings lack ``tokenizer``
+its word pipeline has no vocabulary of its own (``read_embedding_layer`` finds no keys in
+its ``tokenizer.json`` and says so; ``CausalLM.load(folder).token_vectors()`` gives the table
+with its words). A folder whose settings lack ``tokenizer``
 (written before the word-level variant) is a BPE one. A checkpoint written during training adds ``trainer_state.json`` (step, numpy
 generator state, stream length, optimizer groups) and ``optimizer.safetensors`` (AdamW's
 moments and torch's RNG state): pickle-free.
