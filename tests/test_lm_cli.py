@@ -80,3 +80,39 @@ def test_errors_are_one_line(corpus, tmp_path, capsys):
     capsys.readouterr()
     assert main(["lm", "generate", str(model), "x", "--max-new-tokens", "-1"]) == 1
     assert "max_new_tokens" in capsys.readouterr().err
+
+
+def test_word_tokenizer_init_vectors_and_a_longer_eval_context(corpus, tmp_path, capsys):
+    vectors = tmp_path / "vectors.txt"  # word2vec text format, --dim 32
+    rows = [(w, [0.1 * (i + 1)] * 16 + [-0.05 * (i + 1)] * 16)
+            for i, w in enumerate(["cat", "dog", "zebra"])]
+    vectors.write_text(f"{len(rows)} 32\n" + "".join(
+        w + " " + " ".join(f"{x:.4f}" for x in v) + "\n" for w, v in rows))
+    model = tmp_path / "model"
+    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), *QUICK,
+                 "--tokenizer", "word", "--positions", "rotary", "--init-vectors",
+                 str(vectors), "--steps", "4", "--eval-every", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "token table: 2 of 16 rows started from" in out and "word tokens" in out
+    doc = json.loads((model / "config.json").read_text())
+    assert doc["embedlayer"]["settings"]["tokenizer"] == "word"
+    assert doc["embedlayer"]["training"]["init_rows"] == 2 and (model / "vocab.json").is_file()
+
+    scores = []
+    for extra in ([], ["--context", "48"]):
+        assert main(["lm", "eval", str(model), str(corpus), "--json", "--quiet", *extra]) == 0
+        scores.append(json.loads(capsys.readouterr().out))
+    assert scores[0]["tokens"] == scores[1]["tokens"] and scores[0]["loss"] != scores[1]["loss"]
+    assert main(["lm", "generate", str(model), "the cat", "--max-new-tokens", "5"]) == 0
+    assert capsys.readouterr().out.startswith("the cat")
+
+    learned = tmp_path / "learned"
+    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(learned), *QUICK,
+                 "--steps", "2", "--eval-every", "2"]) == 0
+    capsys.readouterr()
+    assert main(["lm", "eval", str(learned), str(corpus), "--context", "48"]) == 1
+    err = capsys.readouterr().err
+    assert "learned position table (16 positions" in err and len(err.strip().splitlines()) == 1
+    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(tmp_path / "x"), *QUICK,
+                 "--steps", "2", "--init-vectors", str(vectors), "--dim", "16"]) == 1
+    assert "dimension 32" in capsys.readouterr().err

@@ -14,9 +14,15 @@ from typing import Any
 
 # LMConfig field -> (flag, argparse options, help without the default)
 _SETTINGS: dict[str, tuple[str, dict[str, Any], str]] = {
-    "vocab_size": ("--vocab-size", {"type": int}, "BPE vocabulary size (special tokens and "
-                                                  "the alphabet included)"),
-    "min_count": ("--min-count", {"type": int}, "BPE: pairs seen fewer times are not merged"),
+    "tokenizer": ("--tokenizer", {"choices": ["bpe", "word"]},
+                  "bpe: the project's BPE; word: regex words, the most frequent kept, the "
+                  "others <unk>"),
+    "vocab_size": ("--vocab-size", {"type": int}, "vocabulary size (BPE: special tokens and "
+                                                  "the alphabet included; word: at most this "
+                                                  "many tokens, <unk> and <|endoftext|> "
+                                                  "included)"),
+    "min_count": ("--min-count", {"type": int}, "BPE: pairs seen fewer times are not merged; "
+                                                "word: words seen fewer times are <unk>"),
     "context": ("--context", {"type": int}, "tokens per window (the longest the model sees)"),
     "dim": ("--dim", {"type": int}, "model width"),
     "layers": ("--layers", {"type": int}, "transformer blocks"),
@@ -70,15 +76,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                            help=f"{text} (default: {getattr(defaults, field)})")
     train.add_argument("--tied", action=argparse.BooleanOptionalAction, default=None,
                        help="share the output head with the token table (default: tied)")
+    train.add_argument("--init-vectors", type=Path, default=None, metavar="VECTORS",
+                       help="word vectors (any format `embedlayer vectors` reads, or a "
+                            "compressed folder) of dimension --dim that start the token "
+                            "table's rows of the tokens they hold, rescaled to the random "
+                            "init's RMS 0.02 (default: random init only)")
     _common(train)
     train.set_defaults(func=_train)
 
     ev = cmds.add_parser(
         "eval", help="loss and perplexity of a model on a text file",
         description="Mean next-token loss (nats) and perplexity of MODEL on FILE, encoded "
-                    "like the training stream and scored in windows of the model's context.")
+                    "like the training stream and scored in windows of the model's context "
+                    "(or --context tokens).")
     ev.add_argument("model", type=Path, metavar="MODEL", help="model folder (required)")
     ev.add_argument("file", type=Path, metavar="FILE", help="text file (required)")
+    ev.add_argument("--context", type=int, default=None, metavar="N",
+                    help="window length to score in; longer than in training works for "
+                         "positions none, sinusoidal and rotary, not learned (default: the "
+                         "model's training context)")
     ev.add_argument("--json", action="store_true",
                     help="print the scores as one JSON object (default: text)")
     _common(ev)
@@ -137,6 +153,9 @@ def _train(args: argparse.Namespace) -> int:
     check_not_input("-o/--output", args.output, [args.corpus] if args.corpus.exists() else [])
     check_replaceable(args.output, "a causal language model", _ALLOWED)
     if args.resume:
+        if args.init_vectors is not None:
+            raise ConfigError("--resume continues the checkpoint's token table; drop "
+                              "--init-vectors")
         given = [f for f in (*_SETTINGS, "tied") if getattr(args, f) is not None]
         if given:
             raise ConfigError(f"--resume continues with the checkpoint's own settings; drop "
@@ -150,9 +169,19 @@ def _train(args: argparse.Namespace) -> int:
             raise ConfigError(f"-o/--output {args.output}: already exists; pass --force to "
                               "replace it or --resume to continue it")
         config = _config(args)
+    init = None
+    if args.init_vectors is not None:
+        from embedlayer.cli._vectors import load_compressed_folder
+        from embedlayer.vectors.io import load_vectors
+
+        init = load_compressed_folder(args.init_vectors) or load_vectors(
+            args.init_vectors, progress=not args.quiet)
     lm = CausalLM(config, workers=args.workers).fit(str(args.corpus), output=args.output,
-                                                    resume=args.resume,
+                                                    resume=args.resume, init_vectors=init,
                                                     progress=not args.quiet)
+    if init is not None:
+        print(f"token table: {lm.init_rows_:,} of {len(lm.vocab_):,} rows started from "
+              f"{args.init_vectors} (scaled by {lm.init_scale_:.4g})")
     for r in lm.history_:
         val = "" if r.val_loss is None else \
             f"  val_loss {r.val_loss:.4f}  val_ppl {r.val_perplexity:.2f}"
@@ -170,7 +199,7 @@ def _eval(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise MissingFileError(f"{args.file}: no such file")
     lm = CausalLM.load(args.model, workers=args.workers)
-    score = lm.evaluate(str(args.file))
+    score = lm.evaluate(str(args.file), context=args.context)
     if args.json:
         print(json.dumps(score.to_dict()))
     else:

@@ -35,12 +35,13 @@ from embedlayer.nn.positional import (
 from embedlayer.nn.tying import TiedOutputProjection
 from embedlayer.vocab import Vocab
 
-__all__ = ["CONV1D_WEIGHTS", "POSITION_KINDS", "CausalTransformer", "PositionKind",
+__all__ = ["CONV1D_WEIGHTS", "INIT_STD", "POSITION_KINDS", "CausalTransformer", "PositionKind",
            "TransformerConfig", "from_gpt2_tensors", "to_gpt2_tensors"]
 
 PositionKind = Literal["none", "sinusoidal", "learned", "rotary"]
 POSITION_KINDS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rotary")
 # Linear weights that GPT-2 stores as Conv1D (in, out); nn.Linear holds (out, in).
+INIT_STD = 0.02  # std of the initial weights (GPT-2's initializer_range)
 CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
                   "mlp.c_proj.weight")
 
@@ -206,14 +207,14 @@ class CausalTransformer(nn.Module):
     @torch.no_grad()
     def _init_weights(self) -> None:
         gen = torch.Generator().manual_seed(self.config.seed)
-        residual_std = 0.02 / math.sqrt(2 * self.config.layers)
+        residual_std = INIT_STD / math.sqrt(2 * self.config.layers)
         for name, p in self.named_parameters():
             if name.endswith(("ln_1.weight", "ln_2.weight", "ln_f.weight")):
                 p.fill_(1.0)
             elif p.ndim == 1:
                 p.zero_()
             else:
-                std = residual_std if name.endswith("c_proj.weight") else 0.02
+                std = residual_std if name.endswith("c_proj.weight") else INIT_STD
                 p.copy_(torch.randn(p.shape, generator=gen) * std)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:

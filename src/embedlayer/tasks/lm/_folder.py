@@ -7,8 +7,13 @@ version 1, the other settings, the position kind, whether ``transformers`` can l
 the training history), ``model.safetensors`` (GPT-2's tensor names and ``Conv1D`` layouts:
 ``transformer.wte.weight``, ``transformer.wpe.weight`` for learned positions,
 ``transformer.h.{i}.attn.c_attn.weight`` (in, out) ...; ``lm_head.weight`` only when untied)
-and ``tokenizer.json`` (the embedlayer tokenizer pipeline; ``read_embedding_layer`` reads its
-vocabulary). A checkpoint written during training adds ``trainer_state.json`` (step, numpy
+and ``tokenizer.json`` (the embedlayer tokenizer pipeline; ``read_embedding_layer`` reads a BPE
+one's vocabulary). A word-level model (``settings.tokenizer: "word"``) adds ``vocab.json``
+(``vocab.save_vocab``'s JSON: tokens in id order, their counts, the special tokens), since
+its word pipeline has no vocabulary of its own (``read_embedding_layer`` finds no keys in
+its ``tokenizer.json`` and says so; ``CausalLM.load(folder).token_vectors()`` gives the table
+with its words). A folder whose settings lack ``tokenizer``
+(written before the word-level variant) is a BPE one. A checkpoint written during training adds ``trainer_state.json`` (step, numpy
 generator state, stream length, optimizer groups) and ``optimizer.safetensors`` (AdamW's
 moments and torch's RNG state): pickle-free.
 
@@ -35,9 +40,10 @@ from embedlayer._atomic import atomic_folder
 from embedlayer._jsondoc import read_json_doc
 from embedlayer.errors import ConfigError, FormatError, MissingFileError
 from embedlayer.nn.transformer import CausalTransformer, from_gpt2_tensors, to_gpt2_tensors
-from embedlayer.tasks.lm._tokens import EOS, check_tokenizer, token_vocab
+from embedlayer.tasks.lm._tokens import EOS, check_tokenizer, check_word_vocab, token_vocab
 from embedlayer.tasks.lm._train import StepRecord, optimizer_state
 from embedlayer.text.serialization import load_tokenizer
+from embedlayer.vocab import load_vocab, save_vocab
 
 if TYPE_CHECKING:
     from embedlayer.tasks.lm.model import CausalLM
@@ -49,7 +55,8 @@ FORMAT_VERSION = 1
 STATE_FORMAT = "embedlayer.causal-lm-trainer"
 _MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 _STATE_FILES = ("trainer_state.json", "optimizer.safetensors")
-_ALLOWED = frozenset(_MODEL_FILES + _STATE_FILES)
+_WORD_VOCAB = "vocab.json"  # word-level models only
+_ALLOWED = frozenset(_MODEL_FILES + _STATE_FILES + (_WORD_VOCAB,))
 # GPT-2 config key -> LMConfig field (the network's shape lives in these keys only)
 _GPT2_KEYS = {"n_positions": "context", "n_embd": "dim", "n_layer": "layers", "n_head": "heads"}
 
@@ -83,6 +90,8 @@ def _config_doc(lm: CausalLM) -> dict[str, Any]:
                      "transformers cannot load it; read_embedding_layer reads its token table"),
             "settings": settings,
             "training": {"steps_done": getattr(lm, "steps_done_", None),
+                         "init_rows": getattr(lm, "init_rows_", 0),
+                         "init_scale": getattr(lm, "init_scale_", None),
                          "history": [r.to_dict() for r in getattr(lm, "history_", [])]},
         },
     }
@@ -98,6 +107,8 @@ def save(lm: CausalLM, target: Path, *, training: dict[str, Any] | None = None) 
         save_file(to_gpt2_tensors(lm.model_), str(tmp / "model.safetensors"),
                   metadata={"format": "pt"})  # "pt": what transformers expects to find
         lm.tokenizer_.save(tmp / "tokenizer.json")
+        if lm.config.tokenizer == "word":
+            save_vocab(lm.vocab_, tmp / _WORD_VOCAB, format="json")
         with open(tmp / "config.json", "w", encoding="utf-8") as fh:
             json.dump(_config_doc(lm), fh, ensure_ascii=False, indent=1)
             fh.write("\n")
@@ -137,7 +148,7 @@ def _read_config(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     settings = own.get("settings")
     if not isinstance(settings, dict):
         raise FormatError(f"{where}: field 'embedlayer.settings' must be an object")
-    values = dict(settings)
+    values = {"tokenizer": "bpe", **settings}  # folders written before "word" were all BPE
     for key, field in _GPT2_KEYS.items():
         if key not in doc:
             raise FormatError(f"{where}: field {key!r} is missing")
@@ -167,8 +178,15 @@ def _build(cls: type[CausalLM], folder: Path, workers: int | None, device: Any) 
         raise FormatError(f"{where}: the settings do not make a model ({exc})") from None
     lm = cls(config, workers=workers, device=device)
     tok_path = folder / "tokenizer.json"
-    lm.tokenizer_ = check_tokenizer(load_tokenizer(tok_path), str(tok_path))
-    lm.vocab_ = token_vocab(lm.tokenizer_)
+    lm.tokenizer_ = check_tokenizer(load_tokenizer(tok_path), str(tok_path), config.tokenizer)
+    if config.tokenizer == "word":
+        vocab_path = folder / _WORD_VOCAB
+        if not vocab_path.is_file():
+            raise MissingFileError(f"{folder}: {_WORD_VOCAB} is missing (a word-level model "
+                                   f"keeps its vocabulary there)")
+        lm.vocab_ = check_word_vocab(load_vocab(vocab_path, format="json"), str(vocab_path))
+    else:
+        lm.vocab_ = token_vocab(lm.tokenizer_)
     if doc.get("vocab_size") != len(lm.vocab_):
         raise FormatError(f"{where}: vocab_size {doc.get('vocab_size')!r} disagrees with "
                           f"{tok_path} ({len(lm.vocab_):,} tokens)")
@@ -181,6 +199,8 @@ def _build(cls: type[CausalLM], folder: Path, workers: int | None, device: Any) 
     except TypeError as exc:
         raise FormatError(f"{where}: field 'embedlayer.training.history': {exc}") from None
     lm.steps_done_ = training.get("steps_done")
+    lm.init_rows_ = training.get("init_rows", 0)
+    lm.init_scale_ = training.get("init_scale")
     return lm
 
 
@@ -248,6 +268,7 @@ def read_training_state(folder: Path, lm: CausalLM) -> dict[str, Any]:
         raise FormatError(f"{folder / 'optimizer.safetensors'}: tensor 'rng.torch' is missing")
     lm.tokenizer_, lm.vocab_, lm.model_ = saved.tokenizer_, saved.vocab_, saved.model_
     lm.history_ = saved.history_
+    lm.init_rows_, lm.init_scale_ = saved.init_rows_, saved.init_scale_
     lm.model_.train()
     return {"step": doc["step"], "tokens": doc["tokens"], "rng": doc["rng"],
             "optimizer": doc["optimizer"], "tensors": tensors,

@@ -3,8 +3,9 @@
 What it holds: the learning rate at a step (linear warm-up, then cosine decay to
 ``min_lr_ratio`` of the peak), seeded random windows of the token stream as batches, the
 summed next-token loss over fixed non-overlapping windows (validation and ``evaluate``),
-AdamW with weight decay on matrices only (GPT-2 / nanoGPT), and the optimizer's state as
-plain tensors + JSON (pickle-free) and back. The loop itself is ``CausalLM.fit``
+AdamW with weight decay on matrices only (GPT-2 / nanoGPT), the optimizer's state as
+plain tensors + JSON (pickle-free) and back, and :func:`copy_vectors`, which starts the token
+table from word vectors. The loop itself is ``CausalLM.fit``
 (``tasks.lm.model``). What it leaves out: tokenizing and files.
 """
 
@@ -19,9 +20,11 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual name
 from torch import nn
 
-from embedlayer.errors import FormatError
+from embedlayer.errors import ConfigError, FormatError
+from embedlayer.nn.transformer import INIT_STD
+from embedlayer.vocab import Vocab
 
-__all__ = ["StepRecord", "learning_rate_at", "make_optimizer", "optimizer_from_state",
+__all__ = ["StepRecord", "copy_vectors", "learning_rate_at", "make_optimizer", "optimizer_from_state",
            "optimizer_state", "sample_batch", "window_loss"]
 
 
@@ -87,6 +90,32 @@ def window_loss(net: nn.Module, ids: np.ndarray, context: int, batch_size: int,
         count += int((y != -100).sum())
     net.train(was_training)
     return total, count
+
+
+@torch.no_grad()
+def copy_vectors(table: torch.Tensor, vocab: Vocab, store: Any) -> tuple[int, float]:
+    """Copy the vectors of ``store`` (a ``VectorStore`` of ``table``'s width) into the rows of
+    ``table`` (V, D) whose token (special tokens excepted) it holds, all scaled by one factor
+    so that the copied block's root mean square per coordinate is ``INIT_STD`` (0.02, the
+    random rows' std). Returns (rows copied, the factor); ``ConfigError`` when no token is
+    found or the found vectors are all zero."""
+    width = int(table.shape[1])
+    if store.dim != width:
+        raise ConfigError(f"init_vectors has dimension {store.dim}, the token table {width}")
+    first = len(vocab.specials)
+    rows = [i for i in range(first, len(vocab)) if vocab.token(i) in store]
+    if not rows:
+        raise ConfigError(f"init_vectors holds none of the model's {len(vocab) - first:,} "
+                          f"tokens (e.g. {vocab.tokens[first:first + 3]}): nothing to copy")
+    block = np.asarray(store.lookup([vocab.token(i) for i in rows]), dtype=np.float64)  # (k, D)
+    rms = float(np.sqrt(np.mean(block ** 2)))
+    if not math.isfinite(rms) or rms == 0.0:
+        raise ConfigError(f"init_vectors: the {len(rows):,} vectors found have root mean "
+                          f"square {rms}; cannot scale them to the init's std {INIT_STD}")
+    scale = INIT_STD / rms
+    index = torch.tensor(rows, dtype=torch.long, device=table.device)
+    table[index] = torch.from_numpy(block * scale).to(table.device, table.dtype)
+    return len(rows), scale
 
 
 def make_optimizer(net: nn.Module, *, learning_rate: float, weight_decay: float,

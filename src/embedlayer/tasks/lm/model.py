@@ -1,14 +1,25 @@
 """`CausalLM`: a small GPT-style language model over the embedding layer, trained and used.
 
 What it holds: the estimator (the constructor stores an :class:`LMConfig`; ``fit`` trains the
-BPE tokenizer on the corpus, encodes the corpus once into a memory-mapped id stream, holds out
+tokenizer on the corpus (BPE, or a word-level vocabulary: ``LMConfig.tokenizer``), encodes the corpus once into a memory-mapped id stream, holds out
 its last ``val_fraction`` for validation, and trains a ``CausalTransformer`` with AdamW,
 warm-up + cosine decay and gradient clipping on seeded random windows, scoring the held-out
 slice every ``eval_every`` steps; it returns ``self``), ``evaluate`` (loss and perplexity on
-texts), ``generate`` (greedy, or sampling with temperature and top-k from a seed) and the
+texts, in windows of the training context or another length), ``token_vectors`` (the token
+table as ``Vectors``), ``generate`` (greedy, or sampling with temperature and top-k from a seed) and the
 folder (``tasks.lm._folder``). Checkpoints: with ``output``, ``fit`` writes the model folder
 plus the training state at each evaluation and at the end; ``resume=True`` continues from it,
 and with one thread the result equals an unbroken run bit for bit.
+
+Initial token table from word vectors (``fit(init_vectors=store)``): the rows of the tokens
+the store holds (special tokens excepted) are copied from it, then all copied rows are
+multiplied by one common factor so that their root mean square per coordinate is 0.02, the
+std of the random init of every other row. Why one factor and not each row's own norm: the
+relative lengths and directions of the vectors (what the store learned) are kept, while the
+tied output layer, whose logits are dot products with these rows, starts at the scale the
+rest of the network was initialized for (raw word2vec rows are ~10-50x larger and would
+start the model with very peaked, arbitrary predictions). ``init_rows_`` / ``init_scale_``
+record how many rows were copied and the factor (0 and None without ``init_vectors``).
 
 Defined answers (generation): the prompt is read as the start of a line, after
 ``<|endoftext|>`` (the token that ends every line in training), so an empty prompt generates
@@ -31,7 +42,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -46,20 +57,24 @@ from embedlayer.nn.transformer import POSITION_KINDS, CausalTransformer, Transfo
 from embedlayer.tasks._training import optimizer_step
 from embedlayer.tasks.lm._tokens import (
     EOS,
+    TOKENIZER_KINDS,
     decode,
     encode_text,
-    token_vocab,
     train_tokenizer,
     write_stream,
 )
 from embedlayer.tasks.lm._train import (
     StepRecord,
+    copy_vectors,
     learning_rate_at,
     make_optimizer,
     optimizer_from_state,
     sample_batch,
     window_loss,
 )
+
+if TYPE_CHECKING:
+    from embedlayer.vectors import Vectors
 
 __all__ = ["MAX_NEW_TOKENS", "CausalLM", "LMConfig", "LMScore"]
 
@@ -71,8 +86,12 @@ _SHAPE = ("context", "dim", "layers", "heads", "positions", "tied", "dropout", "
 class LMConfig:
     """Settings of a ``CausalLM``: tokenizer, network shape and training."""
 
-    vocab_size: int = 8000  # BPE target size, special tokens and the alphabet included
-    min_count: int = 2  # BPE: a pair seen fewer times is never merged
+    # "bpe": the project's BPE; "word": regex words, the most frequent ones, others <unk>
+    tokenizer: Literal["bpe", "word"] = "bpe"
+    # bpe: target size, special tokens and the alphabet included; word: at most this many
+    # tokens, <unk> and <|endoftext|> included
+    vocab_size: int = 8000
+    min_count: int = 2  # bpe: a pair seen fewer times is never merged; word: nor kept
     lowercase: bool = False  # lower-case text before tokenizing
     context: int = 128  # tokens per training window; the longest the model sees
     dim: int = 128  # model width
@@ -114,6 +133,11 @@ class LMConfig:
                 raise bad(name, "an int >= 0")
         if self.positions not in POSITION_KINDS:
             raise bad("positions", f"one of {', '.join(POSITION_KINDS)}")
+        if self.tokenizer not in TOKENIZER_KINDS:
+            raise bad("tokenizer", f"one of {', '.join(TOKENIZER_KINDS)}")
+        if self.tokenizer == "word" and self.vocab_size < 3:
+            raise bad("vocab_size", "an int >= 3 with tokenizer='word' (<unk>, "
+                                    "<|endoftext|> and a word)")
         for name in ("lowercase", "tied"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, "True or False")
@@ -166,7 +190,7 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 
 class CausalLM:
-    """A causal language model: BPE tokenizer + ``CausalTransformer``; see the module doc."""
+    """A causal language model: tokenizer + ``CausalTransformer``; see the module doc."""
 
     def __init__(self, config: LMConfig | None = None, *, workers: int | None = None,
                  device: str | torch.device = "cpu") -> None:
@@ -178,19 +202,36 @@ class CausalLM:
 
     # --- training ----------------------------------------------------------------------------
     def fit(self, corpus: Any, *, output: PathLike | None = None, resume: bool = False,
-            until: int | None = None, progress: bool = True) -> CausalLM:
+            until: int | None = None, init_vectors: Any = None,
+            progress: bool = True) -> CausalLM:
         """Train on ``corpus`` (a path, or an iterable of lines); returns ``self``.
 
         ``output``: write the model folder and the training state there at every evaluation
         and at the end. ``resume``: continue from the state in ``output`` (its settings must
         equal ``self.config``; the corpus must encode to the same number of tokens).
         ``until``: stop after that many steps in all (a checkpoint is written), to split a run.
+        ``init_vectors``: a ``VectorStore`` (e.g. ``Vectors``, a loaded word2vec file) of
+        dimension ``dim`` whose vectors start the token table (see the module docstring);
+        ``ConfigError`` when its dimension differs, when it holds none of the tokens, or
+        with ``resume=True`` (the checkpoint already holds the table).
         """
         from embedlayer.tasks.lm import _folder
 
         c = self.config
         if resume and output is None:
             raise ConfigError("resume=True needs output= (the folder to resume from)")
+        if resume and init_vectors is not None:
+            raise ConfigError("init_vectors starts a new token table; with resume=True the "
+                              "checkpoint's table is continued: pass one or the other")
+        if init_vectors is not None:
+            dim = getattr(init_vectors, "dim", None)
+            if not all(hasattr(init_vectors, a) for a in ("vocab", "lookup")) \
+                    or not isinstance(dim, int):
+                raise ConfigError(f"init_vectors must be a VectorStore (e.g. Vectors), got "
+                                  f"{type(init_vectors).__name__}")
+            if dim != c.dim:
+                raise ConfigError(f"init_vectors has dimension {dim}, but the model's token "
+                                  f"table has dim {c.dim}: they must be equal")
         if until is not None:
             _check_int("until", until, 1)
         lines = _lines(corpus)
@@ -199,11 +240,15 @@ class CausalLM:
             if resume:
                 state = _folder.read_training_state(Path(output), self)  # type: ignore[arg-type]
             else:
-                self.tokenizer_ = train_tokenizer(lines, vocab_size=c.vocab_size,
-                                                  min_count=c.min_count, lowercase=c.lowercase,
-                                                  progress=progress)
-                self.vocab_ = token_vocab(self.tokenizer_)
-                self.model_ = CausalTransformer(self.vocab_, c.network()).to(self.device)
+                self.tokenizer_, self.vocab_ = train_tokenizer(
+                    lines, kind=c.tokenizer, vocab_size=c.vocab_size, min_count=c.min_count,
+                    lowercase=c.lowercase, progress=progress)
+                net = CausalTransformer(self.vocab_, c.network())
+                self.init_rows_, self.init_scale_ = 0, None
+                if init_vectors is not None:
+                    self.init_rows_, self.init_scale_ = copy_vectors(
+                        net.transformer.wte.weight, self.vocab_, init_vectors)
+                self.model_ = net.to(self.device)
                 self.history_: list[StepRecord] = []
             with tempfile.TemporaryDirectory(prefix="embedlayer-lm-") as work:
                 ids = write_stream(self.tokenizer_, self.vocab_, lines, Path(work),
@@ -295,15 +340,30 @@ class CausalLM:
             raise ConfigError(f"text must be a str, got {type(text).__name__}")
         return encode_text(self.tokenizer_, self.vocab_, [text])[:-1].tolist()
 
-    def evaluate(self, texts: Any, *, batch_size: int = 32) -> LMScore:
+    def evaluate(self, texts: Any, *, batch_size: int = 32,
+                 context: int | None = None) -> LMScore:
         """Loss and perplexity on ``texts`` (a path or an iterable of lines), encoded like the
-        training stream and scored in windows of ``context + 1`` tokens."""
+        training stream and scored in windows of ``context + 1`` tokens.
+
+        ``context``: the window length (None: the training context, ``config.context``). A
+        longer one than in training is allowed for positions ``none``, ``sinusoidal`` (the
+        table extends itself) and ``rotary`` (angles for any position), to measure how the
+        model copes with positions it never saw; learned positions have no row past their
+        table: ``ConfigError``.
+        """
         self._check_fitted("evaluate")
         _check_int("batch_size", batch_size, 1)
+        c = self.config
+        if context is None:
+            context = c.context
+        _check_int("context", context, 1)
+        if c.positions == "learned" and context > c.context:
+            raise ConfigError(f"evaluate: context {context} is longer than the learned "
+                              f"position table ({c.context} positions, the training context); "
+                              f"positions none, sinusoidal and rotary can score longer windows")
         ids = encode_text(self.tokenizer_, self.vocab_, _lines(texts))
         with torch_threads(self.workers):
-            total, count = window_loss(self.model_, ids, self.config.context, batch_size,
-                                       self.device)
+            total, count = window_loss(self.model_, ids, context, batch_size, self.device)
         if not count:
             raise CorpusError("evaluate: the text has no tokens to predict")
         loss = total / count
@@ -367,7 +427,20 @@ class CausalLM:
                                 temperature=temperature, top_k=top_k, seed=seed,
                                 stop_at_end=stop_at_end)
         tokens = [self.vocab_.token(i) for i in new]
-        return prompt + decode(tokens, start_of_line=not prompt.strip())
+        return prompt + decode(tokens, start_of_line=not prompt.strip(),
+                               kind=self.config.tokenizer)
+
+    def token_vectors(self) -> Vectors:
+        """The token table (``model_.transformer.wte.weight``) as ``Vectors`` keyed by the
+        tokens, special tokens (``<unk>``, ``<|endoftext|>``) left out: a copy, in the
+        vocabulary's order. For a word-level model these are word vectors that
+        ``eval.evaluate_word_pairs`` / ``evaluate_analogies`` score."""
+        from embedlayer.vectors import Vectors
+
+        self._check_fitted("token_vectors")
+        first = len(self.vocab_.specials)
+        table = self.model_.transformer.wte.weight.detach().to("cpu", torch.float32).numpy()
+        return Vectors(self.vocab_.tokens[first:], table[first:].copy())
 
     # --- files ---------------------------------------------------------------------------------
     def save(self, path: PathLike) -> Path:
@@ -399,7 +472,8 @@ class CausalLM:
         c = self.config
         if not hasattr(self, "model_"):
             return "CausalLM(not trained)"
-        return (f"CausalLM({len(self.vocab_):,} tokens, context {c.context}, dim {c.dim}, "
+        return (f"CausalLM({len(self.vocab_):,} {c.tokenizer} tokens, context {c.context}, "
+                f"dim {c.dim}, "
                 f"{c.layers} layers, {c.heads} heads, positions={c.positions}, "
                 f"tied={c.tied})")
 
