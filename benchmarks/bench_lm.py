@@ -369,15 +369,19 @@ def train_word2vec(path: Path) -> None:
 def intrinsic(store) -> dict[str, float]:
     from embedlayer.eval import evaluate_analogies, evaluate_word_pairs
 
-    out = {n: evaluate_word_pairs(store, n, oov="skip").spearman for n in WORDSIM}
-    result = evaluate_analogies(store, "google-analogy", restrict_vocab=30_000)
-    out["analogy"] = result.correct / max(1, result.total)
-    out["answered"] = result.answered
+    out: dict[str, float] = {}
+    for name in WORDSIM:
+        result = evaluate_word_pairs(store, name, oov="skip")
+        out[name], out[f"{name} pairs"] = result.spearman, result.scored
+    analogy = evaluate_analogies(store, "google-analogy", restrict_vocab=30_000)
+    out["analogy"] = analogy.accuracy
+    out["answered"] = analogy.answered
     return out
 
 
 def part_word(args) -> None:
     from embedlayer.tasks.lm import CausalLM
+    from embedlayer.vectors import Vectors
 
     w2v = cache_dir() / "w2v-brown"
     if not w2v.exists():
@@ -399,18 +403,25 @@ def part_word(args) -> None:
     for init in ("random", "word2vec"):
         rows = [r for r in results if r["name"] == init]
         test = [r["test"][WORD["context"]] for r in rows]
-        extra = f" ({rows[0]['init_rows']:,} rows copied)" if "init_rows" in rows[0] else ""
+        extra = f" ({rows[0]['init_rows']:,} rows copied)" if rows[0].get("init_rows") else ""
         print(f"| {init}{extra} | {mean_std(test)} | {mean_std([r['dev'] for r in rows])} | "
               f"{', '.join(f'{t:.1f}' for t in test)} |")
     lm = CausalLM.load(save)
     table = lm.token_vectors()
+    vectors = word2vec_of(w2v)
+    shared = [w for w in table.keys if w in vectors]
+    same_words = Vectors(shared, vectors.lookup(shared))
     print("\nThe trained token table (random start, seed 0) as word vectors, next to word2vec "
-          "of the same lines (128 dimensions each):\n")
+          "of the same lines (128 dimensions each), and word2vec cut to the table's words "
+          "(the same questions answered). Spearman (pairs used) and analogy accuracy over the "
+          "answered questions:\n")
     print("| vectors | words | WS-353 | SimLex | MEN | analogy (answered) |\n"
           "| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, store in (("LM token table", table), ("word2vec (skip-gram)", word2vec_of(w2v))):
+    for name, store in (("LM token table", table), ("word2vec, its own vocabulary", vectors),
+                        ("word2vec, the table's words", same_words)):
         q = intrinsic(store)
-        print(f"| {name} | {len(store):,} | " + " | ".join(f"{q[k]:.4f}" for k in WORDSIM)
+        print(f"| {name} | {len(store):,} | "
+              + " | ".join(f"{q[k]:.4f} ({q[f'{k} pairs']})" for k in WORDSIM)
               + f" | {q['analogy']:.4f} ({q['answered']:,}) |")
 
 
@@ -464,9 +475,13 @@ def main() -> None:
                              "%(default)s)")
     parser.add_argument("--main-steps", type=int, default=MAIN_STEPS,
                         help="optimizer steps of the main run (default: %(default)s)")
+    parser.add_argument("--small-steps", type=int, default=SMALL["steps"],
+                        help="optimizer steps of each experiment fit (default: %(default)s)")
     parser.add_argument("--plot", type=Path, default=None,
                         help="write the positions plot here (default: none)")
     args = parser.parse_args()
+    SMALL["steps"] = WORD["steps"] = args.small_steps
+    SMALL["eval_every"] = WORD["eval_every"] = min(SMALL["eval_every"], args.small_steps)
     os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")
     print(f"command: python benchmarks/bench_lm.py {shlex.join(sys.argv[1:])}")
     print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
