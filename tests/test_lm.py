@@ -242,6 +242,7 @@ def test_read_embedding_layer_reads_the_tables(trained, tmp_path):
     lm, folder = trained
     tables = read_embedding_layer(folder)
     assert tables.layout == "gpt2" and tables.tied is True
+    assert tables.position_kind == "learned"
     assert tables.tokens.vocab.tokens == lm.vocab_.tokens
     np.testing.assert_array_equal(tables.tokens.matrix,
                                   lm.model_.transformer.wte.weight.detach().numpy())
@@ -255,6 +256,7 @@ def test_read_embedding_layer_reads_the_tables(trained, tmp_path):
     assert doc["model_type"] != "gpt2" and not doc["embedlayer"]["transformers_compatible"]
     tables = read_embedding_layer(tmp_path / "rotary")
     assert tables.positions is None and tables.tied is False
+    assert (tables.position_kind, tables.rope_theta) == ("rotary", 10000.0)
     np.testing.assert_array_equal(tables.output, other.model_.head.weight.detach().numpy())
     with pytest.raises(ConfigError, match="positions='rotary'"):
         other.to_transformers()

@@ -35,7 +35,7 @@ def corpus(tmp_path):
 
 def test_train_eval_generate_resume(corpus, tmp_path, capsys):
     model = tmp_path / "model"
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), *QUICK,
+    assert main(["lm", "train", str(corpus), "-o", str(model), *QUICK,
                  "--steps", "8", "--eval-every", "4"]) == 0
     out = capsys.readouterr().out
     assert "step      8" in out and "val_ppl" in out and "saved CausalLM" in out
@@ -55,31 +55,33 @@ def test_train_eval_generate_resume(corpus, tmp_path, capsys):
     assert capsys.readouterr().out == "the cat\n"
 
     # refuses to clobber; --resume with the saved settings (and not new ones)
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), *QUICK]) == 1
+    assert main(["lm", "train", str(corpus), "-o", str(model), *QUICK]) == 1
     assert "--resume" in capsys.readouterr().err
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), "--resume",
+    assert main(["lm", "train", str(corpus), "-o", str(model), "--resume",
                  "--steps", "9"]) == 1
     assert "drop --steps" in capsys.readouterr().err
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), "--resume",
+    assert main(["lm", "train", str(corpus), "-o", str(model), "--resume",
                  "--quiet"]) == 0  # already at its last step: saves again
 
 
 def test_errors_are_one_line(corpus, tmp_path, capsys):
     model = tmp_path / "model"
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), *QUICK,
+    assert main(["lm", "train", str(corpus), "-o", str(model), *QUICK,
                  "--steps", "2", "--dim", "30", "--heads", "4"]) == 1
     err = capsys.readouterr().err
     assert "multiple of heads" in err and len(err.strip().splitlines()) == 1
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), *QUICK,
+    assert main(["lm", "train", str(corpus), "-o", str(model), *QUICK,
                  "--steps", "0"]) == 1
     assert "--steps must be" in capsys.readouterr().err
     assert main(["lm", "eval", str(tmp_path / "nope"), str(corpus)]) == 1
     assert "no such model folder" in capsys.readouterr().err
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), *QUICK,
+    assert main(["lm", "train", str(corpus), "-o", str(model), *QUICK,
                  "--steps", "2", "--eval-every", "2"]) == 0
     capsys.readouterr()
     assert main(["lm", "generate", str(model), "x", "--max-new-tokens", "-1"]) == 1
-    assert "max_new_tokens" in capsys.readouterr().err
+    assert "--max-new-tokens must be" in capsys.readouterr().err
+    assert main(["lm", "generate", str(model), "x", "--top-k", "0"]) == 1
+    assert "--top-k must be" in capsys.readouterr().err
 
 
 def test_word_tokenizer_init_vectors_and_a_longer_eval_context(corpus, tmp_path, capsys):
@@ -89,7 +91,7 @@ def test_word_tokenizer_init_vectors_and_a_longer_eval_context(corpus, tmp_path,
     vectors.write_text(f"{len(rows)} 32\n" + "".join(
         w + " " + " ".join(f"{x:.4f}" for x in v) + "\n" for w, v in rows))
     model = tmp_path / "model"
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(model), *QUICK,
+    assert main(["lm", "train", str(corpus), "-o", str(model), *QUICK,
                  "--tokenizer", "word", "--positions", "rotary", "--init-vectors",
                  str(vectors), "--steps", "4", "--eval-every", "4"]) == 0
     out = capsys.readouterr().out
@@ -107,12 +109,12 @@ def test_word_tokenizer_init_vectors_and_a_longer_eval_context(corpus, tmp_path,
     assert capsys.readouterr().out.startswith("the cat")
 
     learned = tmp_path / "learned"
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(learned), *QUICK,
+    assert main(["lm", "train", str(corpus), "-o", str(learned), *QUICK,
                  "--steps", "2", "--eval-every", "2"]) == 0
     capsys.readouterr()
     assert main(["lm", "eval", str(learned), str(corpus), "--context", "48"]) == 1
     err = capsys.readouterr().err
     assert "learned position table (16 positions" in err and len(err.strip().splitlines()) == 1
-    assert main(["lm", "train", "--corpus", str(corpus), "-o", str(tmp_path / "x"), *QUICK,
+    assert main(["lm", "train", str(corpus), "-o", str(tmp_path / "x"), *QUICK,
                  "--steps", "2", "--init-vectors", str(vectors), "--dim", "16"]) == 1
     assert "dimension 32" in capsys.readouterr().err

@@ -8,7 +8,10 @@ replaced only with ``--force``, or continued with ``--resume``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ _SETTINGS: dict[str, tuple[str, dict[str, Any], str]] = {
     "dropout": ("--dropout", {"type": float}, "dropout on embeddings, attention, residuals"),
     "steps": ("--steps", {"type": int}, "optimizer steps"),
     "batch_size": ("--batch-size", {"type": int}, "windows per step"),
-    "learning_rate": ("--lr", {"type": float}, "AdamW's peak learning rate"),
+    "learning_rate": ("--learning-rate", {"type": float}, "AdamW's peak learning rate"),
     "warmup": ("--warmup", {"type": int}, "steps of linear warm-up before the cosine decay"),
     "weight_decay": ("--weight-decay", {"type": float}, "AdamW's weight decay (matrices)"),
     "clip_norm": ("--clip-norm", {"type": float}, "clip the gradient's global norm; 0: none"),
@@ -43,6 +46,26 @@ _SETTINGS: dict[str, tuple[str, dict[str, Any], str]] = {
                                                   "steps"),
     "seed": ("--seed", {"type": int}, "weights, batches and dropout derive from it"),
 }
+
+
+_GENERATE_FLAGS = {"max_new_tokens": "--max-new-tokens", "top_k": "--top-k",
+                   "temperature": "--temperature", "seed": "--seed"}
+
+
+@contextlib.contextmanager
+def _flag_names(names: dict[str, str]) -> Iterator[None]:
+    """Re-raise a ``ConfigError`` saying ``name must ...`` with the command's flag."""
+    from embedlayer.errors import ConfigError
+
+    try:
+        yield
+    except ConfigError as exc:
+        message = str(exc)
+        for field, flag in sorted(names.items(), key=lambda kv: -len(kv[0])):
+            message = re.sub(rf"(?<![\w-]){re.escape(field)}(?= must)", flag, message)
+        if message == str(exc):
+            raise
+        raise ConfigError(message) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,13 +80,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = cmds.add_parser(
         "train", help="train a language model on a corpus",
-        description="Train the BPE tokenizer and the model on CORPUS (a file, folder or glob "
+        description="Train the tokenizer and the model on CORPUS (files, folders or globs "
                     "of text, one line a document), hold out the end of the token stream for "
                     "validation, and save the model folder (config.json, model.safetensors, "
                     "tokenizer.json: GPT-2's layout) with a checkpoint at every --eval-every "
                     "steps; --resume continues from it.")
-    train.add_argument("--corpus", type=Path, required=True,
-                       help="text file, folder or glob to train on (required)")
+    train.add_argument("corpus", nargs="+", metavar="CORPUS",
+                       help="text files, folders or globs to train on, one line a document "
+                            "(.gz/.bz2/.xz streamed) (required)")
     train.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL_DIR",
                        help="folder for the model and its checkpoints (required)")
     train.add_argument("--force", action="store_true",
@@ -150,7 +174,8 @@ def _train(args: argparse.Namespace) -> int:
     from embedlayer.tasks.lm._folder import _ALLOWED, _read_config
 
     _check_workers(args)
-    check_not_input("-o/--output", args.output, [args.corpus] if args.corpus.exists() else [])
+    check_not_input("-o/--output", args.output,
+                    [Path(c) for c in args.corpus if Path(c).exists()])
     check_replaceable(args.output, "a causal language model", _ALLOWED)
     if args.resume:
         if args.init_vectors is not None:
@@ -176,7 +201,9 @@ def _train(args: argparse.Namespace) -> int:
 
         init = load_compressed_folder(args.init_vectors) or load_vectors(
             args.init_vectors, progress=not args.quiet)
-    lm = CausalLM(config, workers=args.workers).fit(str(args.corpus), output=args.output,
+    from embedlayer.corpus import TextCorpus
+
+    lm = CausalLM(config, workers=args.workers).fit(TextCorpus(args.corpus), output=args.output,
                                                     resume=args.resume, init_vectors=init,
                                                     progress=not args.quiet)
     if init is not None:
@@ -214,9 +241,10 @@ def _generate(args: argparse.Namespace) -> int:
 
     _check_workers(args)
     lm = CausalLM.load(args.model, workers=args.workers)
-    text = lm.generate(args.prompt, args.max_new_tokens,
-                       strategy="greedy" if args.greedy else "sample",
-                       temperature=args.temperature, top_k=args.top_k, seed=args.seed,
-                       stop_at_end=not args.no_stop)
+    with _flag_names(_GENERATE_FLAGS):
+        text = lm.generate(args.prompt, args.max_new_tokens,
+                           strategy="greedy" if args.greedy else "sample",
+                           temperature=args.temperature, top_k=args.top_k, seed=args.seed,
+                           stop_at_end=not args.no_stop)
     print(text.rstrip("\n"))
     return 0

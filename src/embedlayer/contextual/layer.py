@@ -16,9 +16,13 @@ llama     ``model.embed_tokens``, ``lm_head`` (or tied)            rotary (``rop
 t5        ``shared`` (``encoder.embed_tokens`` is tied to it)      relative (attention bias)
 ========  =====================================================  =========================
 
-Only those tensors are read, each through the safetensors header (``vectors/io/_safetensors``
-validates it): float32 tensors are memory maps of the file (no copy; pages are read when
-touched), float16 / bfloat16 (and float64) are converted to float32 block by block from the
+A GPT-2-layout folder written by embedlayer's ``CausalLM`` with positions none, sinusoidal or
+rotary (its ``config.json`` says so under ``embedlayer``) reports that kind, with no position
+table.
+
+Only those tensors are read, each through the safetensors header
+(``vectors/io/_safetensors`` validates it): float32 tensors are memory maps of the file (no
+copy; pages are read when touched), float16 / bfloat16 (and float64) are converted to float32 block by block from the
 file, so a checkpoint many times larger than its embedding tables costs about the tables'
 bytes. What it leaves out: running the network (``contextual/encoder.py``) and the attention
 layers' own position parameters (T5's relative bias buckets).
@@ -52,7 +56,7 @@ __all__ = ["EmbeddingTables", "Layout", "PositionKind", "read_embedding_layer",
            "tokenizer_vocabulary"]
 
 Layout = Literal["bert", "gpt2", "llama", "t5"]
-PositionKind = Literal["learned", "rotary", "relative"]
+PositionKind = Literal["learned", "rotary", "relative", "sinusoidal", "none"]
 
 _CONVERT_BLOCK = 1 << 24  # bytes of a non-float32 tensor converted at a time (16 MiB)
 _LAYOUT_HINT = ("expected one of: BERT '[prefix.]embeddings.word_embeddings.weight', GPT-2 "
@@ -71,12 +75,12 @@ class EmbeddingTables:
     layout: Layout
     position_kind: PositionKind
     tokens: Vectors  # (V, D) token table keyed by the tokenizer's vocabulary (see module doc)
-    positions: FloatArray | None  # (P, D) learned absolute positions; None for rotary/relative
+    positions: FloatArray | None  # (P, D) learned absolute positions; None for the others
     types: FloatArray | None  # (S, D) segment (token type) table; BERT only
     layer_norm: tuple[FloatArray, FloatArray] | None  # (weight, bias), each (D,); BERT only
     output: FloatArray | None  # (V, D) an untied output table (lm_head); None if tied or absent
     tied: bool | None  # output layer = token table; None: the checkpoint has no output layer
-    rope_theta: float | None  # rotary base (llama layout), else None
+    rope_theta: float | None  # rotary base (llama layout, a rotary CausalLM), else None
     unnamed_rows: tuple[int, ...] = ()  # rows keyed <row:ID>: no token, or a repeated string
     tokens_without_row: int = 0  # tokenizer ids >= the number of rows (left out)
     tensors: dict[str, str] = field(default_factory=dict)  # role -> tensor name read
@@ -259,6 +263,15 @@ def read_embedding_layer(path_or_name: str | os.PathLike[str]) -> EmbeddingTable
     ln = extras["ln_weight"], extras["ln_bias"]
     kind: PositionKind = {"bert": "learned", "gpt2": "learned", "llama": "rotary",
                           "t5": "relative"}[layout]  # type: ignore[assignment]
+    rope_theta = _rope_theta(config) if layout == "llama" else None
+    own = config.get("embedlayer")
+    if layout == "gpt2" and isinstance(own, dict) and own.get("positions") in (
+            "none", "sinusoidal", "rotary"):
+        # embedlayer's CausalLM keeps GPT-2's tensor names for other position choices
+        kind = own["positions"]
+        if kind == "rotary":
+            base = (own.get("settings") or {}).get("rope_base", 10000.0)
+            rope_theta = float(base) if isinstance(base, int | float) else 10000.0
     used = {role: name for role, name in roles.items()
             if name in ckpt.tensors and (role != "output" or output is not None)}
     return EmbeddingTables(
@@ -266,6 +279,6 @@ def read_embedding_layer(path_or_name: str | os.PathLike[str]) -> EmbeddingTable
         positions=extras["positions"], types=extras["types"],
         layer_norm=(ln[0], ln[1]) if ln[0] is not None and ln[1] is not None else None,
         output=output, tied=tied,
-        rope_theta=_rope_theta(config) if layout == "llama" else None,
+        rope_theta=rope_theta,
         unnamed_rows=unnamed, tokens_without_row=beyond, tensors=used,
     )
