@@ -452,7 +452,7 @@ def part_compress(args) -> None:
     for method in COMPRESS:
         c = compress(table, method)
         with torch.no_grad():
-            weight.copy_(torch.from_numpy(np.asarray(c.matrix, dtype=np.float32)))
+            weight.copy_(torch.from_numpy(np.array(c.matrix, dtype=np.float32)))
         ppl = lm.evaluate(test).perplexity
         print(f"| {method} | {c.nbytes:,} | {full / c.nbytes:.1f}x | {ppl:.2f} | "
               f"{100 * (ppl / base - 1):+.1f}% |")
