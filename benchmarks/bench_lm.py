@@ -3,7 +3,7 @@ transformers' GPT2LMHeadModel, a 15-minute run, and the embedding-layer experime
 head, positions, word-vector initialization, the token table as word vectors, compressing it).
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_lm.py
-      [--parts main,throughput,tied,positions,word,compress] [--seeds 3] [--jobs 2]
+      [--parts main,throughput,tied,tied-long,positions,word,compress] [--seeds 3] [--jobs 2]
       [--repeats 5] [--workers 2]
 (needs the contextual extra for transformers). Prints the command, then one Markdown table a
 part; ``--plot`` writes the positions plot.
@@ -29,6 +29,7 @@ slice (the "val" perplexity during training). The tables report test perplexity
   runs its default (SDPA) attention.
 - tied: ``SMALL`` with a tied and an untied head, ``--seeds`` seeds each: parameters, test
   perplexity mean ± std.
+- tied-long: the same with ``LONG_STEPS`` steps (about 6 passes over the training lines).
 - positions: ``SMALL`` (tied) with positions none / sinusoidal / learned / rotary, trained on
   windows of 64 tokens, scored on the test lines with windows of 64, 128 and 256 (learned
   positions have a table of 64 rows: longer windows are undefined for them).
@@ -68,6 +69,7 @@ THROUGHPUT_STEPS = 8
 SMALL = dict(vocab_size=4000, context=64, dim=128, layers=2, heads=4, batch_size=32,
              steps=1000, learning_rate=1e-3, warmup=50, eval_every=250, eval_tokens=65536)
 WORD = dict(SMALL, tokenizer="word", vocab_size=8000)
+LONG_STEPS = 4000
 W2V = dict(model="skipgram", loss="ns", dim=128, window=5, negative=5, min_count=3, epochs=5,
            seed=1)
 EVAL_CONTEXTS = (64, 128, 256)
@@ -299,6 +301,26 @@ def part_tied(args) -> None:
               f"{', '.join(f'{t:.1f}' for t in test)} |")
 
 
+def part_tied_long(args) -> None:
+    """``tied`` with ``LONG_STEPS`` steps (about 6 passes over brown's training lines): the
+    regime where the untied head's extra rows can overfit."""
+    long = dict(SMALL, steps=LONG_STEPS, eval_every=500)
+    jobs = [{"name": name, "config": dict(long, tied=tied, seed=s)}
+            for s in seeds_of(args) for name, tied in (("tied", True), ("untied", False))]
+    results = run_jobs(jobs, args.jobs)
+    print(f"\n### tied against untied, trained longer: brown, {LONG_STEPS} steps x "
+          f"{SMALL['batch_size']} windows of {SMALL['context']}, seeds "
+          f"{', '.join(map(str, seeds_of(args)))}\n")
+    print("| head | parameters | test perplexity | dev perplexity | per seed (test) |\n"
+          "| --- | ---: | ---: | ---: | --- |")
+    for name in ("tied", "untied"):
+        rows = [r for r in results if r["name"] == name]
+        test = [r["test"][SMALL["context"]] for r in rows]
+        print(f"| {name} | {rows[0]['params']:,} | {mean_std(test)} | "
+              f"{mean_std([r['dev'] for r in rows])} | "
+              f"{', '.join(f'{t:.1f}' for t in test)} |")
+
+
 def part_positions(args) -> None:
     kinds = ("none", "sinusoidal", "learned", "rotary")
     jobs = [{"name": kind, "config": dict(SMALL, positions=kind, seed=s),
@@ -487,6 +509,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
     t0 = time.perf_counter()
     parts = {"main": part_main, "throughput": part_throughput, "tied": part_tied,
+             "tied-long": part_tied_long,
              "positions": part_positions, "word": part_word, "compress": part_compress}
     for part in args.parts.split(","):
         parts[part.strip()](args)
