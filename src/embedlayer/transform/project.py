@@ -21,6 +21,7 @@ __all__ = ["PROJECTION_METHODS", "ProjectionMethod", "project"]
 
 ProjectionMethod = Literal["pca", "tsne", "umap"]
 PROJECTION_METHODS: tuple[str, ...] = get_args(ProjectionMethod)
+_TSNE_EXACT_ROWS = 300  # up to this many rows t-SNE computes exact gradients
 
 
 def project(matrix: Any, method: ProjectionMethod = "pca", *, dims: int = 2,
@@ -28,10 +29,10 @@ def project(matrix: Any, method: ProjectionMethod = "pca", *, dims: int = 2,
     """``(n, dims)`` float64 coordinates of the ``(n, d)`` rows of ``matrix``.
 
     ``method``: ``"pca"`` (deterministic; ``seed`` unused), ``"tsne"`` (scikit-learn,
-    perplexity ``min(30, (n - 1) / 3)``, PCA initialization) or ``"umap"`` (umap-learn,
-    ``n_neighbors = min(15, n - 1)``), the last two seeded with ``seed``. Needs ``n >= 2``
-    rows (``n >= 4`` for t-SNE and UMAP, whose neighbourhoods need a few points) and finite
-    values.
+    perplexity ``min(30, (n - 1) / 3)``, PCA initialization, exact gradients up to 300
+    rows, Barnes-Hut above) or ``"umap"`` (umap-learn, ``n_neighbors = min(15, n - 1)``),
+    the last two seeded with ``seed``. Needs ``n >= 2`` rows (``n >= 4`` for t-SNE and UMAP,
+    whose neighbourhoods need a few points) and finite values.
     """
     if method not in PROJECTION_METHODS:
         raise ConfigError(f"project: method {method!r} is not one of "
@@ -80,8 +81,11 @@ def _tsne(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
                                      "pip install scikit-learn") from None
     # scikit-learn requires perplexity < n; about n/3 keeps small sets from collapsing.
     perplexity = float(min(30.0, (x.shape[0] - 1) / 3))
+    # Exact gradients for a few hundred points: Barnes-Hut's threaded tree costs more than it
+    # saves there (seconds instead of a tenth on a busy machine), and it handles dims <= 3 only.
+    exact = x.shape[0] <= _TSNE_EXACT_ROWS or dims > 3
     tsne = TSNE(n_components=dims, perplexity=perplexity, init="pca", random_state=seed,
-                method="exact" if dims > 3 else "barnes_hut")
+                method="exact" if exact else "barnes_hut")
     return np.asarray(tsne.fit_transform(x), dtype=np.float64)
 
 
