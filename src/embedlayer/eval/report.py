@@ -1,6 +1,8 @@
 """Rendering an ``EvalReport``: JSON (with dataset checksums), Markdown, a terminal table, a plot.
 
-What it holds: pure functions from a report to text or a file. Every number is shown with
+What it holds: pure functions from a report to text or a file, and :func:`read_json`, which
+reads a saved JSON report back into an ``EvalReport`` (so a plot can be drawn later, e.g. by
+``embedlayer plot report``). Every number is shown with
 its coverage (pairs or questions answered), so a score is never separated from how much of
 the dataset it covers. The terminal table uses rich, the plot matplotlib (an extra), both
 imported only when called.
@@ -19,7 +21,7 @@ from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError
 from embedlayer.eval.suite import EvalReport
 
-__all__ = ["report_rows", "to_json", "to_markdown", "print_table", "write_json",
+__all__ = ["read_json", "report_rows", "to_json", "to_markdown", "print_table", "write_json",
            "write_markdown", "write_plot"]
 
 REPORT_FORMAT = "embedlayer.eval-report"
@@ -61,6 +63,60 @@ def write_json(report: EvalReport, path: PathLike) -> Path:
         json.dump(_nan_to_none(to_json(report)), fh, indent=1, ensure_ascii=False)
         fh.write("\n")
     return path
+
+
+def read_json(path: PathLike) -> EvalReport:
+    """The ``EvalReport`` that :func:`write_json` saved at ``path`` (format and version
+    checked; a score saved as null, a score over nothing, comes back as NaN)."""
+    from dataclasses import fields
+
+    from embedlayer._jsondoc import read_json_doc
+    from embedlayer.errors import FormatError
+    from embedlayer.eval.analogy import AnalogyResult, SectionResult
+    from embedlayer.eval.docsim import DocSimResult
+    from embedlayer.eval.suite import StoreReport
+    from embedlayer.eval.wordsim import WordSimResult
+
+    path = Path(path)
+    doc = read_json_doc(path, fmt=REPORT_FORMAT, version=REPORT_VERSION,
+                        required=("settings", "datasets", "vectors"),
+                        missing="no evaluation report here")
+
+    def build(cls: Any, entry: Any, where: str) -> Any:
+        if not isinstance(entry, dict):
+            raise FormatError(f"{path}: {where} must be an object, got {entry!r}")
+        kwargs = {}
+        for f in fields(cls):
+            if f.name not in entry:
+                raise FormatError(f"{path}: {where} lacks field {f.name!r}")
+            value = entry[f.name]
+            kwargs[f.name] = math.nan if value is None and f.type == "float" else value
+        return cls(**kwargs)
+
+    if not isinstance(doc["vectors"], list) or not doc["vectors"]:
+        raise FormatError(f"{path}: field 'vectors' must list the vector sets, got "
+                          f"{doc['vectors']!r}")
+    stores = []
+    for i, entry in enumerate(doc["vectors"]):
+        where = f"vectors[{i}]"
+        if not isinstance(entry, dict) or not {"name", "size", "dim"} <= set(entry):
+            raise FormatError(f"{path}: {where} must be an object with name, size and dim")
+        analogy = []
+        for j, a in enumerate(entry.get("analogy", [])):
+            if not isinstance(a, dict):
+                raise FormatError(f"{path}: {where}.analogy[{j}] must be an object, got {a!r}")
+            sections = [build(SectionResult, sec, f"{where}.analogy[{j}].sections[{k}]")
+                        for k, sec in enumerate(a.get("sections", []))]
+            analogy.append(build(AnalogyResult, {**a, "sections": sections},
+                                 f"{where}.analogy[{j}]"))
+        stores.append(StoreReport(
+            name=str(entry["name"]), size=int(entry["size"]), dim=int(entry["dim"]),
+            wordsim=[build(WordSimResult, w, f"{where}.wordsim[{j}]")
+                     for j, w in enumerate(entry.get("wordsim", []))],
+            analogy=analogy,
+            docsim=[build(DocSimResult, d, f"{where}.docsim[{j}]")
+                    for j, d in enumerate(entry.get("docsim", []))]))
+    return EvalReport(stores=stores, datasets=doc["datasets"], settings=doc["settings"])
 
 
 def _fmt(value: float, digits: int = 3) -> str:
