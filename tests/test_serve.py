@@ -301,3 +301,22 @@ def test_cli_refuses_a_missing_model_in_one_line(tmp_path):
                           text=True, timeout=60)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "missing.vec" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_transformer_encoder_and_cors_when_configured(paths, tmp_path):
+    from .tiny_bert import write_tiny_bert
+
+    bert = write_tiny_bert(tmp_path / "bert")
+    assert detect_kind(str(bert)) == "encoder"
+    registry = ModelRegistry.load([("bert", str(bert)), ("vec", str(paths["vec"]))])
+    settings = ServeSettings(workers=1, cors_origins=("http://localhost:3000",))
+    with LiveServer(create_app(registry, settings)) as live:
+        body = httpx.post(f"{live.url}/encode", json={"texts": ["a good film", ""]}).json()
+        assert body["model"] == "bert" and body["dim"] == 32  # the encoder is /encode's default
+        assert len(body["vectors"]) == 2
+        allowed = httpx.options(f"{live.url}/vectors", headers={
+            "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
+        assert allowed.headers.get("access-control-allow-origin") == "http://localhost:3000"
+        other = httpx.post(f"{live.url}/vectors", json={"words": ["cat"]},
+                           headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
