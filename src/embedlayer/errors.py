@@ -8,6 +8,7 @@ expected. Validation happens at the boundaries (I/O, ``fit``, CLI), never inside
 
     EmbedlayerError
      ├── ConfigError (ValueError)           a parameter out of range, an unknown mode/name
+ │    └── RequestError                  an HTTP request the service cannot answer (serve/)
      ├── MissingFileError (FileNotFoundError) a path that does not exist
      ├── DataError                          the dataset registry
      │    ├── ChecksumError                 a file whose sha256 is not the registered one
@@ -32,6 +33,7 @@ __all__ = [
     "EmbedlayerError",
     "FormatError",
     "MissingFileError",
+    "RequestError",
     "TokenizerError",
     "UnknownTokenError",
     "VocabError",
@@ -44,6 +46,21 @@ class EmbedlayerError(Exception):
 
 class ConfigError(EmbedlayerError, ValueError):
     """A parameter that is out of range or names an unknown choice."""
+
+
+class RequestError(ConfigError):
+    """A request to the HTTP service (``embedlayer.serve``) that it cannot answer: an unknown
+    model name, a route whose kind of model is not loaded, a list over a limit.
+
+    ``status`` is the HTTP status it answers with and ``code`` the short machine-readable
+    name of the problem (``"batch_too_large"``); the message says which value, which limit
+    and how to change it.
+    """
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
 
 
 class MissingFileError(EmbedlayerError, FileNotFoundError):
