@@ -118,6 +118,34 @@ def test_analogy_and_similarity_pairs(client):
     assert unknown["similarity"] is None and unknown["oov"] == ["qwerty"]
 
 
+def test_map_places_a_neighbourhood_words_and_the_top_n(client):
+    body = client.post("/map", json={"neighbours_of": "king", "topn": 4, "words": ["cat"],
+                                     "model": "vec"}).json()
+    assert body["method"] == "pca" and body["model"] == "vec"
+    near = [n["word"] for n in client.post("/similar", json={
+        "word": "king", "k": 4, "model": "vec", "use_index": False}).json()["neighbours"]]
+    assert [(p["word"], p["group"]) for p in body["points"]] == \
+        [("cat", ""), ("king", "king")] + [(w, "king") for w in near]
+    xs = [p["x"] for p in body["points"]]
+    assert all(isinstance(x, float) for x in xs) and max(xs) > min(xs)
+    top = client.post("/map", json={"top": 5, "model": "small"}).json()["points"]
+    assert [p["word"] for p in top] == ["king", "queen", "man", "woman", "prince"]
+    assert client.get("/models").json()["map_methods"][0] == "pca"
+
+
+def test_map_with_umap_works_or_names_the_missing_package(client):
+    import importlib.util
+
+    response = client.post("/map", json={"top": 8, "method": "umap", "model": "vec"})
+    methods = client.get("/models").json()["map_methods"]
+    if importlib.util.find_spec("umap") is None:
+        assert methods == ["pca"]
+        assert "pip install umap-learn" in _error(response, 422, "method_unavailable")
+    else:
+        assert methods == ["pca", "umap"]
+        assert response.status_code == 200 and len(response.json()["points"]) == 8
+
+
 def test_encode_search_classify_tag(client):
     enc = client.post("/encode", json={"texts": ["a cat", ""], "model": "vec"}).json()
     assert enc["dim"] == 8 and len(enc["vectors"]) == 2 and enc["vectors"][1] == [0.0] * 8
@@ -135,7 +163,7 @@ def test_encode_search_classify_tag(client):
 def test_openapi_lists_the_routes_and_the_page_placeholder(server, client):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/health", "/models", "/vectors", "/similar", "/analogy", "/similarity",
-            "/encode", "/search", "/classify", "/tag", "/admin/reload"} <= set(paths)
+            "/map", "/encode", "/search", "/classify", "/tag", "/admin/reload"} <= set(paths)
     page = httpx.get(f"{server.url}/")  # the explorer's page: no key, no model data
     assert page.status_code == 200 and "embedlayer" in page.text
 
@@ -176,6 +204,13 @@ def test_the_api_key_is_checked_on_every_route_but_health(server):
     ("/similar", {"vector": [0.0] * 8, "model": "vec"}, 422, "zero_vector", "zeros"),
     ("/tag", {"sentences": [["a"] * 9]}, 422, "batch_too_large", "sentences[0]"),
     ("/admin/reload", {"model": "nope"}, 404, "unknown_model", "nope"),
+    ("/map", {"model": "vec"}, 422, "validation_error", "neighbours_of"),
+    ("/map", {"words": ["king", "qwerty"], "model": "vec"}, 422, "unknown_word", "qwerty"),
+    ("/map", {"words": ["king"], "model": "vec"}, 422, "invalid_query", "at least 2"),
+    ("/map", {"top": 9, "model": "vec"}, 422, "batch_too_large", "--max-batch"),
+    ("/map", {"neighbours_of": "king", "topn": 21, "model": "vec"}, 422, "k_too_large",
+     "--max-k"),
+    ("/map", {"top": 3, "method": "tsne", "model": "vec"}, 422, "validation_error", "umap"),
     ("/nowhere", {}, 404, "not_found", "/nowhere"),
 ])
 def test_each_bad_request_gets_a_json_error_naming_the_problem(client, path, body, status,

@@ -18,8 +18,10 @@ import numpy as np
 from embedlayer.errors import RequestError
 from embedlayer.serve.models import LoadedModel
 
-__all__ = ["analogy", "classify", "encode", "search", "similar", "similarity", "tag",
-           "vectors"]
+__all__ = ["analogy", "classify", "encode", "map_methods", "search", "similar", "similarity",
+           "tag", "vectors", "word_map"]
+
+_MAP_PACKAGES = {"umap": ("umap", "umap-learn")}  # method -> (module, the package that adds it)
 
 
 def _floats(values: np.ndarray) -> list[Any]:
@@ -86,6 +88,44 @@ def analogy(model: LoadedModel, *, a: str, b: str, c: str, k: int,
     pairs = model.obj.analogy(a, b, c, method=method, topn=k)
     return {"model": model.name, "method": method,
             "answers": [{"word": w, "score": _score(s)} for w, s in pairs]}
+
+
+def map_methods() -> list[str]:
+    """The projections ``/map`` offers here: PCA always, UMAP when umap-learn is installed."""
+    import importlib.util
+
+    return ["pca"] + [m for m, (module, _) in _MAP_PACKAGES.items()
+                      if importlib.util.find_spec(module) is not None]
+
+
+def word_map(model: LoadedModel, *, words: Sequence[str], neighbours_of: str | None,
+             topn: int, top: int | None, method: str) -> dict[str, Any]:
+    """2-D coordinates of chosen words: ``words`` by name, ``neighbours_of`` and its ``topn``
+    nearest neighbours, and the ``top`` first words of the vocabulary (in that order, each
+    word once; ``group``: the word whose neighbour it is, else ``""``)."""
+    from embedlayer.viz.projection import project_words, select_words
+
+    if method not in map_methods():
+        module, package = _MAP_PACKAGES[method]
+        raise RequestError(422, "method_unavailable",
+                           f"method: {method!r} needs the {package} package, which this "
+                           f"server lacks (pip install {package}); 'pca' always works")
+    store = model.obj
+    asked = [*words, *([neighbours_of] if neighbours_of is not None else [])]
+    missing = [w for w in dict.fromkeys(asked) if w not in store]
+    if missing:
+        raise RequestError(422, "unknown_word",
+                           f"not in the vocabulary of {model.name!r}: "
+                           f"{', '.join(repr(w) for w in missing[:5])}")
+    chosen = select_words(store, words=words, top=top,
+                          neighbours=[neighbours_of] if neighbours_of is not None else [],
+                          topn=topn)
+    projection = project_words(store, chosen, method=method)  # type: ignore[arg-type]
+    xy = projection.coords
+    return {"model": model.name, "method": method,
+            "points": [{"word": w, "x": _score(xy[i, 0]), "y": _score(xy[i, 1]),
+                        "group": projection.groups[i]}
+                       for i, w in enumerate(projection.words)]}
 
 
 def similarity(model: LoadedModel, pairs: Sequence[Sequence[str]]) -> dict[str, Any]:

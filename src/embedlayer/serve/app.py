@@ -2,12 +2,14 @@
 
 What it holds: :func:`create_app` (registry + settings -> a FastAPI app). Routes:
 ``GET /health`` (no key needed), ``GET /models``, ``GET /metrics`` (Prometheus text),
-``POST /vectors``, ``/similar``, ``/analogy``, ``/similarity`` (with a vectors model),
+``POST /vectors``, ``/similar``, ``/analogy``, ``/similarity``, ``/map`` (2-D coordinates
+of chosen words: PCA, or UMAP when umap-learn is installed) (with a vectors model),
 ``/encode`` (vectors or transformer), ``/search`` (an index of texts), ``/classify``,
 ``/tag`` and ``/admin/reload``; a model route exists only when a model of its kind is
 loaded (asked anyway, it answers 404 ``no_model`` naming what is missing). OpenAPI at
-``/openapi.json``, its pages at ``/docs``. ``/`` serves ``static/index.html`` and
-``/static/`` its files (no key needed: they hold no model data; the explorer page's own
+``/openapi.json``, its pages at ``/docs``. ``/`` serves the explorer page (``static/index.html``, with
+``static/explorer.js`` and ``.css``: neighbours, analogies, the map, texts to classify or
+search) and ``/static/`` its files (no key needed: they hold no model data; the page's own
 requests carry the key).
 
 Every error is ``{"error": code, "detail": text}`` with a 4xx status, FastAPI's validation
@@ -50,7 +52,8 @@ STATIC_DIR = Path(__file__).with_name("static")
 _OPEN = ("/health",)  # the only API route that needs no key
 _MODEL_ROUTES = {  # route -> the kinds of model it needs, for "not loaded" answers
     "/vectors": "vectors", "/similar": "vectors", "/analogy": "vectors",
-    "/similarity": "vectors", "/encode": "vectors or encoder", "/search": "index of texts",
+    "/similarity": "vectors", "/map": "vectors", "/encode": "vectors or encoder",
+    "/search": "index of texts",
     "/classify": "classifier", "/tag": "tagger",
 }
 
@@ -153,10 +156,11 @@ class _Limits:
     def __init__(self, settings: ServeSettings) -> None:
         self.s = settings
 
-    def batch(self, field: str, items: Sequence[Any]) -> None:
-        if len(items) > self.s.max_batch:
+    def batch(self, field: str, items: Sequence[Any] | int) -> None:
+        n = items if isinstance(items, int) else len(items)
+        if n > self.s.max_batch:
             raise RequestError(422, "batch_too_large",
-                               f"{field}: {len(items)} items; the limit is {self.s.max_batch} "
+                               f"{field}: {n} items; the limit is {self.s.max_batch} "
                                f"(--max-batch)")
 
     def text(self, field: str, values: Sequence[str]) -> None:
@@ -212,6 +216,7 @@ def create_app(registry: ModelRegistry, settings: ServeSettings | None = None, *
     _install_errors(app, registry)
 
     kinds = registry.kinds()
+    map_methods = answers.map_methods() if "vectors" in kinds else []
     texts_index = any(m.holds_texts for m in registry.models())
 
     @app.get("/health", summary="liveness (no API key needed)")
@@ -220,7 +225,8 @@ def create_app(registry: ModelRegistry, settings: ServeSettings | None = None, *
 
     @app.get("/models", response_model=S.ModelsResponse, summary="the loaded models")
     async def models() -> dict[str, Any]:
-        return {"models": [m.describe() for m in registry.models()]}
+        return {"models": [m.describe() for m in registry.models()],
+                "map_methods": map_methods}
 
     @app.get("/metrics", response_class=PlainTextResponse,
              summary="Prometheus metrics: requests, latencies, errors")
@@ -348,6 +354,19 @@ def _vector_routes(app: FastAPI, registry: ModelRegistry, limits: _Limits,
         limits.text("pairs", [w for pair in req.pairs for w in pair])
         model = registry.pick(req.model, ("vectors",), route="/similarity")
         return await run(answers.similarity, model, req.pairs)
+
+    @app.post("/map", response_model=S.MapResponse,
+              summary="2-D coordinates of words by name, a word's neighbourhood or the top N")
+    async def word_map(req: S.MapRequest) -> JSONResponse:
+        limits.batch("words", req.words)
+        limits.text("words", req.words + ([req.neighbours_of] if req.neighbours_of else []))
+        limits.k(req.topn)
+        if req.top is not None:
+            limits.batch("top", req.top)
+        model = registry.pick(req.model, ("vectors",), route="/map")
+        return await run(answers.word_map, model, words=req.words,
+                         neighbours_of=req.neighbours_of, topn=req.topn, top=req.top,
+                         method=req.method)
 
 
 def _install_errors(app: FastAPI, registry: ModelRegistry) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "ClassifyRequest",
     "EncodeRequest",
     "ErrorBody",
+    "MapRequest",
     "ReloadRequest",
     "SearchRequest",
     "SimilarRequest",
@@ -73,6 +74,25 @@ class AnalogyRequest(_Request):
     k: K = 5
     method: Literal["3cosadd", "3cosmul"] = "3cosadd"
     model: ModelName = None
+
+
+class MapRequest(_Request):
+    words: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="words to place by name")
+    neighbours_of: str | None = Field(default=None, min_length=1,
+                                      description="a word to place with its topn neighbours")
+    topn: K = 10
+    top: int | None = Field(default=None, ge=1, description="the first N words of the "
+                                                            "vocabulary (most frequent first)")
+    method: Literal["pca", "umap"] = Field(default="pca", description="the projection; 'umap' "
+                                           "needs umap-learn on the server (GET /models)")
+    model: ModelName = None
+
+    @model_validator(mode="after")
+    def _some_words(self) -> MapRequest:
+        if not self.words and self.neighbours_of is None and self.top is None:
+            raise ValueError("give 'words', 'neighbours_of' or 'top' (or several)")
+        return self
 
 
 class SimilarityRequest(_Request):
@@ -193,8 +213,25 @@ class TagResponse(BaseModel):
     results: list[Tagged]
 
 
+class MapPoint(BaseModel):
+    word: str
+    x: float | None
+    y: float | None
+    group: str = Field(description="the word whose neighbour this is; '' for words asked for "
+                                   "by name or rank")
+
+
+class MapResponse(BaseModel):
+    model: str
+    method: Literal["pca", "umap"]
+    points: list[MapPoint]
+
+
 class ModelsResponse(BaseModel):
     models: list[dict[str, Any]]
+    map_methods: list[str] = Field(default_factory=list, description="the projections POST "
+                                   "/map offers ('umap' when umap-learn is installed); empty "
+                                   "without a vectors model")
 
 
 class ReloadResponse(BaseModel):
