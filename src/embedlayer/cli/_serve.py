@@ -23,14 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "serve", help="serve saved models over HTTP (vectors, encoders, indexes, classifiers, "
                       "taggers)",
         description="Load each MODEL read-only and answer JSON requests: GET /health, /models, "
-                    "/metrics; POST /vectors, /similar, /analogy, /similarity (vectors), "
+                    "/metrics; POST /vectors, /similar, /analogy, /similarity, /map (vectors), "
                     "/encode (vectors or a transformer), /search (an index of texts), "
                     "/classify, /tag, /admin/reload (or send SIGHUP). The kind of each MODEL is "
                     "detected: a vectors file or folder (any format, fastText .bin, compressed "
                     "folder), a transformer checkpoint folder or name (minilm), an index "
                     "folder, a classifier or tagger folder. Requests name models by NAME, "
-                    "never by path. OpenAPI at /openapi.json, pages at /docs. Needs the serve "
-                    "extra: pip install 'embedlayer[serve]'.")
+                    "never by path. OpenAPI at /openapi.json, pages at /docs, the explorer page "
+                    "at /. Needs the serve extra: pip install 'embedlayer[serve]'.")
     p.add_argument("models", nargs="+", metavar="MODEL",
                    help="NAME=PATH, or a PATH named after its file or folder without the "
                         "extension (a checkpoint name such as minilm: after itself) "
