@@ -390,10 +390,10 @@ def test_config_round_trip_gives_identical_outputs():
 # --- the package --------------------------------------------------------------------------
 def test_public_api():
     assert sorted(enn.__all__) == sorted([
-        "CRF", "CharBiLSTM", "CharCNN", "CoverageReport", "EmbeddingLayer",
+        "CRF", "CausalTransformer", "CharBiLSTM", "CharCNN", "CoverageReport", "EmbeddingLayer",
         "LearnedPositionalEncoding", "LowRankEmbedding", "OOVInit", "PQEmbedding", "QuantAxis",
         "QuantizedEmbedding", "RotaryEmbedding",
-        "SinusoidalPositionalEncoding", "TiedOutputProjection"])
+        "SinusoidalPositionalEncoding", "TiedOutputProjection", "TransformerConfig"])
 
 
 def test_importing_embedlayer_does_not_import_nn_and_missing_torch_says_how_to_fix():
