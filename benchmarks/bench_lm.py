@@ -322,7 +322,7 @@ def part_tied_long(args) -> None:
 
 
 def part_positions(args) -> None:
-    kinds = ("none", "sinusoidal", "learned", "rotary")
+    kinds = tuple(k.strip() for k in args.kinds.split(","))
     jobs = [{"name": kind, "config": dict(SMALL, positions=kind, seed=s),
              "contexts": EVAL_CONTEXTS} for s in seeds_of(args) for kind in kinds]
     results = run_jobs(jobs, args.jobs)
@@ -349,23 +349,48 @@ def part_positions(args) -> None:
         print(f"| {kind} | {rows[0]['params']:,} | {' | '.join(cells)} | "
               + (f"{100 * change:+.1f}% |" if math.isfinite(change) else "n/a |"))
     if args.plot is not None:
-        import matplotlib
+        plot_positions(curves, args.plot)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for kind, means in curves.items():
-            ax.plot(EVAL_CONTEXTS, means, marker="o", label=kind)
-        ax.axvline(SMALL["context"], color="grey", linestyle=":", label="training window")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("scoring window (tokens)")
-        ax.set_ylabel("test perplexity (mean over seeds)")
-        ax.set_title("positions: perplexity beyond the training length")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
-        print(f"\nwrote {args.plot}")
+def positions_from(outputs: list[Path]) -> dict[str, list[float]]:
+    """The positions table's means (per kind, per window) from saved outputs of this script;
+    a kind in several outputs: the last one read."""
+    curves: dict[str, list[float]] = {}
+    for out in outputs:
+        inside = False
+        for line in out.read_text(encoding="utf-8").splitlines():
+            if line.startswith("### "):
+                inside = line.startswith("### positions")
+            elif inside and line.startswith("| ") and not line.startswith(("| positions",
+                                                                               "| ---")):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                curves[cells[0]] = [float(c.split()[0]) if c[:1].isdigit() else math.nan
+                                    for c in cells[2:2 + len(EVAL_CONTEXTS)]]
+    return curves
+
+
+def plot_positions(curves: dict[str, list[float]], path: Path) -> None:
+    """Test perplexity against the scoring window, one line per position kind."""
+    if path is None:
+        raise SystemExit("--plot-from needs --plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for kind, means in curves.items():
+        ax.plot(EVAL_CONTEXTS, means, marker="o", label=kind)
+    ax.axvline(SMALL["context"], color="grey", linestyle=":", label="training window")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("scoring window (tokens)")
+    ax.set_ylabel("test perplexity (mean over seeds)")
+    ax.set_title("positions: perplexity beyond the training length")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"\nwrote {path}")
 
 
 def word2vec_of(path: str):
@@ -499,9 +524,17 @@ def main() -> None:
                         help="optimizer steps of the main run (default: %(default)s)")
     parser.add_argument("--small-steps", type=int, default=SMALL["steps"],
                         help="optimizer steps of each experiment fit (default: %(default)s)")
+    parser.add_argument("--kinds", default="none,sinusoidal,learned,rotary",
+                        help="the position kinds of the positions part (default: %(default)s)")
     parser.add_argument("--plot", type=Path, default=None,
                         help="write the positions plot here (default: none)")
+    parser.add_argument("--plot-from", type=Path, nargs="+", default=None,
+                        help="compute nothing: plot the positions tables of these saved "
+                             "outputs into --plot (a kind in several: the last) (default: off)")
     args = parser.parse_args()
+    if args.plot_from:
+        plot_positions(positions_from(args.plot_from), args.plot)
+        return
     SMALL["steps"] = WORD["steps"] = args.small_steps
     SMALL["eval_every"] = WORD["eval_every"] = min(SMALL["eval_every"], args.small_steps)
     os.environ.setdefault("EMBEDLAYER_PROGRESS", "0")

@@ -174,3 +174,15 @@ def test_token_vectors_are_the_table_without_special_tokens():
 
     bpe = CausalLM(LMConfig(**TINY, vocab_size=40, steps=1)).fit(_lines(), progress=False)
     assert bpe.token_vectors().keys == bpe.vocab_.tokens[2:]
+
+
+def test_sinusoidal_positions_start_at_the_token_tables_scale():
+    from embedlayer.nn.transformer import INIT_STD, CausalTransformer, TransformerConfig
+    from embedlayer.vocab import Vocab
+
+    net = CausalTransformer(Vocab([f"t{i}" for i in range(20)], unk_token=None),
+                            TransformerConfig(context=64, dim=32, layers=1, heads=2,
+                                              positions="sinusoidal"))
+    x = torch.zeros(1, 64, 32)
+    rms = float(net.transformer.wpe(x).pow(2).mean().sqrt())
+    assert rms == pytest.approx(INIT_STD, rel=0.15)  # not the unscaled waves' ~0.7

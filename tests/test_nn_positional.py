@@ -47,6 +47,16 @@ def test_sinusoidal_composes_after_the_embedding_layer():
     assert front(torch.tensor([[1, 2, 0]])).shape == (1, 3, 6)
 
 
+def test_sinusoidal_scale_multiplies_the_table_also_past_max_len():
+    plain = SinusoidalPositionalEncoding(6, max_len=4)
+    scaled = SinusoidalPositionalEncoding(6, max_len=4, scale=0.5)
+    x = torch.zeros(1, 9, 6)  # past max_len: the table is rebuilt, scaled again
+    torch.testing.assert_close(scaled(x), 0.5 * plain(x))
+    for bad in (0, -1.0, float("nan"), True):
+        with pytest.raises(ConfigError, match="scale"):
+            SinusoidalPositionalEncoding(6, scale=bad)
+
+
 def test_sinusoidal_checks_its_input():
     with pytest.raises(ConfigError, match=r"\(B, T, 4\)"):
         SinusoidalPositionalEncoding(4)(torch.zeros(2, 3, 5))

@@ -9,6 +9,8 @@ product depends on the relative position only). What it leaves out: attention it
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -57,26 +59,38 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     ``max_len`` is the length of the table built up front; longer inputs extend it (the
     formula has no limit). ``offset`` shifts the positions (decoding one step at a time).
+    ``scale`` multiplies the table (1: values in [-1, 1], as Vaswani et al., whose token
+    vectors are scaled up by sqrt(D) to match; a model whose token vectors start small, as
+    GPT-2's at std 0.02, needs the table scaled down instead, or positions drown the tokens).
     """
 
-    def __init__(self, dim: int, max_len: int = 4096, dropout: float = 0.0) -> None:
+    def __init__(self, dim: int, max_len: int = 4096, dropout: float = 0.0,
+                 scale: float = 1.0) -> None:
         super().__init__()
         self.dim = _check_int("SinusoidalPositionalEncoding", "dim", dim, low=1)
         self.max_len = _check_int("SinusoidalPositionalEncoding", "max_len", max_len, low=1)
         self.drop = nn.Dropout(_check_dropout("SinusoidalPositionalEncoding", dropout))
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0 \
+                or not math.isfinite(scale):
+            raise ConfigError(f"SinusoidalPositionalEncoding: scale must be a finite number > "
+                              f"0, got {scale!r}")
+        self.scale = float(scale)
         # Not saved with the weights: it is a function of (max_len, dim), rebuilt on load.
-        self.register_buffer("pe", sinusoidal_table(max_len, dim), persistent=False)
+        self.register_buffer("pe", sinusoidal_table(max_len, dim) * self.scale,
+                             persistent=False)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         x = _check_input("SinusoidalPositionalEncoding", x, self.dim)
         offset = _check_int("SinusoidalPositionalEncoding", "offset", offset, low=0)
         end = offset + x.shape[1]
         if end > self.pe.shape[0]:
-            self.pe = sinusoidal_table(max(end, 2 * self.pe.shape[0]), self.dim).to(self.pe.device)
+            self.pe = (sinusoidal_table(max(end, 2 * self.pe.shape[0]), self.dim)
+                       * self.scale).to(self.pe.device)
         return self.drop(x + self.pe[offset:end].to(x.dtype))
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, max_len={self.max_len}"
+        scale = "" if self.scale == 1.0 else f", scale={self.scale:g}"
+        return f"dim={self.dim}, max_len={self.max_len}{scale}"
 
 
 class LearnedPositionalEncoding(nn.Module):

@@ -9,7 +9,8 @@ its own matrix. With learned positions and a tied head it is exactly GPT-2 (Radf
 2019), module names included, so :func:`to_gpt2_tensors` / :func:`from_gpt2_tensors` only
 rename nothing and transpose the four linear maps into GPT-2's ``Conv1D`` (in, out) layout.
 Rotary positions rotate queries and keys inside attention (``RotaryEmbedding``); sinusoidal
-and learned ones are added to the token vectors. Weights start as GPT-2's: N(0, 0.02), the
+and learned ones are added to the token vectors (the sinusoidal table scaled to RMS 0.02 per
+coordinate, the scale the token and learned tables start at). Weights start as GPT-2's: N(0, 0.02), the
 residual projections scaled by 1/sqrt(2 * layers), from a generator seeded by ``seed``.
 What it leaves out: tokenizing, training, generation and files (``tasks.lm``); no KV cache
 (every step reruns the window: fine for the small models this is for).
@@ -162,7 +163,10 @@ class Backbone(nn.Module):
         if config.positions == "learned":
             self.wpe: nn.Module | None = LearnedPositionalEncoding(config.context, config.dim)
         elif config.positions == "sinusoidal":
-            self.wpe = SinusoidalPositionalEncoding(config.dim, config.context)
+            # scaled to the token table's starting RMS per coordinate (INIT_STD), as the
+            # learned table starts; unscaled, the [-1, 1] waves drown the 0.02-std tokens
+            self.wpe = SinusoidalPositionalEncoding(config.dim, config.context,
+                                                    scale=INIT_STD * math.sqrt(2.0))
         else:
             self.wpe = None  # none, or rotary (inside attention)
         self.drop = nn.Dropout(config.dropout)
