@@ -285,37 +285,28 @@ def part_throughput(args) -> None:
 
 
 def part_tied(args) -> None:
-    jobs = [{"name": name, "config": dict(SMALL, tied=tied, seed=s)}
-            for s in seeds_of(args) for name, tied in (("tied", True), ("untied", False))]
-    results = run_jobs(jobs, args.jobs)
-    print(f"\n### tied against untied output layer: brown, {SMALL['steps']} steps x "
-          f"{SMALL['batch_size']} windows of {SMALL['context']}, seeds "
-          f"{', '.join(map(str, seeds_of(args)))}\n")
-    print("| head | parameters | test perplexity | dev perplexity | per seed (test) |\n"
-          "| --- | ---: | ---: | ---: | --- |")
-    for name in ("tied", "untied"):
-        rows = [r for r in results if r["name"] == name]
-        test = [r["test"][SMALL["context"]] for r in rows]
-        print(f"| {name} | {rows[0]['params']:,} | {mean_std(test)} | "
-              f"{mean_std([r['dev'] for r in rows])} | "
-              f"{', '.join(f'{t:.1f}' for t in test)} |")
+    tied_table(args, SMALL, "tied against untied output layer")
 
 
 def part_tied_long(args) -> None:
     """``tied`` with ``LONG_STEPS`` steps (about 6 passes over brown's training lines): the
     regime where the untied head's extra rows can overfit."""
-    long = dict(SMALL, steps=LONG_STEPS, eval_every=500)
-    jobs = [{"name": name, "config": dict(long, tied=tied, seed=s)}
+    tied_table(args, dict(SMALL, steps=LONG_STEPS, eval_every=500),
+               "tied against untied, trained longer")
+
+
+def tied_table(args, config: dict[str, Any], title: str) -> None:
+    """Fit ``config`` with a tied and an untied head for every seed; print one table."""
+    jobs = [{"name": name, "config": dict(config, tied=tied, seed=s)}
             for s in seeds_of(args) for name, tied in (("tied", True), ("untied", False))]
     results = run_jobs(jobs, args.jobs)
-    print(f"\n### tied against untied, trained longer: brown, {LONG_STEPS} steps x "
-          f"{SMALL['batch_size']} windows of {SMALL['context']}, seeds "
-          f"{', '.join(map(str, seeds_of(args)))}\n")
+    print(f"\n### {title}: brown, {config['steps']} steps x {config['batch_size']} windows of "
+          f"{config['context']}, seeds {', '.join(map(str, seeds_of(args)))}\n")
     print("| head | parameters | test perplexity | dev perplexity | per seed (test) |\n"
           "| --- | ---: | ---: | ---: | --- |")
     for name in ("tied", "untied"):
         rows = [r for r in results if r["name"] == name]
-        test = [r["test"][SMALL["context"]] for r in rows]
+        test = [r["test"][config["context"]] for r in rows]
         print(f"| {name} | {rows[0]['params']:,} | {mean_std(test)} | "
               f"{mean_std([r['dev'] for r in rows])} | "
               f"{', '.join(f'{t:.1f}' for t in test)} |")

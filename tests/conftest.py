@@ -39,3 +39,13 @@ def data_dir() -> Path:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """No test writes into the user's real cache."""
     monkeypatch.setenv("EMBEDLAYER_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test (``pytestmark = pytest.mark.usefixtures(...)``): tiny
+    models gain nothing from a second thread, and with one the results are repeatable."""
+    from embedlayer.nn._threads import torch_threads
+
+    with torch_threads(1):
+        yield

@@ -29,12 +29,7 @@ def _lines(n=200, seed=0):
     return [" ".join(rng.choices(WORDS, k=rng.randint(3, 9))) for _ in range(n)]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- word-level vocabulary -----------------------------------------------------------------

@@ -229,8 +229,11 @@ def fit_pq(matrix: Any, *, m: int, k: int = 256, iters: int = 25, sample: int | 
     rows = np.sort(rng.choice(n, size=sample, replace=False)) if sample < n else np.arange(n)
     train = np.ascontiguousarray(x[rows], dtype=np.float32)
     projection = None
+    if rank > n:
+        raise ConfigError(f"{where}: rank {rank} is above the {n} rows; use a rank <= {n}")
     if rank and rank < dim:  # the top right singular vectors of all rows, (D, r)
-        projection = np.ascontiguousarray(fit_lowrank(x, rank=rank).b.T)
+        projection = np.ascontiguousarray(
+            _right_vectors(x, rank, "svd", 0, 0, seed).astype(np.float32).T)
         train = train @ projection
     rotation = None
     if opq:
@@ -262,6 +265,22 @@ def fit_lowrank(matrix: Any, *, rank: int, method: str = "svd", oversample: int 
     if method not in ("svd", "randomized"):
         raise ConfigError(f"{where}: method must be 'svd' or 'randomized', got {method!r}")
     oversample = _int("oversample", oversample, 0, where)
+    if method == "randomized":
+        power_iters = _int("power_iters", power_iters, 0, where)
+    vt = _right_vectors(x, rank, method, oversample, power_iters, seed)
+    a = np.empty((n, rank), dtype=np.float32)
+    for start in range(0, n, _BLOCK_ROWS):
+        block = np.asarray(x[start:start + _BLOCK_ROWS], dtype=np.float64)
+        a[start:start + len(block)] = block @ vt.T  # A = X V_r, so A @ B is X's projection
+    return LowRankCodec(a, vt.astype(np.float32))
+
+
+def _right_vectors(x: np.ndarray, rank: int, method: str, oversample: int, power_iters: int,
+                   seed: int) -> np.ndarray:
+    """(rank, D) float64: X's top right singular vectors (arguments checked by the caller),
+    each with a fixed sign (its largest entry positive), so the result does not depend on
+    LAPACK's choice."""
+    n, dim = x.shape
     if method == "svd" or rank + oversample >= min(n, dim):
         if n >= dim:  # tall: the D x D Gram matrix, accumulated block by block in float64
             gram = np.zeros((dim, dim), dtype=np.float64)
@@ -270,17 +289,20 @@ def fit_lowrank(matrix: Any, *, rank: int, method: str = "svd", oversample: int 
                 gram += block.T @ block
             eig, v = np.linalg.eigh(gram)
             order = np.argsort(-eig, kind="stable")[:rank]
-            vt = v[:, order].T  # (rank, D)
-            return _lowrank_codec(x, vt)
-        _, _, vt = np.linalg.svd(np.asarray(x, dtype=np.float64), full_matrices=False)
+            vt = v[:, order].T
+        else:
+            _, _, vt = np.linalg.svd(np.asarray(x, dtype=np.float64), full_matrices=False)
     else:
         rng = np.random.default_rng(seed)
         q, _ = np.linalg.qr(_times(x, rng.standard_normal((dim, rank + oversample))))
-        for _ in range(_int("power_iters", power_iters, 0, where)):
+        for _ in range(power_iters):
             q, _ = np.linalg.qr(_t_times(x, q))
             q, _ = np.linalg.qr(_times(x, q))
         _, _, vt = np.linalg.svd(_t_times(x, q).T, full_matrices=False)
-    return _lowrank_codec(x, vt[:rank])
+    vt = vt[:rank]
+    signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
+    signs[signs == 0] = 1.0
+    return vt * signs[:, None]
 
 
 def _times(x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -299,17 +321,3 @@ def _t_times(x: np.ndarray, q: np.ndarray) -> np.ndarray:
         out += np.asarray(x[start:start + _BLOCK_ROWS], dtype=np.float64).T @ \
             q[start:start + _BLOCK_ROWS]
     return out
-
-
-def _lowrank_codec(x: np.ndarray, vt: np.ndarray) -> LowRankCodec:
-    """A = X V_r (so A @ B is X's projection on the right singular vectors), B = V_r^T."""
-    # a fixed sign per component (the largest entry of each right vector positive), so the
-    # factors do not depend on LAPACK's choice
-    signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
-    signs[signs == 0] = 1.0
-    vt = vt * signs[:, None]
-    a = np.empty((len(x), len(vt)), dtype=np.float32)
-    for start in range(0, len(x), _BLOCK_ROWS):
-        block = np.asarray(x[start:start + _BLOCK_ROWS], dtype=np.float64)
-        a[start:start + len(block)] = block @ vt.T
-    return LowRankCodec(a, vt.astype(np.float32))
