@@ -49,3 +49,13 @@ def one_torch_thread():
 
     with torch_threads(1):
         yield
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread_module():
+    """``one_torch_thread`` for a whole test file, module-scoped fixtures (trained models)
+    included: ``pytestmark = pytest.mark.usefixtures("one_torch_thread_module")``."""
+    from embedlayer.nn._threads import torch_threads
+
+    with torch_threads(1):
+        yield

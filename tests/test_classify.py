@@ -43,14 +43,7 @@ def synthetic(n: int, classes=("neg", "pos"), seed: int = 0) -> tuple[list[str],
     return texts, labels
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One torch thread: these models are tiny, and on a busy machine a second thread only
-    waits for a core (and makes the file several times slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_module")
 
 
 @pytest.fixture(scope="module")

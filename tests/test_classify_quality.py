@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from embedlayer.data.classify import load_classification  # noqa: E402
 from embedlayer.nn.encoders import encoder_config  # noqa: E402
@@ -29,12 +28,7 @@ from embedlayer.tasks.presets import recommended  # noqa: E402
 FLOORS = {"trec": 0.80, "mr": 0.68}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_module")
 
 
 def _parts(name: str):

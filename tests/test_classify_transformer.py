@@ -24,12 +24,7 @@ FAST = {"epochs": 6, "batch_size": 16, "learning_rate": 1e-2, "embedding_learnin
         "weight_decay": 0.01, "decoupled_weight_decay": True, "warmup": 0.1}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_module")
 
 
 @pytest.fixture(scope="module")

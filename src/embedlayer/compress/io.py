@@ -21,7 +21,6 @@ use :func:`load_compressed`, which the CLI does by itself).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from embedlayer.compress.store import (
     CompressedVectors,
     CompressionStats,
 )
+from embedlayer.data._hashing import sha256_file
 from embedlayer.errors import ConfigError, FormatError, MissingFileError
 from embedlayer.vectors.io._safetensors import header_bytes, read_header
 from embedlayer.vectors.io._vocab import make_vocab, parse_vocab_json
@@ -57,11 +57,7 @@ _META_LIMIT = 1 << 20
 
 
 def _digest(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+    return {"size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def _tables(store: Any) -> dict[str, Any]:

@@ -9,11 +9,11 @@ What it holds: :func:`file_digest` (size and sha256 of a file), :func:`check_dig
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from embedlayer.data._hashing import sha256_file
 from embedlayer.errors import FormatError, MissingFileError
 from embedlayer.vectors.base import VectorStore
 from embedlayer.vocab import UNK, Vocab
@@ -23,11 +23,7 @@ __all__ = ["check_digests", "file_digest", "with_vector_words"]
 
 def file_digest(path: Path) -> dict[str, Any]:
     """``{"size": bytes, "sha256": hex}`` of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+    return {"size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def check_digests(folder: Path, files: Any, hashed: Sequence[str], *,

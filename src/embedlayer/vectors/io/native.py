@@ -29,6 +29,7 @@ import numpy as np
 
 from embedlayer import __version__
 from embedlayer._progress import progress_bar
+from embedlayer.data._hashing import sha256_file
 from embedlayer.errors import MissingFileError
 from embedlayer.vectors.io._folder import atomic_folder
 from embedlayer.vectors.io._limits import check_finite, fail, show_progress
@@ -57,7 +58,6 @@ KEYS_FILE = "keys.json"
 META_FILE = "meta.json"
 TENSOR = "vectors"
 _META_LIMIT = 1 << 20  # meta.json is a few hundred bytes
-_HASH_BLOCK = 1 << 22
 _WRITE_ROWS = 1 << 14
 
 
@@ -153,14 +153,6 @@ def _check_digest(path: Path, digest: str, expected: dict[str, Any]) -> None:
                          f"recorded in {META_FILE}; the file was changed or damaged")
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_native(
     path: Path, *, limit: int | None = None, mmap: bool = True, verify: VerifyMode | None = None,
     allow_nonfinite: bool = False,
@@ -213,7 +205,7 @@ def read_native(
             raise fail(matrix_path, f"tensor {TENSOR!r} is {info.dtype} {list(info.shape)}, but "
                                     f"{META_FILE} gives F32 {[rows_total, dim]}")
         if mode == "full":
-            _check_digest(matrix_path, _file_digest(matrix_path), files[MATRIX_FILE])
+            _check_digest(matrix_path, sha256_file(matrix_path), files[MATRIX_FILE])
         if mmap and rows > 0:
             matrix = np.memmap(matrix_path, dtype="<f4", mode="r", offset=info.offset,
                                shape=(rows, dim))
