@@ -81,7 +81,7 @@ def read_lexicons(labels: list[str]) -> dict[str, tuple]:
     for label in labels:
         spec, relations, with_antonyms = LEXICONS[label]
         lexicons._open_wordnet.cache_clear()
-        lexicons._wordnet_links.cache_clear()
+        lexicons._LINKS.clear()
         t0 = time.perf_counter()
         lex = lexicons.load_lexicon(spec, relations=relations)
         ant = lexicons.wordnet_lexicon("antonyms") if with_antonyms else None

@@ -285,8 +285,16 @@ class _WordNetLinks:
     antonyms: list[tuple[str, str]]      # (lemma, antonym lemma) pairs
 
 
-@functools.lru_cache(maxsize=2)
+_LINKS: dict[Path, _WordNetLinks] = {}  # per WordNet folder: read once a process
+
+
 def _wordnet_links(folder: Path, progress: bool) -> _WordNetLinks:
+    if folder not in _LINKS:
+        _LINKS[folder] = _read_links(folder, progress)
+    return _LINKS[folder]
+
+
+def _read_links(folder: Path, progress: bool) -> _WordNetLinks:
     wn = _open_wordnet(folder)
     from embedlayer._progress import progress_bar
 
