@@ -293,6 +293,29 @@ SPEC: list[dict] = [
 ]
 
 
+# Resources a system package installs (not in the mirror, never downloaded by embedlayer):
+# where they usually live, the environment variable that overrides it, the files that must be
+# there, and the command that installs them. ``embedlayer.data.system_path`` resolves them.
+SYSTEM = [
+    {
+        "name": "wordnet",
+        "title": "WordNet 3.0 database files (data.*, index.*, *.exc)",
+        "citation": "Miller 1995; Fellbaum 1998",
+        "licence": "WordNet 3.0 licence (Princeton University; permissive, BSD-style)",
+        "origin": "https://wordnet.princeton.edu/",
+        "env": "EMBEDLAYER_WORDNET",
+        "paths": ["/usr/share/wordnet"],
+        "package": "wordnet-base",
+        "install": "apt-get install wordnet-base",
+        "files": [
+            "data.adj", "data.adv", "data.noun", "data.verb",
+            "index.adj", "index.adv", "index.noun", "index.verb",
+            "adj.exc", "adv.exc", "noun.exc", "verb.exc",
+        ],
+    },
+]
+
+
 def _read_sums(data: Path) -> dict[str, str]:
     sums: dict[str, str] = {}
     for line in (data / "SHA256SUMS").read_text("utf-8").splitlines():
@@ -353,7 +376,7 @@ def build(data: Path) -> dict:
         extra = sorted(set(sums) - set(listed))[:5]
         sys.exit(f"datasets do not cover SHA256SUMS exactly once (first unlisted: {extra})")
     return {"format_version": FORMAT_VERSION, "mirror": MIRROR, "notes": NOTES,
-            "datasets": datasets}
+            "datasets": datasets, "system": SYSTEM}
 
 
 def render(registry: dict) -> str:

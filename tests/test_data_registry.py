@@ -29,6 +29,9 @@ def test_public_api_is_pinned():
         "MIRROR_ENV", "DataFile", "Dataset", "DatasetCheck", "DatasetFormat", "FileCheck",
         "Location", "Presence", "VerifyReport", "download", "get", "list_datasets", "locate",
         "mirror_base", "path", "source_urls", "verify",
+        "SystemResource", "get_system", "system_path", "system_resources",
+        "LEXICON_NAMES", "Lexicon", "WordNetRelation", "load_lexicon", "open_wordnet",
+        "read_lexicon", "wordnet_lexicon",
     ])
     for name in data.__all__:
         assert hasattr(data, name), name

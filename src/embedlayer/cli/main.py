@@ -18,7 +18,7 @@ __all__ = ["build_parser", "describe_os_error", "main"]
 
 # One module per top-level command, in the order --help lists them.
 _COMMANDS = ("demo", "data", "corpus", "tokenize", "vocab", "train", "vectors", "eval",
-             "compress", "classify", "tag", "lm", "inspect", "encode", "index", "qa", "plot",
+             "compress", "retrofit", "classify", "tag", "lm", "inspect", "encode", "index", "qa", "plot",
              "serve")
 
 EXIT_ERROR = 1

@@ -21,7 +21,8 @@ from typing import Literal, get_args
 
 from embedlayer.errors import DataError, FormatError
 
-__all__ = ["DataFile", "Dataset", "DatasetFormat", "get", "list_datasets"]
+__all__ = ["DataFile", "Dataset", "DatasetFormat", "SystemResource", "get", "get_system",
+           "list_datasets", "system_resources"]
 
 REGISTRY_FORMAT_VERSION = 1
 
@@ -110,9 +111,31 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class SystemResource:
+    """Data a system package installs (WordNet): never in the mirror, never downloaded here.
+
+    ``embedlayer.data.system_path`` finds it: an explicit folder, else the folder named by
+    :attr:`env`, else the first of :attr:`paths` that holds every one of :attr:`files`; when
+    none does, its error says to run :attr:`install`.
+    """
+
+    name: str                  # what users type ("wordnet")
+    title: str                 # one line: what it is
+    citation: str              # whom to cite
+    licence: str               # a note, not legal advice: see `origin`
+    origin: str                # where the data comes from (URL)
+    env: str                   # environment variable naming the folder, overriding `paths`
+    paths: tuple[str, ...]     # folders a system package installs it into, tried in order
+    package: str               # the Debian/Ubuntu package that installs it
+    install: str               # the command that installs it
+    files: tuple[str, ...]     # file names that must all be in the folder
+
+
+@dataclass(frozen=True)
 class _Registry:
     datasets: dict[str, Dataset]
     mirror_default: str        # the project mirror's base URL (a placeholder until published)
+    system: dict[str, SystemResource]
 
 
 @functools.cache
@@ -132,7 +155,15 @@ def _load() -> _Registry:
         if ds.format not in formats or ds.name in datasets or not files:
             raise FormatError(f"{source}: bad or duplicate dataset entry {ds.name!r}")
         datasets[ds.name] = ds
-    return _Registry(datasets=datasets, mirror_default=raw["mirror"]["default_base"])
+    system: dict[str, SystemResource] = {}
+    for entry in raw.get("system", []):
+        res = SystemResource(**{**entry, "paths": tuple(entry["paths"]),
+                                "files": tuple(entry["files"])})
+        if res.name in system or res.name in datasets or not res.files:
+            raise FormatError(f"{source}: bad or duplicate system resource {res.name!r}")
+        system[res.name] = res
+    return _Registry(datasets=datasets, mirror_default=raw["mirror"]["default_base"],
+                     system=system)
 
 
 def list_datasets() -> list[Dataset]:
@@ -154,3 +185,20 @@ def get(name: str | Dataset) -> Dataset:
         f"unknown dataset {name!r}; {hint}"
         f"`embedlayer data list` shows all {len(datasets)} names"
     )
+
+
+def system_resources() -> list[SystemResource]:
+    """Every registered system resource (data a system package installs), in registry order."""
+    return list(_load().system.values())
+
+
+def get_system(name: str | SystemResource) -> SystemResource:
+    """The system resource called ``name`` (case-insensitive); a record passes through."""
+    if isinstance(name, SystemResource):
+        return name
+    system = _load().system
+    key = str(name).strip().lower()
+    if key in system:
+        return system[key]
+    raise DataError(f"unknown system resource {name!r}; the registered ones are "
+                    f"{', '.join(map(repr, system)) or 'none'}")
