@@ -3,7 +3,7 @@ transformers' GPT2LMHeadModel, a 15-minute run, and the embedding-layer experime
 head, positions, word-vector initialization, the token table as word vectors, compressing it).
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_lm.py
-      [--parts main,throughput,tied,tied-long,positions,word,compress] [--seeds 3] [--jobs 2]
+      [--parts main,throughput,tied,tied-long,tied-params,tied-data,positions,word,compress] [--seeds 3] [--jobs 2]
       [--repeats 5] [--workers 2]
 (needs the contextual extra for transformers). Prints the command, then one Markdown table a
 part; ``--plot`` writes the positions plot.
@@ -30,9 +30,18 @@ slice (the "val" perplexity during training). The tables report test perplexity
 - tied: ``SMALL`` with a tied and an untied head, ``--seeds`` seeds each: parameters, test
   perplexity mean ± std.
 - tied-long: the same with ``LONG_STEPS`` steps (about 6 passes over the training lines).
+- tied-params: the tied model against an untied one of about the same parameter count (width
+  ``UNTIED_SAME_PARAMS_DIM``), ``--seeds`` seeds.
+- tied-data: tied against untied trained on every ``TIED_DATA_EVERY``-th training line only
+  (about 7,000 lines, 150k words) for ``TIED_DATA_STEPS`` steps (about 20 passes): the
+  data-limited regime of Press & Wolf (2017). Every table of the tied parts also gives the
+  best dev perplexity along the way (early stopping on the dev slice, never on test lines).
 - positions: ``SMALL`` (tied) with positions none / sinusoidal / learned / rotary, trained on
   windows of 64 tokens, scored on the test lines with windows of 64, 128 and 256 (learned
-  positions have a table of 64 rows: longer windows are undefined for them).
+  positions have a table of 64 rows: longer windows are undefined for them); the rotary
+  models scored a second time with NTK-aware scaling (``rope_scaling="ntk"``, no
+  retraining); and the perplexity by position inside the 256-token windows (0-63, 64-127,
+  128-255), whose last bucket is the cleanest measure of "beyond the training length".
 - word: a word-level vocabulary (``tokenizer="word"``, 8,000 words), the token table random
   or initialized from word2vec trained on the same training lines (skip-gram, 128
   dimensions, 5 epochs), ``--seeds`` seeds; then the trained token table of the random-init
@@ -70,6 +79,9 @@ SMALL = dict(vocab_size=4000, context=64, dim=128, layers=2, heads=4, batch_size
              steps=1000, learning_rate=1e-3, warmup=50, eval_every=250, eval_tokens=65536)
 WORD = dict(SMALL, tokenizer="word", vocab_size=8000)
 LONG_STEPS = 4000
+UNTIED_SAME_PARAMS_DIM = 88  # untied at width 88: 897,952 parameters; tied at 128: 916,992
+TIED_DATA_EVERY = 8  # tied-data trains on every 8th training line of brown
+TIED_DATA_STEPS = 2000
 W2V = dict(model="skipgram", loss="ns", dim=128, window=5, negative=5, min_count=3, epochs=5,
            seed=1)
 EVAL_CONTEXTS = (64, 128, 256)
@@ -117,6 +129,12 @@ def mean_std(values: list[float], fmt: str = "{:.1f}") -> str:
     return f"{fmt.format(statistics.fmean(values))} ± {fmt.format(statistics.stdev(values))}"
 
 
+def signed_mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:+.1f}"
+    return f"{statistics.fmean(values):+.1f} ± {statistics.stdev(values):.1f}"
+
+
 def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
     return (f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-"
             f"{fmt.format(max(values))})")
@@ -131,6 +149,7 @@ def fit_job(job: dict[str, Any]) -> dict[str, Any]:
 
     torch.set_num_threads(job.get("threads", 1))
     train, test = split_lines(brown())
+    train = train[::job.get("every", 1)]  # tied-data: every n-th training line
     init = None
     if job.get("init") == "word2vec":
         init = word2vec_of(job["w2v_path"])
@@ -141,17 +160,60 @@ def fit_job(job: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": job["name"], "seed": job["config"]["seed"],
                            "seconds": seconds,
                            "params": sum(p.numel() for p in lm.model_.parameters()),
-                           "dev": lm.history_[-1].val_perplexity, "test": {}}
+                           "dev": lm.history_[-1].val_perplexity,
+                           "best_dev": min(r.val_perplexity for r in lm.history_),
+                           "best_step": min(lm.history_, key=lambda r: r.val_perplexity).step,
+                           "lines": len(train), "test": {}}
     for ctx in job.get("contexts", (job["config"]["context"],)):
         try:
             out["test"][ctx] = lm.evaluate(test, context=ctx).perplexity
         except Exception as exc:  # learned positions past their table
             out["test"][ctx] = f"n/a ({type(exc).__name__})"
+    if job.get("buckets"):  # perplexity by position inside the longest window
+        scalings = ("none", "ntk") if job["config"]["positions"] == "rotary" else ("none",)
+        out["buckets"] = {}
+        for scaling in scalings:
+            if scaling != "none":
+                out["test_" + scaling] = {ctx: lm.evaluate(test, context=ctx,
+                                                           rope_scaling=scaling).perplexity
+                                          for ctx in job["contexts"]}
+            if job["config"]["positions"] != "learned":
+                out["buckets"][scaling] = position_buckets(lm, test, max(job["contexts"]),
+                                                           scaling)
     if "init_rows_" in vars(lm):
         out["init_rows"] = lm.init_rows_
     if job.get("save"):
         lm.save(job["save"])
     return out
+
+
+def position_buckets(lm, texts: list[str], window: int, rope_scaling: str) -> list[float]:
+    """Test perplexity of the tokens at positions [0, c), [c, 2c), [2c, window) of windows of
+    ``window`` tokens (c: the training context), scored as ``CausalLM.evaluate`` scores."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    from embedlayer.tasks.lm._tokens import encode_text
+
+    c = lm.config.context
+    edges = [0, c, 2 * c, window]
+    ids = encode_text(lm.tokenizer_, lm.vocab_, texts)
+    net = lm.model_.eval()
+    net.rope_scaling = rope_scaling
+    total, count = np.zeros(3), np.zeros(3)
+    starts = list(range(0, len(ids) - window - 1, window))  # whole windows only
+    with torch.no_grad():
+        for i in range(0, len(starts), 32):
+            x = torch.from_numpy(np.stack([np.asarray(ids[s:s + window + 1], dtype=np.int64)
+                                           for s in starts[i:i + 32]]))
+            loss = F.cross_entropy(net(x[:, :-1]).flatten(0, 1), x[:, 1:].flatten(),
+                                   reduction="none").view(len(x), -1)
+            for b in range(3):
+                total[b] += float(loss[:, edges[b]:edges[b + 1]].sum())
+                count[b] += loss[:, edges[b]:edges[b + 1]].numel()
+    net.rope_scaling = "none"
+    return [math.exp(t / n) for t, n in zip(total, count, strict=True)]
 
 
 def run_jobs(jobs: list[dict[str, Any]], workers: int) -> list[dict[str, Any]]:
@@ -295,50 +357,98 @@ def part_tied_long(args) -> None:
                "tied against untied, trained longer")
 
 
-def tied_table(args, config: dict[str, Any], title: str) -> None:
-    """Fit ``config`` with a tied and an untied head for every seed; print one table."""
-    jobs = [{"name": name, "config": dict(config, tied=tied, seed=s)}
-            for s in seeds_of(args) for name, tied in (("tied", True), ("untied", False))]
+def part_tied_params(args) -> None:
+    """The tied model against an untied one of (about) the same parameter count: the width
+    ``UNTIED_SAME_PARAMS_DIM`` instead of ``SMALL``'s 128."""
+    rows = (("tied", dict(SMALL, tied=True)),
+            (f"untied, width {UNTIED_SAME_PARAMS_DIM}",
+             dict(SMALL, tied=False, dim=UNTIED_SAME_PARAMS_DIM)))
+    tied_table(args, SMALL, "tied against untied of the same parameter count", rows)
+
+
+def part_tied_data(args) -> None:
+    """``tied`` on every ``TIED_DATA_EVERY``-th training line only, ``TIED_DATA_STEPS`` steps
+    (about 20 passes): the data-limited regime, where the untied head overfits."""
+    config = dict(SMALL, steps=TIED_DATA_STEPS)
+    tied_table(args, config, f"tied against untied, every {TIED_DATA_EVERY}th training line",
+               every=TIED_DATA_EVERY)
+
+
+def tied_table(args, config: dict[str, Any], title: str,
+               rows: tuple[tuple[str, dict[str, Any]], ...] | None = None, *,
+               every: int = 1) -> None:
+    """Fit each of ``rows`` (name, config; default: ``config`` with a tied and an untied head)
+    for every seed; print one table: the last step's test and dev perplexity, and the best dev
+    perplexity along the way (scored every ``eval_every`` steps) with its step."""
+    rows = rows or (("tied", dict(config, tied=True)), ("untied", dict(config, tied=False)))
+    jobs = [{"name": name, "config": dict(c, seed=s), "every": every}
+            for s in seeds_of(args) for name, c in rows]
     results = run_jobs(jobs, args.jobs)
-    print(f"\n### {title}: brown, {config['steps']} steps x {config['batch_size']} windows of "
-          f"{config['context']}, seeds {', '.join(map(str, seeds_of(args)))}\n")
-    print("| head | parameters | test perplexity | dev perplexity | per seed (test) |\n"
-          "| --- | ---: | ---: | ---: | --- |")
-    for name in ("tied", "untied"):
-        rows = [r for r in results if r["name"] == name]
-        test = [r["test"][config["context"]] for r in rows]
-        print(f"| {name} | {rows[0]['params']:,} | {mean_std(test)} | "
-              f"{mean_std([r['dev'] for r in rows])} | "
+    print(f"\n### {title}: brown ({results[0]['lines']:,} training lines), {config['steps']} "
+          f"steps x {config['batch_size']} windows of {config['context']}, seeds "
+          f"{', '.join(map(str, seeds_of(args)))}\n")
+    print("| head | parameters | test perplexity | dev perplexity | best dev perplexity (step) "
+          "| per seed (test) |\n| --- | ---: | ---: | ---: | ---: | --- |")
+    for name, _ in rows:
+        mine = [r for r in results if r["name"] == name]
+        test = [r["test"][config["context"]] for r in mine]
+        steps = ", ".join(str(r["best_step"]) for r in mine)
+        print(f"| {name} | {mine[0]['params']:,} | {mean_std(test)} | "
+              f"{mean_std([r['dev'] for r in mine])} | "
+              f"{mean_std([r['best_dev'] for r in mine])} ({steps}) | "
               f"{', '.join(f'{t:.1f}' for t in test)} |")
 
 
 def part_positions(args) -> None:
     kinds = tuple(k.strip() for k in args.kinds.split(","))
     jobs = [{"name": kind, "config": dict(SMALL, positions=kind, seed=s),
-             "contexts": EVAL_CONTEXTS} for s in seeds_of(args) for kind in kinds]
+             "contexts": EVAL_CONTEXTS, "buckets": True}
+            for s in seeds_of(args) for kind in kinds]
     results = run_jobs(jobs, args.jobs)
     print(f"\n### positions: trained on windows of {SMALL['context']} tokens, scored with "
           f"windows of {', '.join(map(str, EVAL_CONTEXTS))}; brown, seeds "
           f"{', '.join(map(str, seeds_of(args)))}\n")
     head = " | ".join(f"test ppl, window {c}" for c in EVAL_CONTEXTS)
     print(f"| positions | parameters | {head} | change {EVAL_CONTEXTS[0]} -> "
-          f"{EVAL_CONTEXTS[-1]} |\n| --- | ---: |" + " ---: |" * (len(EVAL_CONTEXTS) + 1))
+          f"{EVAL_CONTEXTS[-1]} (per seed: mean ± std) |\n| --- | ---: |"
+          + " ---: |" * (len(EVAL_CONTEXTS) + 1))
     curves = {}
-    for kind in kinds:
+    rows_of = [(kind, kind, "test") for kind in kinds]
+    if "rotary" in kinds:
+        rows_of.append(("rotary, NTK-scaled when scoring", "rotary", "test_ntk"))
+    for label, kind, key in rows_of:
         rows = [r for r in results if r["name"] == kind]
         cells, means = [], []
         for c in EVAL_CONTEXTS:
-            values = [r["test"][c] for r in rows]
+            values = [r[key][c] for r in rows]
             if all(isinstance(v, float) for v in values):
                 cells.append(mean_std(values))
                 means.append(statistics.fmean(values))
             else:
                 cells.append("n/a (no rows past its table)")
                 means.append(math.nan)
-        change = means[-1] / means[0] - 1 if math.isfinite(means[-1]) else math.nan
-        curves[kind] = means
-        print(f"| {kind} | {rows[0]['params']:,} | {' | '.join(cells)} | "
-              + (f"{100 * change:+.1f}% |" if math.isfinite(change) else "n/a |"))
+        if math.isfinite(means[-1]):
+            changes = [100 * (r[key][EVAL_CONTEXTS[-1]] / r["test"][EVAL_CONTEXTS[0]] - 1)
+                       for r in rows]
+            change = signed_mean_std(changes) + "%"
+        else:
+            change = "n/a"
+        curves[label] = means
+        print(f"| {label} | {rows[0]['params']:,} | {' | '.join(cells)} | {change} |")
+    c, w = SMALL["context"], EVAL_CONTEXTS[-1]
+    print(f"\nBy position inside the windows of {w} (test perplexity of the tokens at those "
+          f"positions; the last column: positions {2 * c}-{w - 1} against the same model's "
+          f"window-{c} perplexity, per seed):\n")
+    print(f"| positions | 0-{c - 1} (trained) | {c}-{2 * c - 1} | {2 * c}-{w - 1} | change, "
+          f"{2 * c}-{w - 1} against window {c} |\n| --- | ---: | ---: | ---: | ---: |")
+    for label, kind, key in rows_of:
+        rows = [r for r in results if r["name"] == kind]
+        scaling = "ntk" if key == "test_ntk" else "none"
+        if not all(scaling in r.get("buckets", {}) for r in rows):
+            continue
+        cells = [mean_std([r["buckets"][scaling][b] for r in rows]) for b in range(3)]
+        far = [100 * (r["buckets"][scaling][2] / r["test"][c] - 1) for r in rows]
+        print(f"| {label} | {' | '.join(cells)} | {signed_mean_std(far)}% |")
     if args.plot is not None:
         plot_positions(curves, args.plot)
 
@@ -533,7 +643,8 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
     t0 = time.perf_counter()
     parts = {"main": part_main, "throughput": part_throughput, "tied": part_tied,
-             "tied-long": part_tied_long,
+             "tied-long": part_tied_long, "tied-params": part_tied_params,
+             "tied-data": part_tied_data,
              "positions": part_positions, "word": part_word, "compress": part_compress}
     for part in args.parts.split(","):
         parts[part.strip()](args)

@@ -100,6 +100,25 @@ def test_rotary_scores_inside_attention_depend_on_relative_position_only():
     assert not torch.allclose(score(5, 2), score(5, 4), atol=1e-3)
 
 
+def test_ntk_rope_scaling_changes_only_windows_past_the_context():
+    net = CausalTransformer(_vocab(), TransformerConfig(context=8, dim=16, layers=1, heads=2,
+                                                        positions="rotary"))
+    net.eval()
+    with torch.no_grad():  # sharper attention than at the 0.02-std start
+        net.transformer.h[0].attn.c_attn.weight.mul_(50)
+    short = torch.randint(0, 40, (2, 8), generator=torch.Generator().manual_seed(0))
+    long = torch.randint(0, 40, (2, 20), generator=torch.Generator().manual_seed(1))
+    plain_short, plain_long = net(short), net(long)
+    net.rope_scaling = "ntk"
+    torch.testing.assert_close(net(short), plain_short)  # within the context: the same
+    assert not torch.allclose(net(long), plain_long, atol=1e-4)
+    with pytest.raises(ConfigError, match="rope_scaling"):
+        net.rope_scaling = "linear"
+    learned = CausalTransformer(_vocab(), TransformerConfig(context=8, dim=16, layers=1, heads=2))
+    with pytest.raises(ConfigError, match="needs rotary"):
+        learned.rope_scaling = "ntk"
+
+
 def test_learned_positions_refuse_windows_past_their_table():
     net = CausalTransformer(_vocab(), TransformerConfig(context=8, dim=16, layers=1, heads=2))
     net(torch.zeros((1, 8), dtype=torch.long))

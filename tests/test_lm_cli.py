@@ -101,10 +101,11 @@ def test_word_tokenizer_init_vectors_and_a_longer_eval_context(corpus, tmp_path,
     assert doc["embedlayer"]["training"]["init_rows"] == 2 and (model / "vocab.json").is_file()
 
     scores = []
-    for extra in ([], ["--context", "48"]):
+    for extra in ([], ["--context", "48"], ["--context", "48", "--rope-scaling", "ntk"]):
         assert main(["lm", "eval", str(model), str(corpus), "--json", "--quiet", *extra]) == 0
         scores.append(json.loads(capsys.readouterr().out))
     assert scores[0]["tokens"] == scores[1]["tokens"] and scores[0]["loss"] != scores[1]["loss"]
+    assert scores[2]["tokens"] == scores[1]["tokens"] and scores[2]["loss"] != scores[1]["loss"]
     assert main(["lm", "generate", str(model), "the cat", "--max-new-tokens", "5"]) == 0
     assert capsys.readouterr().out.startswith("the cat")
 

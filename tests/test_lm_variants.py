@@ -154,6 +154,14 @@ def test_evaluate_with_a_longer_context(positions):
     assert longer.loss != base.loss
     with pytest.raises(ConfigError, match="context must be an int"):
         lm.evaluate(texts, context=0)
+    if positions == "rotary":  # NTK-aware scaling: the same within the context, not past it
+        assert lm.evaluate(texts, rope_scaling="ntk") == base
+        ntk = lm.evaluate(texts, context=48, rope_scaling="ntk")
+        assert ntk.tokens == base.tokens and ntk.loss != longer.loss
+        assert lm.model_.rope_scaling == "none"  # a setting of that call only
+    else:
+        with pytest.raises(ConfigError, match="needs rotary"):
+            lm.evaluate(texts, context=48, rope_scaling="ntk")
 
 
 # --- export --------------------------------------------------------------------------------

@@ -116,6 +116,28 @@ def test_rope_by_hand_and_it_preserves_norms():
         [torch.zeros(2, 3, 3, 16), x], dim=2))[..., 3:, :])
 
 
+def test_ntk_scaling_stretches_the_base_and_keeps_the_relative_property():
+    rope = RotaryEmbedding(8, base=100.0)
+    assert rope.inv_freq_for(1) is rope.inv_freq
+    scaled = rope.inv_freq_for(4.0)
+    base = 100.0 * 4.0 ** (8 / 6)  # base * scale^(d / (d - 2))
+    torch.testing.assert_close(scaled, base ** (-torch.arange(0, 8, 2).double() / 8).float())
+    torch.testing.assert_close(scaled[0], torch.tensor(1.0))  # the fastest pair: unchanged
+    # the slowest pair turns exactly `scale` times slower
+    torch.testing.assert_close(scaled[-1], rope.inv_freq[-1] / 4.0)
+    torch.manual_seed(0)
+    q, k = torch.randn(1, 8), torch.randn(1, 8)
+
+    def score(m: int, n: int) -> float:
+        return float(rope.rotate(q, torch.tensor([m]), scale=4.0)[0]
+                     @ rope.rotate(k, torch.tensor([n]), scale=4.0)[0])
+
+    assert abs(score(9, 2) - score(40, 33)) < 1e-4
+    for bad in (0.5, float("nan"), True):
+        with pytest.raises(ConfigError, match="scale"):
+            rope.inv_freq_for(bad)
+
+
 def test_rope_checks_its_settings():
     with pytest.raises(ConfigError, match="even"):
         RotaryEmbedding(7)

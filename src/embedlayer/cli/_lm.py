@@ -119,6 +119,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="window length to score in; longer than in training works for "
                          "positions none, sinusoidal and rotary, not learned (default: the "
                          "model's training context)")
+    ev.add_argument("--rope-scaling", choices=("none", "ntk"), default="none",
+                    help="rotary models scoring windows longer than their training context: "
+                         "ntk stretches the rotation frequencies by window / context (NTK-aware "
+                         "scaling, no retraining); none keeps the trained ones (default: none)")
     ev.add_argument("--json", action="store_true",
                     help="print the scores as one JSON object (default: text)")
     _common(ev)
@@ -226,7 +230,7 @@ def _eval(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise MissingFileError(f"{args.file}: no such file")
     lm = CausalLM.load(args.model, workers=args.workers)
-    score = lm.evaluate(str(args.file), context=args.context)
+    score = lm.evaluate(str(args.file), context=args.context, rope_scaling=args.rope_scaling)
     if args.json:
         print(json.dumps(score.to_dict()))
     else:

@@ -147,9 +147,30 @@ class RotaryEmbedding(nn.Module):
         inv_freq = self.base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
         self.register_buffer("inv_freq", inv_freq.float(), persistent=False)  # (head_dim / 2,)
 
-    def rotate(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+    def inv_freq_for(self, scale: float = 1.0) -> torch.Tensor:
+        """The rotation frequencies (head_dim / 2,) stretched for windows ``scale`` times the
+        trained length by NTK-aware scaling (bloc97 2023; transformers' ``rope_scaling``
+        "dynamic"): the base becomes ``base * scale ** (d / (d - 2))``, so the slowest pair
+        turns ``scale`` times slower (its angles stay within those seen in training) while
+        the fastest, which tell neighbours apart, stay almost as they were. ``scale`` 1: the
+        trained frequencies."""
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale >= 1 \
+                or not math.isfinite(scale):
+            raise ConfigError(f"RotaryEmbedding: scale must be a finite number >= 1, got "
+                              f"{scale!r}")
+        if scale == 1:
+            return self.inv_freq
+        d = self.head_dim
+        base = self.base * scale ** (d / (d - 2)) if d > 2 else self.base * scale
+        return (base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)).float().to(
+            self.inv_freq.device)
+
+    def rotate(self, x: torch.Tensor, positions: torch.Tensor | None = None, *,
+               scale: float = 1.0) -> torch.Tensor:
         """x (..., T, head_dim) rotated by position; ``positions`` (T,) or broadcastable to
-        (..., T), default 0..T-1. Returns a tensor of x's shape and dtype."""
+        (..., T), default 0..T-1; ``scale`` > 1: NTK-aware frequencies for a window that
+        many times the trained length (:meth:`inv_freq_for`). Returns a tensor of x's shape
+        and dtype."""
         if not isinstance(x, torch.Tensor) or x.dim() < 2 or x.shape[-1] != self.head_dim:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ConfigError(f"RotaryEmbedding: expected x of shape (..., T, {self.head_dim}), "
@@ -158,15 +179,17 @@ class RotaryEmbedding(nn.Module):
             positions = torch.arange(x.shape[-2], device=x.device)
         elif not isinstance(positions, torch.Tensor):
             positions = torch.as_tensor(positions, device=x.device)
-        angle = positions.to(torch.float32).unsqueeze(-1) * self.inv_freq  # (..., T, head_dim/2)
+        inv_freq = self.inv_freq_for(scale)
+        angle = positions.to(torch.float32).unsqueeze(-1) * inv_freq  # (..., T, head_dim/2)
         cos, sin = torch.cos(angle), torch.sin(angle)
         pairs = x.float().unflatten(-1, (self.head_dim // 2, 2))  # (..., T, head_dim/2, 2)
         even, odd = pairs[..., 0], pairs[..., 1]
         out = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)
         return out.flatten(-2).to(x.dtype)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
-        return self.rotate(x, positions)
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None, *,
+                scale: float = 1.0) -> torch.Tensor:
+        return self.rotate(x, positions, scale=scale)
 
     def extra_repr(self) -> str:
         return f"head_dim={self.head_dim}, base={self.base:g}"

@@ -8,7 +8,8 @@ blocks (LayerNorm -> causal self-attention through torch's ``scaled_dot_product_
 its own matrix. With learned positions and a tied head it is exactly GPT-2 (Radford et al.
 2019), module names included, so :func:`to_gpt2_tensors` / :func:`from_gpt2_tensors` only
 rename nothing and transpose the four linear maps into GPT-2's ``Conv1D`` (in, out) layout.
-Rotary positions rotate queries and keys inside attention (``RotaryEmbedding``); sinusoidal
+Rotary positions rotate queries and keys inside attention (``RotaryEmbedding``; past the
+training context, ``rope_scaling = "ntk"`` stretches their frequencies); sinusoidal
 and learned ones are added to the token vectors (the sinusoidal table scaled to RMS 0.02 per
 coordinate, the scale the token and learned tables start at). Weights start as GPT-2's: N(0, 0.02), the
 residual projections scaled by 1/sqrt(2 * layers), from a generator seeded by ``seed``.
@@ -36,11 +37,14 @@ from embedlayer.nn.positional import (
 from embedlayer.nn.tying import TiedOutputProjection
 from embedlayer.vocab import Vocab
 
-__all__ = ["CONV1D_WEIGHTS", "INIT_STD", "POSITION_KINDS", "CausalTransformer", "PositionKind",
-           "TransformerConfig", "from_gpt2_tensors", "to_gpt2_tensors"]
+__all__ = ["CONV1D_WEIGHTS", "INIT_STD", "POSITION_KINDS", "ROPE_SCALINGS", "CausalTransformer",
+           "PositionKind", "RopeScaling", "TransformerConfig", "from_gpt2_tensors",
+           "to_gpt2_tensors"]
 
 PositionKind = Literal["none", "sinusoidal", "learned", "rotary"]
 POSITION_KINDS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rotary")
+RopeScaling = Literal["none", "ntk"]
+ROPE_SCALINGS: tuple[str, ...] = ("none", "ntk")
 # Linear weights that GPT-2 stores as Conv1D (in, out); nn.Linear holds (out, in).
 INIT_STD = 0.02  # std of the initial weights (GPT-2's initializer_range)
 CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
@@ -113,6 +117,8 @@ class CausalSelfAttention(nn.Module):
         self.resid_drop = nn.Dropout(config.dropout)
         self.rotary = (RotaryEmbedding(config.dim // config.heads, config.rope_base)
                        if config.positions == "rotary" else None)
+        self.context = config.context
+        self.rope_scaling = "none"  # "ntk": stretch the frequencies past the context
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
@@ -120,7 +126,8 @@ class CausalSelfAttention(nn.Module):
         q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2)
                    for z in (q, k, v))  # (B, nh, T, hs)
         if self.rotary is not None:
-            q, k = self.rotary(q), self.rotary(k)  # positions 0..T-1 of this window
+            scale = t / self.context if self.rope_scaling == "ntk" and t > self.context else 1
+            q, k = self.rotary(q, scale=scale), self.rotary(k, scale=scale)  # positions 0..T-1
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
                                            dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).contiguous().view(b, t, d)  # heads side by side again
@@ -207,6 +214,25 @@ class CausalTransformer(nn.Module):
     @property
     def vocab(self) -> Vocab:
         return self.transformer.wte.vocab
+
+    @property
+    def rope_scaling(self) -> str:
+        """How rotary positions treat a window longer than ``config.context``: "none" (the
+        trained frequencies, angles never seen in training) or "ntk" (NTK-aware scaling:
+        the frequencies stretched by window / context, see ``RotaryEmbedding.inv_freq_for``).
+        A setting of the running model, not saved; windows up to the context are unchanged."""
+        return self.transformer.h[0].attn.rope_scaling
+
+    @rope_scaling.setter
+    def rope_scaling(self, mode: str) -> None:
+        if mode not in ROPE_SCALINGS:
+            raise ConfigError(f"rope_scaling must be one of {', '.join(ROPE_SCALINGS)}, got "
+                              f"{mode!r}")
+        if mode != "none" and self.config.positions != "rotary":
+            raise ConfigError(f"rope_scaling {mode!r} needs rotary positions; this model has "
+                              f"{self.config.positions!r} positions")
+        for block in self.transformer.h:
+            block.attn.rope_scaling = mode
 
     @torch.no_grad()
     def _init_weights(self) -> None:

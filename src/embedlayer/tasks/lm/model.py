@@ -340,8 +340,8 @@ class CausalLM:
             raise ConfigError(f"text must be a str, got {type(text).__name__}")
         return encode_text(self.tokenizer_, self.vocab_, [text])[:-1].tolist()
 
-    def evaluate(self, texts: Any, *, batch_size: int = 32,
-                 context: int | None = None) -> LMScore:
+    def evaluate(self, texts: Any, *, batch_size: int = 32, context: int | None = None,
+                 rope_scaling: str = "none") -> LMScore:
         """Loss and perplexity on ``texts`` (a path or an iterable of lines), encoded like the
         training stream and scored in windows of ``context + 1`` tokens.
 
@@ -350,6 +350,11 @@ class CausalLM:
         table extends itself) and ``rotary`` (angles for any position), to measure how the
         model copes with positions it never saw; learned positions have no row past their
         table: ``ConfigError``.
+
+        ``rope_scaling``: for rotary positions and a window longer than the training context,
+        "ntk" stretches the rotation frequencies by window / context (NTK-aware scaling, no
+        retraining; ``CausalTransformer.rope_scaling``); "none" (default) keeps the trained
+        ones. Other position kinds accept only "none".
         """
         self._check_fitted("evaluate")
         _check_int("batch_size", batch_size, 1)
@@ -361,9 +366,14 @@ class CausalLM:
             raise ConfigError(f"evaluate: context {context} is longer than the learned "
                               f"position table ({c.context} positions, the training context); "
                               f"positions none, sinusoidal and rotary can score longer windows")
-        ids = encode_text(self.tokenizer_, self.vocab_, _lines(texts))
-        with torch_threads(self.workers):
-            total, count = window_loss(self.model_, ids, context, batch_size, self.device)
+        previous = self.model_.rope_scaling
+        self.model_.rope_scaling = rope_scaling  # ConfigError for a bad one, before encoding
+        try:
+            ids = encode_text(self.tokenizer_, self.vocab_, _lines(texts))
+            with torch_threads(self.workers):
+                total, count = window_loss(self.model_, ids, context, batch_size, self.device)
+        finally:
+            self.model_.rope_scaling = previous
         if not count:
             raise CorpusError("evaluate: the text has no tokens to predict")
         loss = total / count
