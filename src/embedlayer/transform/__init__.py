@@ -1,18 +1,56 @@
 """Vectors -> vectors: post-processing that returns a new ``Vectors`` (layer L3 of DESIGN.md),
-and projections of a few rows to 2-D for pictures.
+cross-lingual mapping, and projections of a few rows to 2-D for pictures.
 
 What it holds: :func:`all_but_the_top` (Mu & Viswanath 2018: remove the mean and the top
 principal components), which works on any ``VectorStore`` block by block; :func:`project`
 (PCA in numpy; t-SNE and UMAP when scikit-learn / umap-learn are installed), which
-``embedlayer.viz`` draws. What it leaves out: cross-lingual mapping, retrofitting and
-dimensionality reduction of whole vocabularies, which will join it here, and anything that
-trains vectors (``embedlayer.train``). Needs numpy only.
+``embedlayer.viz`` draws; and cross-lingual mapping of one language's vectors into
+another's space: :func:`align` (orthogonal Procrustes or least squares on a bilingual
+dictionary, after :func:`normalize_vectors`' unit / center / unit), :func:`self_learning`
+(VecMap-style iterations from a tiny seed or from :func:`identical_pairs`), :func:`translate`
+(nearest-neighbour or CSLS retrieval, in bounded blocks), :func:`read_dictionary` and the
+bilingual lexicon induction scores :func:`evaluate_bli` / :func:`cross_validate_bli` (P@k,
+coverage stated). A ``VectorStore`` goes in and plain ``Vectors`` come out. What it leaves
+out: retrofitting and dimensionality reduction of whole vocabularies, which will join it
+here, and anything that trains vectors (``embedlayer.train``). Needs numpy only.
 """
 
 from __future__ import annotations
 
+from embedlayer.transform.bilingual import (
+    Coverage,
+    Pair,
+    covered_pairs,
+    dictionary_coverage,
+    identical_pairs,
+    read_dictionary,
+    split_folds,
+)
+from embedlayer.transform.bli import BLIResult, CrossValidation, cross_validate_bli, evaluate_bli
+from embedlayer.transform.crosslingual import (
+    DEFAULT_NORMALIZATION,
+    MAPPING_METHODS,
+    Alignment,
+    MappingMethod,
+    NormalizeStep,
+    align,
+    fit_mapping,
+    least_squares,
+    map_vectors,
+    normalize_vectors,
+    parse_normalization,
+    procrustes,
+    self_learning,
+)
 from embedlayer.transform.postprocess import all_but_the_top, default_components
 from embedlayer.transform.project import PROJECTION_METHODS, ProjectionMethod, project
+from embedlayer.transform.retrieval import RETRIEVALS, Retrieval, search, translate
 
-__all__ = ["PROJECTION_METHODS", "ProjectionMethod", "all_but_the_top", "default_components",
-           "project"]
+__all__ = ["DEFAULT_NORMALIZATION", "MAPPING_METHODS", "PROJECTION_METHODS", "RETRIEVALS",
+           "Alignment", "BLIResult", "Coverage", "CrossValidation", "MappingMethod",
+           "NormalizeStep", "Pair", "ProjectionMethod", "Retrieval", "align",
+           "all_but_the_top", "covered_pairs", "cross_validate_bli", "default_components",
+           "dictionary_coverage", "evaluate_bli", "fit_mapping", "identical_pairs",
+           "least_squares", "map_vectors", "normalize_vectors", "parse_normalization",
+           "procrustes", "project", "read_dictionary", "search", "self_learning",
+           "split_folds", "translate"]
