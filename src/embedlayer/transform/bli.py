@@ -97,7 +97,8 @@ def evaluate_bli(mapped: VectorStore, target: VectorStore, pairs: Sequence[Pair]
 
     ``mapped``: source vectors already mapped (``Alignment.source``); ``target``: the target
     vectors in the same space (``Alignment.target``). Every target word is a candidate
-    (``restrict_vocab``: only the first N, and only the first N mapped words for CSLS's r_S).
+    (``restrict_vocab``: only the first N, and only the first N mapped words for CSLS's r_S;
+    a gold word beyond them counts as a miss).
     A dictionary with no pair covered on both sides is a ``VocabError`` stating the counts.
     """
     ks = _check_ks(ks)
