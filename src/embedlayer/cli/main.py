@@ -18,8 +18,8 @@ __all__ = ["build_parser", "describe_os_error", "main"]
 
 # One module per top-level command, in the order --help lists them.
 _COMMANDS = ("demo", "data", "corpus", "tokenize", "vocab", "train", "vectors", "eval",
-             "compress", "retrofit", "classify", "tag", "lm", "inspect", "encode", "index", "qa", "plot",
-             "serve")
+             "compress", "retrofit", "classify", "tag", "lm", "inspect", "encode", "index",
+             "qa", "plot", "align", "serve")
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
