@@ -50,7 +50,9 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 # edge between them, and nn never imports contextual.
 # Likewise tasks' answer selection and its cross-validated fusion score with eval's
 # MAP / MRR (eval.qa) rather than keep a second copy of the metric; eval never imports tasks.
-ALLOWED = {("contextual", "nn"), ("tasks", "eval")}
+# And dist's DDP plan cuts its share of the examples with the classifier's own length-bucketed
+# batching (tasks._training.bucketed_batches); tasks never imports dist.
+ALLOWED = {("contextual", "nn"), ("tasks", "eval"), ("dist", "tasks")}
 
 FILES = sorted(SRC.rglob("*.py"))
 
