@@ -174,6 +174,11 @@ class TextShard:
         self._tally = Tally()
 
     @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file of the whole corpus (not only this part's), in corpus order."""
+        return self._source.files
+
+    @property
     def stats(self) -> CorpusStats:
         """Counts of the latest pass."""
         return self._tally.snapshot()
