@@ -54,7 +54,8 @@ def _word2vec(spec: dict, group) -> dict:
         model, group, _tokens(spec["files"], group.rank, group.world_size),
         sync_every=spec["sync_every"], progress=False,
         checkpoint_dir=spec.get("checkpoint"), checkpoint_minutes=spec.get("checkpoint_minutes"),
-        resume=spec.get("resume", False), callbacks=callbacks)
+        resume=spec.get("resume", False), callbacks=callbacks,
+        combine=spec.get("combine", "sum"))
     out = {"report": report.to_dict(), "loss": model.loss_history_,
            "vocab_size": len(model.vocab_)}
     if group.rank == 0 and spec.get("vectors"):
@@ -84,8 +85,8 @@ def _classify(spec: dict, group) -> dict:
     clf = TextClassifier(spec["encoder"], **spec["settings"])
     fit_classifier_ddp(clf, group, data["train"][0], data["train"][1], progress=False)
     acc = clf.evaluate(data["test"][0], data["test"][1]).accuracy
-    first = next(clf.model_.parameters()).detach().reshape(-1)[:5].tolist()
-    return {"accuracy": acc, "epochs": len(clf.history_), "first_weights": first}
+    weights = [float(p.detach().double().sum()) for p in clf.model_.parameters()]
+    return {"accuracy": acc, "epochs": len(clf.history_), "first_weights": weights}
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ LAYERS = {
     "vectors": 2,
     "train": 3, "compress": 3, "transform": 3, "nn": 3, "contextual": 3,
     "tasks": 4, "eval": 4, "dist": 4,
-    "serve": 5, "viz": 5, "cli": 5, "demo": 5,
+    "serve": 5, "viz": 5, "cli": 5, "demo": 5, "__main__": 5,
 }
 
 

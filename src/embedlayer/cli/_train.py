@@ -12,8 +12,8 @@ import argparse
 from typing import Any
 
 from embedlayer.cli import _train_fasttext, _train_glove
-from embedlayer.cli._train_dist import add_dist_options, run_distributed
 from embedlayer.cli._train_common import VECTOR_FORMATS, Setting, add_common, add_settings, run
+from embedlayer.cli._train_dist import add_dist_options, run_distributed
 
 SETTINGS = (
     Setting("--model", "model", "predict context from word or word from context",

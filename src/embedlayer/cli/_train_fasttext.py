@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from embedlayer.cli._train_dist import add_dist_options, run_distributed
 from embedlayer.cli._train_common import VECTOR_FORMATS, Setting, add_common, add_settings, run
+from embedlayer.cli._train_dist import add_dist_options, run_distributed
 
 FORMATS = ("fasttext-bin", *VECTOR_FORMATS)
 
