@@ -135,8 +135,9 @@ def test_empty_shard_trains_nothing_but_takes_part(tmp_path: Path):
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(40)]
     corpus.write_text(" ".join(rng.choice(words, size=3000)) + "\n")
-    codes, results = _dist.run({"scenario": "word2vec", "files": [str(corpus)],
-                                "settings": {**W2V, "sample": 0}, "sync_every": 1000},
+    codes, results = _dist.run({"scenario": "word2vec", "trainer": "fasttext",  # fastText too
+                                "files": [str(corpus)], "sync_every": 1000,
+                                "settings": {**W2V, "sample": 0, "bucket": 1000}},
                                tmp_path / "run")
     assert codes == [0, 0], results
     assert results[1]["report"]["local_words"] == 0
