@@ -60,7 +60,8 @@ def wait(procs: list[subprocess.Popen], limit: float) -> list[int]:
     return codes
 
 
-def run(spec: dict, out: Path, world: int = 2, limit: float = 50) -> tuple[list[int], list[dict]]:
+def run(spec: dict, out: Path, world: int = 2,
+        limit: float = 120) -> tuple[list[int], list[dict]]:
     """Start, wait, and read every rank's result (``{}`` for a rank that wrote none)."""
     procs = start(spec, out, world)
     codes = wait(procs, limit)

@@ -1,7 +1,7 @@
 """embedlayer.dist: 2 ranks on 127.0.0.1 with gloo, spawned by the tests (tests/_dist.py).
 
-Each spawned run is bounded (``limit``); the single-process baselines run in this process
-while the ranks train, so the file stays well under a minute and a half on 2 cores.
+Each spawned run is bounded (generously: only a hang trips the limit); the single-process
+baselines run in this process while the ranks train, so the file takes about 75 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def test_merged_counts_equal_single_process(data_dir: Path, tmp_path: Path,
     files = _files(data_dir, names)
     procs = _dist.start({"scenario": "count", "files": files}, tmp_path)
     single = TokenCounter().update_many(_tokens(files))
-    codes = _dist.wait(procs, 40)
+    codes = _dist.wait(procs, 120)
     results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
     assert codes == [0, 0], results
     for res in results:
@@ -92,7 +92,7 @@ def test_two_rank_word2vec_matches_single_process_quality(data_dir: Path, tmp_pa
     procs = _dist.start({"scenario": "word2vec", "files": files, "settings": settings,
                          "sync_every": 100_000, "vectors": str(vec)}, tmp_path / "run")
     single = Word2Vec(**settings).fit(_tokens(files), progress=False).vectors_
-    assert _dist.wait(procs, 60) == [0, 0]
+    assert _dist.wait(procs, 120) == [0, 0]
     dist = load_vectors(vec)
 
     def scores(v):
@@ -114,7 +114,7 @@ def test_killed_rank_leaves_a_checkpoint_that_resumes(data_dir: Path, tmp_path: 
             "checkpoint": str(tmp_path / "ckpt"), "checkpoint_minutes": 0}
     straight = _dist.start({**base, "checkpoint": str(tmp_path / "other"),
                             "vectors": str(tmp_path / "straight")}, tmp_path / "straight-run")
-    assert _dist.wait(straight, 40) == [0, 0]
+    assert _dist.wait(straight, 120) == [0, 0]
     codes, results = _dist.run({**base, "kill_rank_after": [1, 0, 3]}, tmp_path / "killed")
     assert codes[1] == -signal.SIGKILL
     assert codes[0] == 1 and results[0]["error"] == "DistributedError"
@@ -192,7 +192,7 @@ def test_cli_under_torchrun(tmp_path: Path, data_dir: Path):
            "-m", "embedlayer", "train", "word2vec", *_files(data_dir, SMALL[:2]), "-o",
            str(out), "--format", "word2vec-text", "--distributed", "--sync-every", "30000",
            "--dim", "8", "--epochs", "1", "--min-count", "3", "--workers", "1", "--quiet"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=50)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "2 ranks:" in proc.stdout and "synchronizations" in proc.stdout
     header = out.read_text().splitlines()[0].split()
@@ -216,7 +216,7 @@ def test_ddp_classifier_matches_single_process(data_dir: Path, tmp_path: Path):
                          "settings": settings}, tmp_path / "run")
     single = TextClassifier("bag", **settings).fit(train.texts, train.labels, progress=False)
     acc1 = single.evaluate(test.texts, test.labels).accuracy
-    assert _dist.wait(procs, 60) == [0, 0]
+    assert _dist.wait(procs, 120) == [0, 0]
     r0, r1 = (json.loads((tmp_path / "run" / f"rank{r}.json").read_text()) for r in range(2))
     assert r0["accuracy"] == r1["accuracy"]  # DDP: the same weights on every rank
     assert r0["first_weights"] == r1["first_weights"]
