@@ -9,15 +9,19 @@ What it leaves out: the kernels, threads and the per-round schedule (``train/_ru
 called once per round), the process group (``group.py``), which lines a rank reads
 (``corpus/shard.py``).
 
-The scheme is model averaging (as Spark MLlib's Word2Vec and distributed gensim set-ups):
+The scheme is model averaging (as Spark MLlib's Word2Vec and distributed gensim set-ups),
+with the ranks' changes added rather than averaged by default:
 
 - an epoch is cut into R = ceil(G / ``sync_every``) rounds, G the in-vocabulary words of all
   parts; each rank cuts its own part (its chunks, in the trainer's fixed shuffled order) into
   R runs of about equal words, so every rank makes exactly R synchronizations an epoch,
   whatever the size of its part (an empty part trains nothing and still takes part);
 - in round k each rank trains its k-th run on ``workers`` threads (hogwild, as alone), then
-  the ranks replace every matrix by the average of the ranks' matrices, weighted by the words
-  each trained in the round (a rank that trained nothing counts for nothing);
+  one all-reduce per matrix makes the ranks' matrices one again: by default (``"sum"``) the
+  last synchronized matrices plus every rank's change since (each word occurrence moves its
+  rows as much as on one process; it keeps a copy of the matrices, twice the model's
+  memory), or (``"average"``) the ranks' matrices averaged, weighted by the words each
+  trained in the round (a rank that trained nothing counts for nothing);
 - the learning rate follows the global word count: since every rank has done the same share
   of its part at every round boundary, the words all ranks have trained after round k of
   epoch e are (e + k / R) x G, and within a round each rank decays the rate linearly between
