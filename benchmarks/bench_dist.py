@@ -1,7 +1,8 @@
 """Distributed word2vec (issue 21): 1 rank x 2 threads against 2 ranks x 1 thread, on one machine.
 
 Run:  EMBEDLAYER_DATA=../shared/data .venv/bin/python benchmarks/bench_dist.py
-      [--sync-every 200000,1000000,5000000] [--wait-load 1.5] [--quick]
+      [--sync-every 200000,1000000,5000000] [--seeds 1] [--wait-load 1.5] [--max-wait 900]
+      [--quick]
 Takes about 5 min on a quiet 2-core machine (plus the wait for the load to fall). Prints
 Markdown for docs/benchmarks.md, headed by the exact command line.
 
@@ -22,7 +23,7 @@ x epochs / training seconds. Per synchronization: the payload each rank all-redu
 (syn0 + syn1), the bytes a ring all-reduce sends per rank (2 (W-1)/W of it), the seconds in
 the parameter all-reduce and the seconds waiting for the slower rank (both from rank 0).
 Quality: WS-353, SimLex-999, MEN (Spearman) and Google analogies in the 30k most frequent
-words (bench_word2vec's ``_quality``). One run each, seed 1: the seed-to-seed spread of these
+words (bench_word2vec's ``_quality``). One run per seed (``--seeds``): the seed-to-seed spread of these
 figures on this corpus is about 0.02 (Spearman) and 1.5 points (analogies), bench_word2vec's
 tolerance. The load average is printed before and after; the timing runs start only once the
 1-minute load is below ``--wait-load`` (waiting at most 15 minutes).
@@ -70,7 +71,7 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def _wait_for_quiet(limit: float, max_wait: float = 900.0) -> None:
+def _wait_for_quiet(limit: float, max_wait: float) -> None:
     start = time.monotonic()
     while _load() >= limit and time.monotonic() - start < max_wait:
         print(f"load {_load():.2f} >= {limit}: waiting", file=sys.stderr)
@@ -153,18 +154,18 @@ def _report(rows: list[dict], args: argparse.Namespace, corpus_tokens: int,
     print(f"`{command_line()}`\n")
     print(f"Corpus: all of corpora/en (regex tokens, lower-cased), {corpus_tokens:,} tokens; "
           f"skip-gram NS, dim {SETTINGS['dim']}, {SETTINGS['epochs']} epochs, min_count "
-          f"{SETTINGS['min_count']}, seed 1; load average (1 min) before {loads[0]:.2f}, "
+          f"{SETTINGS['min_count']}; load average (1 min) before {loads[0]:.2f}, "
           f"after {loads[1]:.2f}.\n")
-    print("| run | words/s | train s | syncs | payload / sync | sent / sync / rank | "
+    print("| run | seed | words/s | train s | syncs | payload / sync | sent / sync / rank | "
           "all-reduce s (per sync) | waiting s | WS-353 | SimLex | MEN | analogy |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         q = r["quality"]
         sync = (f"{r['rounds']} | {r['payload_bytes'] / 2**20:.1f} MiB | "
                 f"{r['sent_bytes_per_sync'] / 2**20:.1f} MiB | {r['allreduce_seconds']:.1f} "
                 f"({r['allreduce_seconds'] / max(r['rounds'], 1) * 1000:.0f} ms) | "
                 f"{r['wait_seconds']:.1f}") if "rounds" in r else "- | - | - | - | -"
-        print(f"| {r['name']} | {r['words_per_second']:,.0f} | {r['seconds']:.1f} | {sync} | "
+        print(f"| {r['name']} | {r['seed']} | {r['words_per_second']:,.0f} | {r['seconds']:.1f} | {sync} | "
               + " | ".join(f"{q[m]:.3f}" for m in MEASURES) + " |")
     dist_rows = [r for r in rows if "rounds" in r]
     if not dist_rows:
@@ -200,6 +201,11 @@ def main() -> None:
     parser.add_argument("--wait-load", type=float, default=1.5,
                         help="wait (at most 15 min) for the 1-minute load to fall below this "
                              "(default: %(default)s)")
+    parser.add_argument("--seeds", default="1",
+                        help="comma-separated seeds, one run of every row each (default: "
+                             "%(default)s)")
+    parser.add_argument("--max-wait", type=float, default=900.0,
+                        help="seconds to wait at most for the load (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: lee-background, 1 epoch (figures mean nothing) "
                              "(default: off)")
@@ -216,22 +222,25 @@ def main() -> None:
         folder = Path(tmp)
         corpus, _ = prepare_corpus(folder, corpora)
         tokens = sum(len(line.split()) for line in corpus.open(encoding="utf-8"))
-        _wait_for_quiet(args.wait_load)
+        _wait_for_quiet(args.wait_load, args.max_wait)
         before = _load()
         rows = []
-        out = folder / "single"
-        single = _single(corpus, out, settings)
-        rows.append({"name": "1 rank x 2 threads", "seconds": single["train_seconds"],
-                     "words_per_second": tokens * settings["epochs"] / single["train_seconds"],
-                     "quality": _quality(out)})
-        for s in (int(x) for x in args.sync_every.split(",")):
-            out = folder / f"dist-{s}"
-            r = _distributed(corpus, out, settings, s, folder)
-            rows.append({**r, "name": f"2 ranks x 1 thread, sync every {s:,}",
-                         "seconds": r["wall_seconds"],
-                         "words_per_second": tokens * settings["epochs"] / r["wall_seconds"],
-                         "quality": _quality(out)})
-            print(f"done: sync {s}", file=sys.stderr)
+        for seed in (int(x) for x in args.seeds.split(",")):
+            settings["seed"] = seed
+            out = folder / f"single-{seed}"
+            single = _single(corpus, out, settings)
+            rows.append({"name": "1 rank x 2 threads", "seed": seed,
+                         "seconds": single["train_seconds"],
+                         "words_per_second": tokens * settings["epochs"]
+                         / single["train_seconds"], "quality": _quality(out)})
+            for s in (int(x) for x in args.sync_every.split(",")):
+                out = folder / f"dist-{s}-{seed}"
+                r = _distributed(corpus, out, settings, s, folder)
+                rows.append({**r, "name": f"2 ranks x 1 thread, sync every {s:,}", "seed": seed,
+                             "seconds": r["wall_seconds"],
+                             "words_per_second": tokens * settings["epochs"] / r["wall_seconds"],
+                             "quality": _quality(out)})
+                print(f"done: seed {seed}, sync {s}", file=sys.stderr)
         after = _load()
     _report(rows, args, tokens, (before, after))
 
