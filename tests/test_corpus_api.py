@@ -14,6 +14,7 @@ EXPORTED = {
     "ConllCorpus", "CorpusStats", "CorpusSummary", "DecodePolicy", "DocumentCorpus",
     "DocumentUnit", "Sentence", "TextCorpus", "WikiArticle", "WikiCorpus", "WikiLineUnit",
     "WikiStats", "strip_wiki_markup", "summarize", "wiki_to_text", "write_conll",
+    "ShardPiece", "TextShard", "plan_shards",
 }
 
 # Layer L1: the base layer, the standard library, numpy and tqdm; never text/ or vocab/.

@@ -18,7 +18,9 @@ expected. Validation happens at the boundaries (I/O, ``fit``, CLI), never inside
      ├── FormatError                        a file whose content is not what its format says
      ├── VocabError                         an empty vocabulary, bad special tokens
      │    └── UnknownTokenError (KeyError)  a token that is not in the vocabulary
-     └── TokenizerError                     a tokenizer that is not trained, a bad pipeline
+     ├── TokenizerError                     a tokenizer that is not trained, a bad pipeline
+     └── DistributedError                   a rank of a distributed run lost, a collective
+                                            timed out (dist/)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "CorpusError",
     "DataError",
     "DecodeError",
+    "DistributedError",
     "DownloadError",
     "EmbedlayerError",
     "FormatError",
@@ -97,6 +100,10 @@ class VocabError(EmbedlayerError):
 
 class TokenizerError(EmbedlayerError):
     """A tokenizer that cannot run: not trained, unknown component, bad saved pipeline."""
+
+
+class DistributedError(EmbedlayerError):
+    """A distributed run that cannot go on: a rank stopped or a collective timed out."""
 
 
 class UnknownTokenError(VocabError, KeyError):

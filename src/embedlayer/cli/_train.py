@@ -13,6 +13,7 @@ from typing import Any
 
 from embedlayer.cli import _train_fasttext, _train_glove
 from embedlayer.cli._train_common import VECTOR_FORMATS, Setting, add_common, add_settings, run
+from embedlayer.cli._train_dist import add_dist_options, run_distributed
 
 SETTINGS = (
     Setting("--model", "model", "predict context from word or word from context",
@@ -54,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from embedlayer.train.config import Word2VecConfig
 
     add_settings(w2v, SETTINGS, Word2VecConfig)
+    add_dist_options(w2v)
     w2v.set_defaults(func=_word2vec)
     _train_glove.register(algos)
     _train_fasttext.register(algos)
@@ -68,6 +70,8 @@ def _summary(model: Any) -> list[str]:
 def _word2vec(args: argparse.Namespace) -> int:
     from embedlayer.train import Word2Vec
 
+    if args.distributed:
+        return run_distributed(args, estimator=Word2Vec, settings=SETTINGS, summary=_summary)
     minutes = {"checkpoint_minutes": args.checkpoint_minutes}
     return run(args, estimator=Word2Vec, settings=SETTINGS, fit_options=minutes,
                resume_options=minutes, summary=_summary)

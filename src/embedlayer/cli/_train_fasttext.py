@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from embedlayer.cli._train_common import VECTOR_FORMATS, Setting, add_common, add_settings, run
+from embedlayer.cli._train_dist import add_dist_options, run_distributed
 
 FORMATS = ("fasttext-bin", *VECTOR_FORMATS)
 
@@ -53,6 +54,7 @@ def register(algos: argparse._SubParsersAction) -> None:
     from embedlayer.train.config import FastTextConfig
 
     add_settings(ft, SETTINGS, FastTextConfig)
+    add_dist_options(ft)
     ft.set_defaults(func=_fasttext)
 
 
@@ -66,6 +68,8 @@ def _summary(model: Any) -> list[str]:
 def _fasttext(args: argparse.Namespace) -> int:
     from embedlayer.train import FastText
 
+    if args.distributed:
+        return run_distributed(args, estimator=FastText, settings=SETTINGS, summary=_summary)
     minutes = {"checkpoint_minutes": args.checkpoint_minutes}
     return run(args, estimator=FastText, settings=SETTINGS, fit_options=minutes,
                resume_options=minutes, summary=_summary)

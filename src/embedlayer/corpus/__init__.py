@@ -15,6 +15,9 @@ only the package's base layer (errors, progress bars, atomic writes) and the sta
   :func:`strip_wiki_markup` is the markup stripper on its own.
 - :class:`ConllCorpus`: :class:`Sentence` ``(tokens, tags, columns)`` of CoNLL column files;
   :func:`write_conll` writes such columns back (a tagger's predictions next to the gold).
+- :class:`TextShard`: part ``k`` of ``n`` of a text corpus (whole files, or line-aligned byte
+  ranges of one big file), for one of several processes; :func:`plan_shards` says who reads
+  what.
 - :func:`summarize`: one counting pass (lines, bytes, whitespace tokens) over a text corpus.
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 from embedlayer.corpus._lines import DecodePolicy
 from embedlayer.corpus._wikimarkup import strip_markup as strip_wiki_markup
 from embedlayer.corpus.conll import ConllCorpus, Sentence, write_conll
+from embedlayer.corpus.shard import ShardPiece, TextShard, plan_shards
 from embedlayer.corpus.stats import CorpusStats
 from embedlayer.corpus.summary import CorpusSummary, summarize
 from embedlayer.corpus.text import DocumentCorpus, DocumentUnit, TextCorpus
@@ -36,11 +40,14 @@ __all__ = [
     "DocumentCorpus",
     "DocumentUnit",
     "Sentence",
+    "ShardPiece",
     "TextCorpus",
+    "TextShard",
     "WikiArticle",
     "WikiCorpus",
     "WikiLineUnit",
     "WikiStats",
+    "plan_shards",
     "strip_wiki_markup",
     "summarize",
     "wiki_to_text",

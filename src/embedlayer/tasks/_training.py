@@ -11,6 +11,10 @@ The classifier's own: ``ClassifierNet`` (embedding layer -> encoder -> linear ou
 stratified held-out split, the epoch loop (``train``) with its progress bar, and batched
 inference (``forward_all``). Everything random comes from the seed: the numpy generator that
 shuffles and splits is seeded once per fit, and the caller seeds torch (dropout, weights).
+``train`` takes an optional ``parallel`` plan (``ParallelPlan``: which module runs the
+training forward, which batches this process trains, the held-out score all processes act
+on), so a data-parallel caller (``embedlayer.dist``) can run the same loop with
+``DistributedDataParallel``; the loop itself knows nothing of processes.
 What it leaves out: tokenizing, vocabularies, labels and saving (``tasks/classify.py``).
 """
 
@@ -21,7 +25,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -31,8 +35,9 @@ from torch import nn
 from embedlayer._progress import progress_bar
 from embedlayer._types import IntArray
 
-__all__ = ["ClassifierNet", "EarlyStopping", "EpochRecord", "bucketed_batches", "forward_all",
-           "make_optimizers", "optimizer_step", "sorted_batches", "stratified_split", "train"]
+__all__ = ["ClassifierNet", "EarlyStopping", "EpochRecord", "ParallelPlan", "bucketed_batches",
+           "forward_all", "make_optimizers", "optimizer_step", "sorted_batches",
+           "stratified_split", "train"]
 
 _POOL_BATCHES = 50  # batches per pool sorted by length: similar lengths, yet shuffled
 
@@ -287,6 +292,27 @@ class EarlyStopping:
             net.load_state_dict(self._state)
 
 
+class ParallelPlan(Protocol):
+    """How ``train`` runs as one of several data-parallel processes (``embedlayer.dist``)."""
+
+    def wrap(self, net: nn.Module) -> nn.Module:
+        """The module whose forward the training steps call (a DDP wrapper of ``net``)."""
+        ...
+
+    def batches(self, lengths: IntArray, batch_size: int, rng: np.random.Generator,
+                epoch: int) -> list[IntArray]:
+        """This process's batches of epoch ``epoch`` (indices into the examples)."""
+        ...
+
+    def steps_per_epoch(self, n: int, batch_size: int) -> int:
+        """How many batches ``batches`` gives for ``n`` examples."""
+        ...
+
+    def agree(self, score: tuple[float, ...]) -> tuple[float, ...]:
+        """The held-out score every process acts on (early stopping stays in step)."""
+        ...
+
+
 def train(
     net: ClassifierNet, seqs: Sequence[IntArray], y: IntArray, *,
     val: tuple[Sequence[IntArray], IntArray] | None, pad_id: int, epochs: int, batch_size: int,
@@ -296,18 +322,22 @@ def train(
     on_epoch_start: Callable[[int], None],
     on_epoch_end: Callable[[int, EpochRecord], None] | None = None,
     decoupled_weight_decay: bool = False, warmup: float | None = None,
+    parallel: ParallelPlan | None = None,
 ) -> tuple[list[EpochRecord], int]:
     """Train ``net`` in place; returns (history, best epoch). With ``val``, the weights of the
     epoch with the best held-out accuracy (ties: lower loss) are restored at the end, and
     training stops after ``patience`` epochs without improvement. ``on_epoch_end(epoch,
     record)`` runs after each epoch (``epoch`` from 0). ``warmup``: the learning rates rise
     linearly from 0 over that share of all ``epochs`` x batches steps, then fall linearly to 0
-    at the last step (None: constant rates)."""
+    at the last step (None: constant rates). ``parallel``: train as one of several
+    data-parallel processes (see ``ParallelPlan``)."""
+    forward = net if parallel is None else parallel.wrap(net)
     optimizers = make_optimizers(net, learning_rate, embedding_learning_rate, weight_decay,
                                  decoupled_weight_decay)
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
     target = torch.from_numpy(np.asarray(y, dtype=np.int64))
-    per_epoch = math.ceil(len(seqs) / batch_size)
+    per_epoch = (math.ceil(len(seqs) / batch_size) if parallel is None
+                 else parallel.steps_per_epoch(len(seqs), batch_size))
     schedulers = [] if warmup is None else [
         torch.optim.lr_scheduler.LambdaLR(o, linear_schedule(epochs * per_epoch, warmup))
         for o in optimizers]
@@ -320,10 +350,12 @@ def train(
             on_epoch_start(epoch)
             net.train()
             loss_sum, correct, seen = 0.0, 0, 0
-            for batch in bucketed_batches(lengths, batch_size, rng):
+            batches = (bucketed_batches(lengths, batch_size, rng) if parallel is None
+                       else parallel.batches(lengths, batch_size, rng, epoch))
+            for batch in batches:
                 ids = pad([seqs[i] for i in batch], pad_id).to(device)
                 yb = target[batch].to(device)
-                logits = net(ids)
+                logits = forward(ids)
                 loss = net.loss(logits, yb)
                 optimizer_step(loss, net, optimizers, clip_norm, schedulers)
                 loss_sum += float(loss.item()) * len(batch)
@@ -332,6 +364,7 @@ def train(
                 bar.update(1)
                 bar.set_postfix_str(f"epoch {epoch + 1}/{epochs} loss {loss_sum / seen:.4f} "
                                     f"acc {correct / seen:.4f}", refresh=False)
+            seen = max(seen, 1)  # a data-parallel process may get no batch
             val_loss = val_acc = None
             if val is not None:
                 val_loss, val_acc = evaluate_logits(
@@ -345,7 +378,10 @@ def train(
                 on_epoch_end(epoch, history[-1])
             if val is None:
                 continue
-            if stopper.update(net, (val_acc, -val_loss), epoch + 1):
+            score = (val_acc, -val_loss)
+            if parallel is not None:
+                score = parallel.agree(score)
+            if stopper.update(net, score, epoch + 1):
                 bar.total = bar.n  # stopped early: the bar ends full
                 break
     stopper.restore(net)

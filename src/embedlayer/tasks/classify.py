@@ -287,7 +287,9 @@ class TextClassifier:
             weight_decay=cfg.weight_decay, clip_norm=cfg.clip_norm, patience=cfg.patience,
             rng=rng, device=self.device, progress=progress,
             on_epoch_start=self.model_.embedding.on_epoch_start, on_epoch_end=on_epoch_end,
-            decoupled_weight_decay=cfg.decoupled_weight_decay, warmup=cfg.warmup)
+            decoupled_weight_decay=cfg.decoupled_weight_decay, warmup=cfg.warmup,
+            # Set by embedlayer.dist.fit_classifier_ddp only (a data-parallel run); None here.
+            parallel=getattr(self, "_parallel", None))
 
     def compress_embedding(self, method: str = "int8") -> TextClassifier:
         """Replace the trained embedding matrix by a compressed layer, in place (post-training

@@ -91,24 +91,27 @@ class EncodedCorpus:
 
 def encode_corpus(
     sentences: Iterable[Sequence[str]], vocab: Vocab, *, folder: Path | None = None,
-    max_sentence: int = 10_000,
+    max_sentence: int = 10_000, allow_empty: bool = False,
 ) -> EncodedCorpus:
     """Encode every sentence with ``vocab`` (unknown tokens dropped) into int32 files.
 
     Without ``folder`` the files go to a new temporary folder that ``close()`` deletes.
+    No token in the vocabulary raises ``CorpusError``, unless ``allow_empty`` (one part of a
+    corpus split between processes may hold none): then the result has no words.
     """
     temporary = folder is None
     folder = Path(tempfile.mkdtemp(prefix="embedlayer-ids-")) if folder is None else Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         raw, total, sentences_n, lines = _write(sentences, vocab, folder, max_sentence)
-        if total == 0:
+        if total == 0 and not allow_empty:
             raise CorpusError(f"the corpus has no token in the vocabulary ({raw:,} tokens read)")
     except BaseException:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    ids_arr = np.memmap(folder / "ids.int32", dtype=np.int32, mode="r", shape=(total,))
+    ids_arr = (np.memmap(folder / "ids.int32", dtype=np.int32, mode="r", shape=(total,))
+               if total else np.zeros(0, dtype=np.int32))  # an empty file cannot be mapped
     bounds = np.memmap(folder / "bounds.int64", dtype=np.int64, mode="r",
                        shape=(sentences_n + 1,))
     return EncodedCorpus(ids_arr, bounds, raw, folder, temporary, raw_sentences=lines)

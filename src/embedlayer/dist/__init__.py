@@ -1,0 +1,47 @@
+"""Running the trainers over several processes or machines with ``torch.distributed``.
+
+The trainers below stay single-process and know nothing of ranks; this package splits the
+work, synchronizes and writes. Launched by ``torchrun`` (see docs/distributed.md):
+
+- :func:`setup` / :func:`teardown` / :func:`process_group`: the process group from torchrun's
+  environment (gloo on CPU; nccl for CUDA tensors), a timeout on every collective, so a lost
+  rank stops the run with :class:`~embedlayer.errors.DistributedError` instead of a hang;
+  :func:`check_same_settings` refuses ranks started with different settings, naming them.
+- :func:`build_shared_vocab`: sharded counting (each rank counts its part, read with
+  :class:`~embedlayer.corpus.shard.TextShard`), merged into one ``Vocab`` on every rank.
+- :func:`train_data_parallel`: data-parallel word2vec and fastText by model averaging every
+  ``sync_every`` words, the learning rate following the global word count, checkpoints by
+  rank 0 and resuming; :class:`SyncReport` says what synchronizing cost.
+- :func:`fit_classifier_ddp`: a ``TextClassifier`` trained with ``DistributedDataParallel``,
+  each rank drawing its batches from a ``DistributedSampler``.
+
+Importing it imports torch (an extra, as for ``nn`` and ``tasks``).
+"""
+
+from __future__ import annotations
+
+from embedlayer.dist.ddp import fit_classifier_ddp
+from embedlayer.dist.group import (
+    DEFAULT_TIMEOUT,
+    Group,
+    check_same_settings,
+    process_group,
+    setup,
+    teardown,
+)
+from embedlayer.dist.train import SyncReport, train_data_parallel
+from embedlayer.dist.vocab import build_shared_vocab, merge_counts
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Group",
+    "SyncReport",
+    "build_shared_vocab",
+    "check_same_settings",
+    "fit_classifier_ddp",
+    "merge_counts",
+    "process_group",
+    "setup",
+    "teardown",
+    "train_data_parallel",
+]
