@@ -89,6 +89,25 @@ def _classify(spec: dict, group) -> dict:
     return {"accuracy": acc, "epochs": len(clf.history_), "first_weights": weights}
 
 
+def _glove(spec: dict, group) -> dict:
+    from embedlayer.dist import fit_glove_distributed
+    from embedlayer.train import GloVe
+
+    out = {}
+    for name, extra in spec["runs"].items():  # count only (work_dir kept) or count and train
+        model = GloVe(**{**spec["settings"], **extra["settings"]})
+        fit_glove_distributed(model, group, _tokens(spec["files"], group.rank,
+                                                    group.world_size),
+                              progress=False, work_dir=extra.get("work_dir"),
+                              train=extra.get("train", True))
+        out[name] = {"words": model.words_, "vocab_size": len(model.vocab_),
+                     "fitted": hasattr(model, "W_")}
+        if extra.get("vectors") and group.is_main:
+            model.save_vectors(extra["vectors"])
+            out[name]["loss"] = model.loss_history_
+    return out
+
+
 def main() -> int:
     spec = json.loads(Path(sys.argv[1]).read_text())
     from embedlayer.dist import process_group
@@ -99,7 +118,7 @@ def main() -> int:
     try:
         with process_group(timeout=spec.get("timeout", 30)) as group:
             result = {"count": _count, "word2vec": _word2vec, "lost": _lost,
-                      "classify": _classify}[spec["scenario"]](spec, group)
+                      "classify": _classify, "glove": _glove}[spec["scenario"]](spec, group)
     except EmbedlayerError as exc:
         out.write_text(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
         return 1
