@@ -108,6 +108,35 @@ def _glove(spec: dict, group) -> dict:
     return out
 
 
+def _weights(net) -> list[float]:
+    return [float(p.detach().double().sum()) for p in net.parameters()]
+
+
+def _tag(spec: dict, group) -> dict:
+    from embedlayer.dist import fit_tagger_ddp
+    from embedlayer.tasks import SequenceTagger
+    from embedlayer.tasks.tag import TaggerConfig
+
+    data = json.loads(Path(spec["data"]).read_text())
+    tagger = SequenceTagger(TaggerConfig(**spec["settings"]), workers=1)
+    fit_tagger_ddp(tagger, group, *data["train"], validation=tuple(data["dev"]), progress=False)
+    report = tagger.evaluate(*data["test"])
+    return {"f1": report.f1, "accuracy": report.accuracy, "epochs": len(tagger.history_),
+            "best_epoch": tagger.best_epoch_, "weights": _weights(tagger.model_)}
+
+
+def _lm(spec: dict, group) -> dict:
+    from embedlayer.dist import fit_lm_ddp
+    from embedlayer.tasks.lm.model import CausalLM, LMConfig
+
+    lines = json.loads(Path(spec["data"]).read_text())
+    lm = CausalLM(LMConfig(**spec["settings"]), workers=1)
+    fit_lm_ddp(lm, group, lines["train"], output=spec.get("output"), progress=False)
+    score = lm.evaluate(lines["test"])
+    return {"perplexity": score.perplexity, "history": [r.to_dict() for r in lm.history_],
+            "weights": _weights(lm.model_)}
+
+
 def main() -> int:
     spec = json.loads(Path(sys.argv[1]).read_text())
     from embedlayer.dist import process_group
@@ -118,7 +147,7 @@ def main() -> int:
     try:
         with process_group(timeout=spec.get("timeout", 30)) as group:
             result = {"count": _count, "word2vec": _word2vec, "lost": _lost,
-                      "classify": _classify, "glove": _glove}[spec["scenario"]](spec, group)
+                      "classify": _classify, "glove": _glove, "tag": _tag, "lm": _lm}[spec["scenario"]](spec, group)
     except EmbedlayerError as exc:
         out.write_text(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
         return 1
