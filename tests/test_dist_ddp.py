@@ -71,3 +71,13 @@ def test_ddp_lm_matches_single_process(data_dir: Path, tmp_path: Path):
     # rank 0 wrote the folder; it loads and scores as rank 0's model
     loaded = CausalLM.load(out)
     assert loaded.evaluate(lines["test"]).perplexity == pytest.approx(ppl2, rel=1e-5)
+
+
+def test_sparse_tagger_is_refused_before_any_collective():
+    from embedlayer.dist import fit_tagger_ddp
+    from embedlayer.errors import ConfigError
+    from embedlayer.tasks import SequenceTagger
+    from embedlayer.tasks.tag import TaggerConfig
+
+    with pytest.raises(ConfigError, match="sparse=False"):
+        fit_tagger_ddp(SequenceTagger(TaggerConfig(sparse=True)), None, [["a"]], [["O"]])

@@ -15,6 +15,9 @@ with 1/distance increments the sums are added in another order, so they agree to
 1e-14 to 1e-12 relative measured). With ``sample > 0`` each rank drops its own random tokens, so the
 counts are another draw of the same distribution, not the single process's.
 
+A rank whose part is empty counts nothing and still takes part; a refusal on any rank while
+counting stops every rank together.
+
 Memory: each rank counts within ``memory_mib`` as a single process does; rank 0 then holds
 every rank's triples at once (16 bytes per non-zero pair of each rank) and a sort of them,
 so the merge needs about three times the sum of the parts' triples on rank 0. Training is on
@@ -35,9 +38,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from embedlayer.dist.group import Group, all_reduce_sum, check_same_settings, gather
+from embedlayer.dist.group import Group, agree, all_reduce_sum, check_same_settings, gather
 from embedlayer.dist.vocab import build_shared_vocab
-from embedlayer.errors import ConfigError
+from embedlayer.errors import ConfigError, EmbedlayerError
 from embedlayer.train._cooccur import RECORD, Cooccurrence, _NpyWriter
 
 __all__ = ["fit_glove_distributed", "merge_cooccurrences", "sum_triples"]
@@ -127,7 +130,14 @@ def fit_glove_distributed(
         else Path(work_dir)
     try:
         local = base / f"rank{group.rank}"
-        cooc = model._count_pairs(sentences, local, progress and group.is_main)
+        problem, cooc = None, None
+        try:  # an empty part counts nothing; any other refusal stops every rank together
+            cooc = model._count_pairs(sentences, local, progress and group.is_main,
+                                      allow_empty=True)
+        except EmbedlayerError as exc:
+            problem = f"{group.where()}: {exc}"
+        agree(group, problem, "counting the co-occurrences")
+        assert cooc is not None
         words = np.array([model.words_, model.raw_words_], dtype=np.int64)
         totals = all_reduce_sum(group, torch.from_numpy(words), "summing the word counts")
         model.words_, model.raw_words_ = (int(x) for x in totals.tolist())

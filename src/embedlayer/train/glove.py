@@ -403,13 +403,14 @@ class GloVe:
         return self._shuffle_counted(cooc, progress)
 
     def _count_pairs(self, corpus: Iterable[Sequence[str]], folder: Path, progress: bool, *,
-                     fingerprint: bool = False) -> Cooccurrence:
+                     fingerprint: bool = False, allow_empty: bool = False) -> Cooccurrence:
         """Encode ``corpus`` over ``vocab_`` and count its pairs into
         ``folder/cooccurrence.npy`` (no shuffle): ``_count``'s first half, also the hook for
-        counting one part of a corpus (``dist/glove.py``)."""
+        counting one part of a corpus (``dist/glove.py``; ``allow_empty``: a part may hold no
+        in-vocabulary token, and then counts nothing)."""
         cfg, timings, budget = self.config, self.timings_, self.memory_budget_
         t = time.perf_counter()
-        encoded = encode_corpus(corpus, self.vocab_, folder=folder)
+        encoded = encode_corpus(corpus, self.vocab_, folder=folder, allow_empty=allow_empty)
         self.words_ = encoded.words
         self.raw_words_ = encoded.raw_words
         timings["encode"] = time.perf_counter() - t
