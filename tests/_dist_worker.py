@@ -89,6 +89,54 @@ def _classify(spec: dict, group) -> dict:
     return {"accuracy": acc, "epochs": len(clf.history_), "first_weights": weights}
 
 
+def _glove(spec: dict, group) -> dict:
+    from embedlayer.dist import fit_glove_distributed
+    from embedlayer.train import GloVe
+
+    out = {}
+    for name, extra in spec["runs"].items():  # count only (work_dir kept) or count and train
+        model = GloVe(**{**spec["settings"], **extra["settings"]})
+        fit_glove_distributed(model, group, _tokens(spec["files"], group.rank,
+                                                    group.world_size),
+                              progress=False, work_dir=extra.get("work_dir"),
+                              train=extra.get("train", True))
+        out[name] = {"words": model.words_, "vocab_size": len(model.vocab_),
+                     "fitted": hasattr(model, "W_")}
+        if extra.get("vectors") and group.is_main:
+            model.save_vectors(extra["vectors"])
+            out[name]["loss"] = model.loss_history_
+    return out
+
+
+def _weights(net) -> list[float]:
+    return [float(p.detach().double().sum()) for p in net.parameters()]
+
+
+def _tag(spec: dict, group) -> dict:
+    from embedlayer.dist import fit_tagger_ddp
+    from embedlayer.tasks import SequenceTagger
+    from embedlayer.tasks.tag import TaggerConfig
+
+    data = json.loads(Path(spec["data"]).read_text())
+    tagger = SequenceTagger(TaggerConfig(**spec["settings"]), workers=1)
+    fit_tagger_ddp(tagger, group, *data["train"], validation=tuple(data["dev"]), progress=False)
+    report = tagger.evaluate(*data["test"])
+    return {"f1": report.f1, "accuracy": report.accuracy, "epochs": len(tagger.history_),
+            "best_epoch": tagger.best_epoch_, "weights": _weights(tagger.model_)}
+
+
+def _lm(spec: dict, group) -> dict:
+    from embedlayer.dist import fit_lm_ddp
+    from embedlayer.tasks.lm.model import CausalLM, LMConfig
+
+    lines = json.loads(Path(spec["data"]).read_text())
+    lm = CausalLM(LMConfig(**spec["settings"]), workers=1)
+    fit_lm_ddp(lm, group, lines["train"], output=spec.get("output"), progress=False)
+    score = lm.evaluate(lines["test"])
+    return {"perplexity": score.perplexity, "history": [r.to_dict() for r in lm.history_],
+            "weights": _weights(lm.model_)}
+
+
 def main() -> int:
     spec = json.loads(Path(sys.argv[1]).read_text())
     from embedlayer.dist import process_group
@@ -99,7 +147,7 @@ def main() -> int:
     try:
         with process_group(timeout=spec.get("timeout", 30)) as group:
             result = {"count": _count, "word2vec": _word2vec, "lost": _lost,
-                      "classify": _classify}[spec["scenario"]](spec, group)
+                      "classify": _classify, "glove": _glove, "tag": _tag, "lm": _lm}[spec["scenario"]](spec, group)
     except EmbedlayerError as exc:
         out.write_text(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
         return 1

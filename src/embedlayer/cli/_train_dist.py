@@ -1,4 +1,5 @@
-"""`embedlayer train word2vec|fasttext --distributed`: the same command, one process per rank.
+"""`embedlayer train word2vec|fasttext|glove --distributed`: the same command, one process per
+rank.
 
 Launched by ``torchrun`` (``torchrun --nproc-per-node 2 -m embedlayer train word2vec CORPUS
 -o OUT --distributed``; docs/distributed.md). Every rank parses the same command; they check
@@ -6,7 +7,9 @@ at start that they agree on it (settings, corpus files and sizes, outputs), rank
 outputs before any work, each rank reads its part of CORPUS (``corpus/shard.py``), and
 ``dist.train_data_parallel`` does the rest. Rank 0 alone writes the vectors, ``--save-model``
 and the checkpoint (next to the output, as without ``--distributed``); ``--resume`` continues
-an interrupted distributed run with the same launch.
+an interrupted distributed run with the same launch. GloVe: every rank counts the
+co-occurrences of its part, rank 0 sums them and trains (``dist.fit_glove_distributed``); no
+checkpoint, no ``--resume``.
 What it leaves out: the flags of each algorithm (``_train.py``, ``_train_fasttext.py``) and
 the single-process run (``_train_common.py``).
 """
@@ -36,18 +39,27 @@ __all__ = ["add_dist_options", "run_distributed"]
 SYNC_EVERY = 1_000_000
 
 
-def add_dist_options(parser: argparse.ArgumentParser) -> None:
-    """``--distributed``, ``--sync-every`` and ``--dist-timeout``."""
+def add_dist_options(parser: argparse.ArgumentParser, *, counting: bool = False) -> None:
+    """``--distributed``, ``--sync-every`` and ``--dist-timeout`` (``counting``: GloVe's
+    variant, where the ranks count together and rank 0 trains: no ``--sync-every``)."""
     group = parser.add_argument_group("distributed training (launch with torchrun)")
-    group.add_argument("--distributed", action="store_true",
-                       help="one rank of a torchrun launch: each rank trains its part of CORPUS "
-                            "and the ranks average their parameters (default: off)")
-    group.add_argument("--sync-every", type=int, default=SYNC_EVERY, metavar="WORDS",
-                       help="average the ranks' parameters every this many words, all ranks "
-                            "together (default: %(default)s)")
+    if counting:
+        group.add_argument("--distributed", action="store_true",
+                           help="one rank of a torchrun launch: each rank counts the "
+                                "co-occurrences of its part of CORPUS, rank 0 sums them and "
+                                "trains (default: off)")
+    else:
+        group.add_argument("--distributed", action="store_true",
+                           help="one rank of a torchrun launch: each rank trains its part of "
+                                "CORPUS and the ranks average their parameters (default: off)")
     group.add_argument("--dist-timeout", type=float, default=300.0, metavar="SECONDS",
                        help="stop with an error when another rank has not answered for this "
                             "long (default: %(default)s)")
+    if counting:
+        return
+    group.add_argument("--sync-every", type=int, default=SYNC_EVERY, metavar="WORDS",
+                       help="average the ranks' parameters every this many words, all ranks "
+                            "together (default: %(default)s)")
 
 
 def _outputs_problem(args: argparse.Namespace, estimator: type, config: Any,
@@ -98,6 +110,10 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
     if args.continue_from is not None or args.update_vocab:
         raise ConfigError("--continue and --update-vocab are not supported with --distributed; "
                           "train further on one process")
+    counting = estimator.NAME == "GloVe"  # the ranks count together, rank 0 trains
+    if counting and args.resume:
+        raise ConfigError("--resume is not supported for GloVe with --distributed: counting "
+                          "is redone anyway; launch the run again without --resume")
     config = estimator.CONFIG(**_config_kwargs(args, settings)).check()
     ckpt = checkpoint_path(args.output)
     with process_group(timeout=args.dist_timeout) as group:
@@ -113,6 +129,8 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
         tokens = TokenStream(shard, get_tokenizer(args.tokenizer, lowercase=args.lower))
         model = estimator.from_config(config)
         progress = not args.quiet
+        if counting:
+            return _glove(args, group, model, tokens, launch, summary, progress)
         try:
             report = train_data_parallel(
                 model, group, tokens, sync_every=args.sync_every, progress=progress,
@@ -137,4 +155,23 @@ def _run(args: argparse.Namespace, estimator: type, settings: Sequence[Setting],
             lines.append(f"saved the model to {model.save(args.save_model)}")
         shutil.rmtree(ckpt, ignore_errors=True)
         print("\n".join(lines))
+    return 0
+
+
+def _glove(args: argparse.Namespace, group: Any, model: Any, tokens: Any,
+           launch: dict[str, Any], summary: Callable[[Any], list[str]], progress: bool) -> int:
+    """GloVe: every rank counts its part, rank 0 sums the counts, trains and writes."""
+    from embedlayer.dist import fit_glove_distributed
+
+    fit_glove_distributed(model, group, tokens, progress=progress, settings=launch)
+    if not group.is_main:
+        return 0
+    path = model.save_vectors(args.output, format=args.format)
+    lines = summary(model)
+    lines.append(f"{group.world_size} ranks counted the co-occurrences (slowest rank "
+                 f"{model.timings_['count']:.1f} s); rank 0 summed them and trained")
+    lines.append(f"wrote {path}")
+    if args.save_model is not None:
+        lines.append(f"saved the model to {model.save(args.save_model)}")
+    print("\n".join(line for line in lines if line))
     return 0

@@ -3,7 +3,8 @@
 Thin: declares the flags (Stanford GloVe's names where they exist), then
 ``_train_common.run`` builds the token stream and the estimator, calls ``fit`` (or ``resume``
 / ``partial_fit``), writes the vectors (and the whole model with ``--save-model``) and prints
-a summary. ``register(algos)`` is called by ``cli/_train.py``.
+a summary. ``register(algos)`` is called by ``cli/_train.py``. With ``--distributed`` (under
+torchrun) ``_train_dist.run_distributed`` runs instead: the ranks count, rank 0 trains.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 from typing import Any
 
 from embedlayer.cli._train_common import VECTOR_FORMATS, Setting, add_common, add_settings, run
+from embedlayer.cli._train_dist import add_dist_options, run_distributed
 
 SETTINGS = (
     Setting("--dim", "dim", "vector dimension", int),
@@ -54,6 +56,7 @@ def register(algos: argparse._SubParsersAction) -> None:
     from embedlayer.train.config import GloVeConfig
 
     add_settings(p, SETTINGS, GloVeConfig)
+    add_dist_options(p, counting=True)
     p.set_defaults(func=_glove)
 
 
@@ -71,5 +74,7 @@ def _summary(model: Any) -> list[str]:
 def _glove(args: argparse.Namespace) -> int:
     from embedlayer.train import GloVe
 
+    if args.distributed:
+        return run_distributed(args, estimator=GloVe, settings=SETTINGS, summary=_summary)
     return run(args, estimator=GloVe, settings=SETTINGS, fit_options={}, resume_options={},
                summary=_summary)

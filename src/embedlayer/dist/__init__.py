@@ -12,15 +12,21 @@ work, synchronizes and writes. Launched by ``torchrun`` (see docs/distributed.md
 - :func:`train_data_parallel`: data-parallel word2vec and fastText by model averaging every
   ``sync_every`` words, the learning rate following the global word count, checkpoints by
   rank 0 and resuming; :class:`SyncReport` says what synchronizing cost.
-- :func:`fit_classifier_ddp`: a ``TextClassifier`` trained with ``DistributedDataParallel``,
-  each rank drawing its batches from a ``DistributedSampler``.
+- :func:`fit_glove_distributed`: GloVe's co-occurrences counted by every rank over its part,
+  summed on rank 0 (:func:`merge_cooccurrences`) into the matrix one process would count;
+  rank 0 then trains on it.
+- :func:`fit_classifier_ddp` / :func:`fit_tagger_ddp`: a ``TextClassifier`` / a
+  ``SequenceTagger`` trained with ``DistributedDataParallel``, each rank drawing its batches
+  from a ``DistributedSampler``; :func:`fit_lm_ddp`: a ``CausalLM`` with DDP, each rank
+  drawing its own windows (seeded by the seed and the rank), rank 0 writing the folder.
 
 Importing it imports torch (an extra, as for ``nn`` and ``tasks``).
 """
 
 from __future__ import annotations
 
-from embedlayer.dist.ddp import fit_classifier_ddp
+from embedlayer.dist.ddp import fit_classifier_ddp, fit_lm_ddp, fit_tagger_ddp
+from embedlayer.dist.glove import fit_glove_distributed, merge_cooccurrences
 from embedlayer.dist.group import (
     DEFAULT_TIMEOUT,
     Group,
@@ -39,6 +45,10 @@ __all__ = [
     "build_shared_vocab",
     "check_same_settings",
     "fit_classifier_ddp",
+    "fit_glove_distributed",
+    "fit_lm_ddp",
+    "fit_tagger_ddp",
+    "merge_cooccurrences",
     "merge_counts",
     "process_group",
     "setup",

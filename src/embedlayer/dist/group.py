@@ -8,7 +8,8 @@ variables ``torchrun`` sets: ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_
 still go through gloo), and the few collectives the rest of ``dist/`` uses, each wrapped so
 that a lost rank or a timeout becomes one :class:`~embedlayer.errors.DistributedError` naming
 this rank, the operation and the timeout: :func:`exchange` (an all-gather of byte strings,
-pickle-free), :func:`all_reduce_sum`, :func:`broadcast`, :func:`agree` (every rank refuses
+pickle-free), :func:`gather` (the same onto one rank), :func:`all_reduce_sum`,
+:func:`broadcast`, :func:`agree` (every rank refuses
 together when any rank found a problem) and :func:`check_same_settings` (all ranks must run
 with the same settings: a canonical JSON of them is all-gathered and compared; the first
 differing settings are named with each rank's value).
@@ -33,7 +34,7 @@ import torch.distributed as dist
 from embedlayer.errors import ConfigError, DistributedError
 
 __all__ = ["DEFAULT_TIMEOUT", "Group", "agree", "all_reduce_sum", "broadcast",
-           "check_same_settings", "exchange", "process_group", "setup", "teardown"]
+           "check_same_settings", "exchange", "gather", "process_group", "setup", "teardown"]
 
 DEFAULT_TIMEOUT = 300.0  # seconds any collective may wait for the slowest rank
 _ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -153,6 +154,27 @@ def exchange(group: Group, payload: bytes, what: str) -> list[bytes]:
             if payload else mine[:0]
         out = [torch.zeros(width, dtype=torch.uint8) for _ in range(group.world_size)]
         dist.all_gather(out, mine)
+    return [bytes(t[:int(s.item())].numpy().tobytes()) for t, s in zip(out, sizes, strict=True)]
+
+
+def gather(group: Group, payload: bytes, what: str, *, dest: int = 0) -> list[bytes] | None:
+    """Every rank's ``payload`` in rank order on rank ``dest`` (None on the others): a gather
+    of byte strings, pickle-free; only ``dest`` holds them all."""
+    if group.world_size == 1:
+        return [payload]
+    with _collective(group, what):
+        size = torch.tensor([len(payload)], dtype=torch.int64)
+        sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(group.world_size)]
+        dist.all_gather(sizes, size)
+        width = max(1, max(int(s.item()) for s in sizes))
+        mine = torch.zeros(width, dtype=torch.uint8)
+        if payload:
+            mine[:len(payload)] = torch.frombuffer(bytearray(payload), dtype=torch.uint8)
+        out = ([torch.zeros(width, dtype=torch.uint8) for _ in range(group.world_size)]
+               if group.rank == dest else None)
+        dist.gather(mine, out, dst=dest)
+    if out is None:
+        return None
     return [bytes(t[:int(s.item())].numpy().tobytes()) for t, s in zip(out, sizes, strict=True)]
 
 

@@ -182,6 +182,10 @@ class TaggerNet(nn.Module):
             allowed, start, end = constraints if constraints is not None else (None,) * 3
             self.crf = CRF(n_tags, allowed=allowed, allowed_start=start, allowed_end=end)
 
+    def forward(self, batch: TagBatch) -> torch.Tensor:
+        """``emissions`` (the module's forward, so that a DDP wrapper can call it)."""
+        return self.emissions(batch)
+
     def emissions(self, batch: TagBatch) -> torch.Tensor:
         """(B, T, K) per-token tag scores; padded steps hold zeros."""
         mask = batch.mask

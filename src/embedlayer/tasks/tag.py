@@ -333,7 +333,12 @@ class SequenceTagger:
         replace = (singleton, self.vocab_.unk_id, cfg.singleton_unk, rng) \
             if cfg.singleton_unk > 0 else None
         lengths = np.array([len(e) for e in train], dtype=np.int64)
-        per_epoch = math.ceil(len(train) / cfg.batch_size)
+        # Set by embedlayer.dist.fit_tagger_ddp only (a data-parallel run, see
+        # tasks/_training.py's ParallelPlan); None here.
+        parallel = getattr(self, "_parallel", None)
+        forward = net.emissions if parallel is None else parallel.wrap(net)
+        per_epoch = (math.ceil(len(train) / cfg.batch_size) if parallel is None
+                     else parallel.steps_per_epoch(len(train), cfg.batch_size))
         stopper = EarlyStopping(cfg.patience, default_epoch=cfg.epochs)
         history: list[TagEpoch] = []
         with progress_bar(total=cfg.epochs * per_epoch, desc="train", unit="batch",
@@ -343,9 +348,11 @@ class SequenceTagger:
                 net.embedding.on_epoch_start(epoch)
                 net.train()
                 loss_sum, seen = 0.0, 0
-                for batch in bucketed_batches(lengths, cfg.batch_size, rng):
+                batches = (bucketed_batches(lengths, cfg.batch_size, rng) if parallel is None
+                           else parallel.batches(lengths, cfg.batch_size, rng, epoch))
+                for batch in batches:
                     b = collate([train[i] for i in batch], self.device, replace=replace)
-                    loss = net.loss(net.emissions(b), b).mean()
+                    loss = net.loss(forward(b), b).mean()
                     optimizer_step(loss, net, optimizers, cfg.clip_norm)
                     loss_sum += float(loss.item()) * len(batch)
                     seen += len(batch)
@@ -354,6 +361,7 @@ class SequenceTagger:
                                         f"{loss_sum / seen:.3f}", refresh=False)
                 for scheduler in decay:
                     scheduler.step()
+                seen = max(seen, 1)  # a data-parallel process may get no batch
                 trained = time.perf_counter()
                 val_loss = val_f1 = val_acc = None
                 if dev is not None:
@@ -367,6 +375,8 @@ class SequenceTagger:
                 for callback in callbacks:
                     callback(self, epoch, history[-1])
                 score = (val_f1,) if val_loss is None else (val_f1, -val_loss)
+                if val_f1 is not None and parallel is not None:
+                    score = parallel.agree(score)
                 if val_f1 is not None and stopper.update(net, score, epoch + 1):
                     bar.total = bar.n  # stopped early: the bar ends full
                     break

@@ -42,6 +42,7 @@ from embedlayer._types import PathLike
 from embedlayer.errors import ConfigError, CorpusError, FormatError
 from embedlayer.train._checkpoint import check_state_target, read_state, write_state
 from embedlayer.train._cooccur import (
+    Cooccurrence,
     CooccurrenceReport,
     count_cooccurrences,
     open_triples,
@@ -370,6 +371,15 @@ class GloVe:
         check_memory(_model_bytes(1, cfg.dim), f"GloVe with dim={cfg.dim}")  # before reading
         t = time.perf_counter()
         counter = TokenCounter(max_types=cfg.max_types).update_many(corpus)
+        self._use_vocabulary(counter, progress, started=t)
+
+    def _use_vocabulary(self, counter: TokenCounter, progress: bool, *,
+                        started: float | None = None) -> None:
+        """Build ``vocab_`` from the word counts ``counter`` (of the whole corpus) and split
+        ``memory_mib``: ``_vocabulary``'s second half, also the hook for counts merged
+        elsewhere (``dist/glove.py``)."""
+        cfg = self.config.check()
+        t = time.perf_counter() if started is None else started
         if counter.tokens == 0:
             raise CorpusError(f"the corpus is empty: {counter.sentences:,} sentences, no tokens")
         vocab = counter.to_vocab(min_count=cfg.min_count, max_vocab=cfg.max_vocab)
@@ -389,9 +399,18 @@ class GloVe:
                fingerprint: bool = False) -> Path:
         """Encode, count, merge and shuffle into ``folder``; returns the shuffled triples.
         ``fingerprint``: also hash the ids in order into the fingerprint a checkpoint keeps."""
+        cooc = self._count_pairs(corpus, folder, progress, fingerprint=fingerprint)
+        return self._shuffle_counted(cooc, progress)
+
+    def _count_pairs(self, corpus: Iterable[Sequence[str]], folder: Path, progress: bool, *,
+                     fingerprint: bool = False, allow_empty: bool = False) -> Cooccurrence:
+        """Encode ``corpus`` over ``vocab_`` and count its pairs into
+        ``folder/cooccurrence.npy`` (no shuffle): ``_count``'s first half, also the hook for
+        counting one part of a corpus (``dist/glove.py``; ``allow_empty``: a part may hold no
+        in-vocabulary token, and then counts nothing)."""
         cfg, timings, budget = self.config, self.timings_, self.memory_budget_
         t = time.perf_counter()
-        encoded = encode_corpus(corpus, self.vocab_, folder=folder)
+        encoded = encode_corpus(corpus, self.vocab_, folder=folder, allow_empty=allow_empty)
         self.words_ = encoded.words
         self.raw_words_ = encoded.raw_words
         timings["encode"] = time.perf_counter() - t
@@ -404,6 +423,12 @@ class GloVe:
             self._fingerprint = {**self._fingerprint, "order_sha256": order_fingerprint(encoded)}
         del encoded
         timings["count"], timings["merge"] = cooc.count_seconds, cooc.merge_seconds
+        return cooc
+
+    def _shuffle_counted(self, cooc: Cooccurrence, progress: bool) -> Path:
+        """Shuffle the counted matrix ``cooc`` next to it and set the counting report; returns
+        the shuffled triples. ``CorpusError`` when it holds no pair."""
+        cfg, timings, budget = self.config, self.timings_, self.memory_budget_
         if cooc.nonzero == 0:
             raise CorpusError("no co-occurrence to learn from: every sentence has fewer than "
                               "two in-vocabulary tokens (lower min_count?)")
@@ -421,6 +446,21 @@ class GloVe:
             print(f"glove: {cooc.nonzero:,} non-zero pairs from {cooc.updates:,} window pairs "
                   f"({cooc.shards} shard(s), {buckets} shuffle bucket(s))", file=sys.stderr)
         return path
+
+    def _fit_counted(self, cooc: Cooccurrence, *, progress: bool,
+                     callbacks: Sequence[Callback] = ()) -> None:
+        """Shuffle ``cooc`` (the matrix of the whole corpus over ``vocab_``), draw fresh
+        parameters and train ``epochs``: ``fit``'s second half on a matrix counted elsewhere
+        (the hook ``dist/glove.py`` uses; no checkpoint)."""
+        path = self._shuffle_counted(cooc, progress)
+        t = time.perf_counter()
+        allocate(lambda: self._init_params(len(self.vocab_)),
+                 _model_bytes(len(self.vocab_), self.config.dim),
+                 f"GloVe ({len(self.vocab_):,} words x dim {self.config.dim})")
+        self.loss_history_ = []
+        self._train(open_triples(path), progress=progress, callbacks=callbacks,
+                    checkpoint_dir=None, start=Position(), state=None, epochs=self.config.epochs)
+        self.timings_["train"] = time.perf_counter() - t
 
     def _init_params(self, vocab_size: int) -> None:
         cfg = self.config

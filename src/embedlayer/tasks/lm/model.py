@@ -276,8 +276,17 @@ class CausalLM:
         val = ids[end:end + c.eval_tokens + 1] if held else None
         optimizer = make_optimizer(net, learning_rate=c.learning_rate,
                                    weight_decay=c.weight_decay, betas=(0.9, c.beta2))
-        rng = np.random.default_rng(c.seed)
-        torch.manual_seed(c.seed)  # dropout
+        # Set by embedlayer.dist.fit_lm_ddp only (None here): this process is rank
+        # ``parallel.rank`` of ``parallel.world_size``; the network runs through DDP, each rank
+        # draws its own windows (seeded by the seed and the rank), batch_size / world_size of
+        # them a step, and rank 0 alone writes to ``output``.
+        parallel = getattr(self, "_parallel", None)
+        forward = net if parallel is None else parallel.wrap(net)
+        per_step = c.batch_size if parallel is None else parallel.batch_size(c.batch_size)
+        writes = parallel is None or parallel.rank == 0
+        rng = np.random.default_rng(c.seed if parallel is None else [c.seed, parallel.rank])
+        torch.manual_seed(c.seed if parallel is None else  # dropout
+                          int(np.random.SeedSequence([c.seed, parallel.rank]).generate_state(1)[0]))
         start = 0
         if state is not None:
             if state["tokens"] != n:
@@ -299,8 +308,8 @@ class CausalLM:
                                       min_ratio=c.min_lr_ratio)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                x, y = sample_batch(ids, end, c.context, c.batch_size, rng)
-                logits = net(x.to(self.device))
+                x, y = sample_batch(ids, end, c.context, per_step, rng)
+                logits = forward(x.to(self.device))
                 loss = F.cross_entropy(logits.reshape(-1, v), y.to(self.device).reshape(-1))
                 optimizer_step(loss, net, [optimizer], c.clip_norm)
                 loss_sum += float(loss.detach())
@@ -321,7 +330,7 @@ class CausalLM:
                     "" if val_loss is None else f" val_ppl {math.exp(min(val_loss, 700)):.1f}"))
                 loss_sum, since, clock = 0.0, 0, time.perf_counter()
                 self.steps_done_ = done
-                if output is not None:
+                if output is not None and writes:
                     _folder.save(self, Path(output), training={
                         "step": done, "tokens": n, "rng": rng.bit_generator.state,
                         "optimizer": optimizer, "torch_rng": torch.get_rng_state()})
