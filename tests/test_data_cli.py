@@ -28,6 +28,17 @@ def test_list_shows_every_dataset_and_where_it_resolves(capsys, data_dir):
     polarity = next(r for r in rows if r.startswith("polarity2.0 "))
     assert polarity.split()[1] == "2000" and polarity.endswith("data path")
     assert f"data path: {data_dir}" in out
+    wordnet = next(line for line in out.splitlines() if line.startswith("wordnet "))
+    assert "WordNet" in wordnet  # found (its folder) or not (the install command)
+    assert "/usr/share/wordnet" in wordnet or "apt-get install wordnet-base" in wordnet
+
+
+def test_list_says_how_to_install_a_missing_system_resource(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("EMBEDLAYER_WORDNET", str(tmp_path / "nowhere"))
+    assert main(["data", "list"]) == 0
+    wordnet = next(line for line in capsys.readouterr().out.splitlines()
+                   if line.startswith("wordnet "))
+    assert "not found: apt-get install wordnet-base" in wordnet
 
 
 def test_list_marks_datasets_in_the_cache_or_absent(monkeypatch, capsys, data_dir):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from embedlayer.errors import EmbedlayerError
+
 __all__ = ["register"]
 
 _ENV_HELP = (
@@ -105,6 +107,15 @@ def _list(args: argparse.Namespace) -> int:
         cells = [c.rjust(w) if i in (1, 2) else c.ljust(w) for i, (c, w) in
                  enumerate(zip(row, widths, strict=True))]
         print("  ".join(cells).rstrip())
+    system = data.system_resources()
+    if system:
+        print("\nsystem resources (installed by a system package, never downloaded here):")
+        for res in system:
+            try:
+                where = str(data.system_path(res))
+            except EmbedlayerError:
+                where = f"not found: {res.install} (or set {res.env})"
+            print(f"{res.name}  {res.title}  {where}")
     paths = ", ".join(str(p) for p in config.data_paths()) or "(EMBEDLAYER_DATA not set)"
     print(f"\ndata path: {paths}\ncache: {config.cache_dir()}")
     return 0
