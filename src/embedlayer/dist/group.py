@@ -140,21 +140,32 @@ def _collective(group: Group, what: str) -> Iterator[None]:
             f"so the run stops here ({_first_line(exc)})") from None
 
 
+def _padded(group: Group, payload: bytes) -> tuple[torch.Tensor, list[torch.Tensor], int]:
+    """(this rank's payload as uint8 padded to the longest, every rank's length, that width):
+    all-gathers the lengths, so every rank must call it inside the same collective."""
+    size = torch.tensor([len(payload)], dtype=torch.int64)
+    sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(group.world_size)]
+    dist.all_gather(sizes, size)
+    width = max(1, max(int(s.item()) for s in sizes))
+    mine = torch.zeros(width, dtype=torch.uint8)
+    if payload:
+        mine[:len(payload)] = torch.frombuffer(bytearray(payload), dtype=torch.uint8)
+    return mine, sizes, width
+
+
+def _unpadded(out: list[torch.Tensor], sizes: list[torch.Tensor]) -> list[bytes]:
+    return [bytes(t[:int(s.item())].numpy().tobytes()) for t, s in zip(out, sizes, strict=True)]
+
+
 def exchange(group: Group, payload: bytes, what: str) -> list[bytes]:
     """Every rank's ``payload``, in rank order (an all-gather of byte strings)."""
     if group.world_size == 1:
         return [payload]
     with _collective(group, what):
-        size = torch.tensor([len(payload)], dtype=torch.int64)
-        sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(group.world_size)]
-        dist.all_gather(sizes, size)
-        width = max(1, max(int(s.item()) for s in sizes))
-        mine = torch.zeros(width, dtype=torch.uint8)
-        mine[:len(payload)] = torch.frombuffer(bytearray(payload), dtype=torch.uint8) \
-            if payload else mine[:0]
+        mine, sizes, width = _padded(group, payload)
         out = [torch.zeros(width, dtype=torch.uint8) for _ in range(group.world_size)]
         dist.all_gather(out, mine)
-    return [bytes(t[:int(s.item())].numpy().tobytes()) for t, s in zip(out, sizes, strict=True)]
+    return _unpadded(out, sizes)
 
 
 def gather(group: Group, payload: bytes, what: str, *, dest: int = 0) -> list[bytes] | None:
@@ -163,19 +174,11 @@ def gather(group: Group, payload: bytes, what: str, *, dest: int = 0) -> list[by
     if group.world_size == 1:
         return [payload]
     with _collective(group, what):
-        size = torch.tensor([len(payload)], dtype=torch.int64)
-        sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(group.world_size)]
-        dist.all_gather(sizes, size)
-        width = max(1, max(int(s.item()) for s in sizes))
-        mine = torch.zeros(width, dtype=torch.uint8)
-        if payload:
-            mine[:len(payload)] = torch.frombuffer(bytearray(payload), dtype=torch.uint8)
+        mine, sizes, width = _padded(group, payload)
         out = ([torch.zeros(width, dtype=torch.uint8) for _ in range(group.world_size)]
                if group.rank == dest else None)
         dist.gather(mine, out, dst=dest)
-    if out is None:
-        return None
-    return [bytes(t[:int(s.item())].numpy().tobytes()) for t, s in zip(out, sizes, strict=True)]
+    return None if out is None else _unpadded(out, sizes)
 
 
 def all_reduce_sum(group: Group, tensor: torch.Tensor, what: str) -> torch.Tensor:
